@@ -1,0 +1,577 @@
+//! The adjoint transform: reverse mode, emitting the VJP as a forward sweep followed by a reverse sweep.
+//!
+//! The strategy is Tapenade's "store what is overwritten", made Rust-typed and combined with
+//! recomputation:
+//!
+//! - A block is reversed *in place*: its forward statements are emitted, then the cotangents of the
+//!   values it defines (`let mut v_bar = zero_like(&v)`), then the adjoint of each statement in reverse
+//!   order. The forward sweep's locals are still in scope, so straight-line code needs no storage.
+//! - An overwrite of a needed value (see [`crate::analyse`]) saves the old value in a local just before
+//!   it (`let __s3 = p; p *= x;`) and the reverse sweep restores it (`p = __s3;`) before using it. So
+//!   after the reverse of a block, every needed value is back to what it was before the block ran.
+//! - A branch or a loop iteration is a *region*: the reverse sweep restores the state at the region's
+//!   entry and then runs the region's own adjoint block, which recomputes its locals (joint-mode
+//!   reversal at each level of nesting). Entry states come from snapshots of the outer variables the
+//!   region reassigns (a local for a branch, a typed tape per loop, `let mut __tape2 = Vec::new()` at the
+//!   top of the function, element type inferred from the first push) and from per-array write logs
+//!   (`(index, old value)`) for elements written by index, so memory grows only with what is overwritten.
+//!   Branch conditions are kept in locals; loops count their iterations and replay a range backwards with
+//!   `nth`. The common accumulation `s += f(x[i])` stores nothing at all.
+//!
+//! Before (Rosenbrock's loop): `for i in 0..x.len() - 1 { let a = 1.0 - x[i]; ...; s += a * a + .. }`
+//! After:
+//! ```text
+//! let __it1 = 0..x.len() - 1; let mut __n1 = 0usize;
+//! for i in __it1.clone() { __n1 += 1; let a = 1.0 - x[i]; ...; s += __t9; }   // forward sweep
+//! ...
+//! for __k1 in (0..__n1).rev() {                                                // reverse sweep
+//!     let i = nth(&__it1, __k1);
+//!     let a = 1.0 - x[i]; ...                                                  // recompute the body
+//!     let mut a_bar = zero_like(&a); ...
+//!     __t9_bar += s_bar; ... x_bar[i] -= a_bar;                                // and reverse it
+//! }
+//! ```
+
+use crate::analyse::{carried, expr_active, operand_active, place_var, Analysis};
+use crate::ir::*;
+use crate::names::{aux, bar, vjp_internal};
+use crate::primal::{self, rt};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashSet};
+
+pub struct Adjoint<'a> {
+    pub f: &'a Function,
+    pub an: &'a Analysis,
+    /// Variables whose cotangent binding is a `&mut` borrowed from the caller.
+    pub ref_bar: Vec<bool>,
+    counter: Cell<usize>,
+    tapes: RefCell<Vec<Ident>>,
+    logs: RefCell<BTreeMap<VarId, Ident>>,
+}
+
+/// How a region saves the outer state it overwrites.
+struct Region {
+    /// Reassigned outer variables that are needed: snapshotted at entry.
+    snapshot: Vec<VarId>,
+    /// Outer arrays written by index that are needed: their writes are logged.
+    logged: Vec<VarId>,
+}
+
+impl<'a> Adjoint<'a> {
+    pub fn new(f: &'a Function, an: &'a Analysis, ref_bar: Vec<bool>) -> Self {
+        Self { f, an, ref_bar, counter: Cell::new(0), tapes: RefCell::new(Vec::new()), logs: RefCell::new(BTreeMap::new()) }
+    }
+
+    fn fresh(&self) -> usize {
+        self.counter.set(self.counter.get() + 1);
+        self.counter.get()
+    }
+
+    fn tape(&self, what: &str, k: usize) -> Ident {
+        let t = aux(what, k);
+        self.tapes.borrow_mut().push(t.clone());
+        t
+    }
+
+    fn log(&self, array: VarId) -> Ident {
+        self.logs.borrow_mut().entry(array).or_insert_with(|| aux(&format!("log_{}_", self.f.name(array)), array)).clone()
+    }
+
+    /// The declarations of every tape and write log, for the top of the function.
+    pub fn storage(&self) -> TokenStream {
+        let tapes = self.tapes.borrow();
+        let logs = self.logs.borrow();
+        let names = tapes.iter().chain(logs.values());
+        quote!(#(let mut #names = ::std::vec::Vec::new();)*)
+    }
+
+    fn name(&self, v: VarId) -> &Ident {
+        self.f.name(v)
+    }
+
+    fn op(&self, o: &Operand) -> TokenStream {
+        primal::operand(self.f, o)
+    }
+
+    fn active(&self, o: &Operand) -> Option<VarId> {
+        o.var().filter(|v| self.an.active[*v])
+    }
+
+    /// `&mut v_bar`, reborrowing when the cotangent is the caller's buffer.
+    fn bar_mut(&self, v: VarId) -> TokenStream {
+        let b = bar(self.name(v));
+        if self.ref_bar[v] {
+            quote!(&mut *#b)
+        } else {
+            quote!(&mut #b)
+        }
+    }
+
+    /// `x_bar += contribution` for a scalar operand (nothing if it is inactive).
+    fn acc_scalar(&self, o: &Operand, contribution: TokenStream) -> TokenStream {
+        match self.active(o) {
+            Some(v) => {
+                let b = bar(self.name(v));
+                quote!(#b += #contribution;)
+            }
+            None => quote!(),
+        }
+    }
+
+    /// `x_bar += contribution` for an operand of any cotangent type.
+    fn acc(&self, o: &Operand, contribution: TokenStream) -> TokenStream {
+        match self.active(o) {
+            Some(v) => {
+                let (r, b) = (rt(), self.bar_mut(v));
+                quote!(#r::accumulate(#b, &#contribution);)
+            }
+            None => quote!(),
+        }
+    }
+
+    fn is_needed(&self, v: VarId) -> bool {
+        self.an.needed[v] && !self.f.vars[v].deferred
+    }
+
+    fn region(&self, stmts: &[&[Stmt]]) -> Region {
+        let mut snapshot = Vec::new();
+        let mut logged = Vec::new();
+        for s in stmts {
+            let (whole, indexed) = carried(s);
+            for v in whole {
+                if self.is_needed(v) && !snapshot.contains(&v) {
+                    snapshot.push(v);
+                }
+            }
+            for v in indexed {
+                if !self.an.needed[v] {
+                    continue;
+                }
+                // Arrays that are also reassigned whole are snapshotted whole.
+                let list = if self.an.reassigned[v] { &mut snapshot } else { &mut logged };
+                if !list.contains(&v) {
+                    list.push(v);
+                }
+            }
+        }
+        Region { snapshot, logged }
+    }
+
+    // ---- the forward sweep of regions: primal code that logs overwritten elements ---------------
+
+    fn plain_block(&self, stmts: &[Stmt], logged: &HashSet<VarId>) -> TokenStream {
+        stmts.iter().map(|s| self.plain(s, logged)).collect()
+    }
+
+    fn exit_check(exit: &Option<Opaque>) -> TokenStream {
+        match exit {
+            Some(e) => {
+                let e = &e.tokens;
+                quote!(if #e { break; })
+            }
+            None => quote!(),
+        }
+    }
+
+    fn plain(&self, s: &Stmt, logged: &HashSet<VarId>) -> TokenStream {
+        let f = self.f;
+        match s {
+            Stmt::Let { var, ty, init } => {
+                let b = primal::binding(f, *var, ty, f.vars[*var].deferred);
+                match init {
+                    Some(e) => {
+                        let e = primal::expr(f, e);
+                        quote!(#b = #e;)
+                    }
+                    None => quote!(#b;),
+                }
+            }
+            Stmt::Assign { place, op, value, .. } => {
+                let (p, sym, v) = (primal::place(f, place), primal::assign_symbol(*op), self.op(value));
+                let log = match place {
+                    Place::Index(a, i) if logged.contains(a) => {
+                        let (l, i, n) = (self.log(*a), self.op(i), self.name(*a));
+                        quote!(#l.push((#i, #n[#i]));)
+                    }
+                    _ => quote!(),
+                };
+                quote!(#log #p #sym #v;)
+            }
+            Stmt::If { cond, then_branch, else_branch } => {
+                let (c, t, e) = (&cond.tokens, self.plain_block(then_branch, logged), self.plain_block(else_branch, logged));
+                quote!(if #c { #t } else { #e })
+            }
+            Stmt::Match { scrutinee, arms } => {
+                let s = &scrutinee.tokens;
+                let arms = arms.iter().map(|a| {
+                    let (p, b) = (&a.pat, self.plain_block(&a.body, logged));
+                    let g = a.guard.as_ref().map(|g| {
+                        let g = &g.tokens;
+                        quote!(if #g)
+                    });
+                    quote!(#p #g => { #b })
+                });
+                quote!(match #s { #(#arms)* })
+            }
+            Stmt::For { var, iter, body, exit } => {
+                let (n, it, b, x) = (self.name(*var), &iter.tokens, self.plain_block(body, logged), Self::exit_check(exit));
+                quote!(for #n in #it { #b #x })
+            }
+            Stmt::While { cond, body, exit } => {
+                let (c, b, x) = (&cond.tokens, self.plain_block(body, logged), Self::exit_check(exit));
+                quote!(while #c { #b #x })
+            }
+            Stmt::Loop { body, exit } => {
+                let (b, x) = (self.plain_block(body, logged), Self::exit_check(exit));
+                quote!(loop { #b #x })
+            }
+            Stmt::Break | Stmt::Continue | Stmt::Return(_) => unreachable!("normalised away"),
+        }
+    }
+
+    // ---- reversal of blocks ----------------------------------------------------------------------
+
+    /// The adjoint of a block: its forward statements, the cotangents of what it defines, `middle`
+    /// (the seed, at the top level), then the reverse of each statement, last first.
+    pub fn block(&self, stmts: &[Stmt], middle: TokenStream) -> TokenStream {
+        let pieces: Vec<(TokenStream, TokenStream)> = stmts.iter().map(|s| self.stmt(s)).collect();
+        let forward = pieces.iter().map(|p| &p.0);
+        let reverse = pieces.iter().rev().map(|p| &p.1);
+        let r = rt();
+        let bars = stmts.iter().filter_map(|s| match s {
+            Stmt::Let { var, .. } if self.an.active[*var] => {
+                let (n, b) = (self.name(*var), bar(self.name(*var)));
+                Some(quote!(let mut #b = #r::zero_like(&#n);))
+            }
+            _ => None,
+        });
+        quote!(#(#forward)* #(#bars)* #middle #(#reverse)*)
+    }
+
+    fn stmt(&self, s: &Stmt) -> (TokenStream, TokenStream) {
+        let f = self.f;
+        let r = rt();
+        match s {
+            Stmt::Let { var, ty, init } => {
+                let fwd = self.plain(s, &HashSet::new());
+                let _ = ty;
+                let rev = match init {
+                    Some(e) if self.an.active[*var] && expr_active(e, &self.an.active) => {
+                        let b = bar(self.name(*var));
+                        self.propagate(e, *var, quote!(#b))
+                    }
+                    _ => quote!(),
+                };
+                (fwd, rev)
+            }
+            Stmt::Assign { place, op, value, .. } => self.assign(place, *op, value),
+            Stmt::If { cond, then_branch, else_branch } => {
+                let k = self.fresh();
+                let c = aux("c", k);
+                let cond = &cond.tokens;
+                let region = self.region(&[then_branch, else_branch]);
+                let (save, restore, logged) = self.region_entry(&region, k, false);
+                let (t, e) = (self.plain_block(then_branch, &logged), self.plain_block(else_branch, &logged));
+                let fwd = quote!(let #c: bool = #cond; #save if #c { #t } else { #e });
+                let (tr, er) = (self.block(then_branch, quote!()), self.block(else_branch, quote!()));
+                let rev = quote!(#restore if #c { #tr } else { #er });
+                (fwd, rev)
+            }
+            Stmt::Match { scrutinee, arms } => {
+                let k = self.fresh();
+                let m = aux("m", k);
+                let s = &scrutinee.tokens;
+                let bodies: Vec<&[Stmt]> = arms.iter().map(|a| a.body.as_slice()).collect();
+                let region = self.region(&bodies);
+                let (save, restore, logged) = self.region_entry(&region, k, false);
+                let arm = |a: &Arm, body: TokenStream| {
+                    let p = &a.pat;
+                    let g = a.guard.as_ref().map(|g| {
+                        let g = &g.tokens;
+                        quote!(if #g)
+                    });
+                    quote!(#p #g => { #body })
+                };
+                let fwd_arms = arms.iter().map(|a| arm(a, self.plain_block(&a.body, &logged)));
+                let rev_arms = arms.iter().map(|a| arm(a, self.block(&a.body, quote!())));
+                let fwd = quote!(let #m = #s; #save match ::core::clone::Clone::clone(&#m) { #(#fwd_arms)* });
+                let rev = quote!(#restore match #m { #(#rev_arms)* });
+                (fwd, rev)
+            }
+            Stmt::For { var, iter, body, exit } => {
+                let k = self.fresh();
+                let (it, n, kk) = (aux("it", k), aux("n", k), aux("k", k));
+                let iter = &iter.tokens;
+                let region = self.region(&[body]);
+                let (push, pop, logged) = self.region_entry(&region, k, true);
+                let reserve = self.reserve(&region, k, quote!(#it.size_hint().0));
+                let v = self.name(*var);
+                let m = f.vars[*var].mutable.then(|| quote!(mut));
+                let (b, x) = (self.plain_block(body, &logged), Self::exit_check(exit));
+                let fwd = quote! {
+                    let #it = #iter;
+                    let mut #n = 0usize;
+                    #reserve
+                    for #v in ::core::clone::Clone::clone(&#it) { #n += 1; #push #b #x }
+                };
+                let adj = self.block(body, quote!());
+                let rev = quote! {
+                    for #kk in (0..#n).rev() { let #m #v = #r::nth(&#it, #kk); #pop #adj }
+                };
+                (fwd, rev)
+            }
+            Stmt::While { body, exit, .. } | Stmt::Loop { body, exit } => {
+                let k = self.fresh();
+                let n = aux("n", k);
+                let region = self.region(&[body]);
+                let (push, pop, logged) = self.region_entry(&region, k, true);
+                let (b, x) = (self.plain_block(body, &logged), Self::exit_check(exit));
+                let head = match s {
+                    Stmt::While { cond, .. } => {
+                        let c = &cond.tokens;
+                        quote!(while #c)
+                    }
+                    _ => quote!(loop),
+                };
+                let fwd = quote!(let mut #n = 0usize; #head { #n += 1; #push #b #x });
+                let adj = self.block(body, quote!());
+                let rev = quote!(for _ in 0..#n { #pop #adj });
+                (fwd, rev)
+            }
+            Stmt::Break | Stmt::Continue | Stmt::Return(_) => unreachable!("normalised away"),
+        }
+    }
+
+    fn reserve(&self, region: &Region, k: usize, hint: TokenStream) -> TokenStream {
+        let tapes = region
+            .snapshot
+            .iter()
+            .map(|v| aux(&format!("tape_{}_", self.name(*v)), k))
+            .chain(region.logged.iter().map(|a| aux(&format!("marks_{}_", self.name(*a)), k)));
+        quote!(#(#tapes.reserve(#hint);)*)
+    }
+
+    /// What a region emits at its entry and what its reverse emits before re-running it: snapshots
+    /// and log marks, kept in locals (`in_loop = false`) or pushed on tapes (`in_loop = true`).
+    fn region_entry(&self, region: &Region, k: usize, in_loop: bool) -> (TokenStream, TokenStream, HashSet<VarId>) {
+        let r = rt();
+        let mut save = TokenStream::new();
+        let mut restore = TokenStream::new();
+        for v in &region.snapshot {
+            let n = self.name(*v);
+            if in_loop {
+                let t = self.tape(&format!("tape_{n}_"), k);
+                save.extend(quote!(#t.push(::core::clone::Clone::clone(&#n));));
+                restore.extend(quote!(#n = #r::pop(&mut #t);));
+            } else {
+                let s = aux(&format!("snap_{n}_"), k);
+                save.extend(quote!(let #s = ::core::clone::Clone::clone(&#n);));
+                restore.extend(quote!(#n = #s;));
+            }
+        }
+        for a in &region.logged {
+            let (n, log) = (self.name(*a), self.log(*a));
+            if in_loop {
+                let t = self.tape(&format!("marks_{n}_"), k);
+                save.extend(quote!(#t.push(#log.len());));
+                restore.extend(quote!(#r::undo_writes(&mut #n, &mut #log, #r::pop(&mut #t));));
+            } else {
+                let m = aux(&format!("mark_{n}_"), k);
+                save.extend(quote!(let #m = #log.len();));
+                restore.extend(quote!(#r::undo_writes(&mut #n, &mut #log, #m);));
+            }
+        }
+        (save, restore, region.logged.iter().copied().collect())
+    }
+
+    fn assign(&self, place: &Place, op: AssignOp, value: &Operand) -> (TokenStream, TokenStream) {
+        let f = self.f;
+        let r = rt();
+        let target = place_var(place);
+        let p = primal::place(f, place);
+        let sym = primal::assign_symbol(op);
+        let v = self.op(value);
+        let k = self.fresh();
+        let save = aux("s", k);
+        let needs_save = self.is_needed(target);
+        let fwd_save = needs_save.then(|| quote!(let #save = ::core::clone::Clone::clone(&#p);));
+        let restore = needs_save.then(|| quote!(#p = #save;));
+        let fwd = quote!(#fwd_save #p #sym #v;);
+        if !self.an.active[target] {
+            return (fwd, quote!(#restore));
+        }
+        let tb = bar(self.name(target));
+        let pb = match place {
+            Place::Var(_) => quote!(#tb),
+            Place::Index(_, i) => {
+                let i = self.op(i);
+                quote!(#tb[#i])
+            }
+        };
+        let rev = match op {
+            AssignOp::Set => {
+                let b = aux("b", k);
+                let acc = self.acc(value, quote!(#b));
+                quote!(let #b = #r::take(&mut #pb); #restore #acc)
+            }
+            AssignOp::Add => {
+                let acc = self.acc_scalar(value, quote!(#pb));
+                quote!(#restore #acc)
+            }
+            AssignOp::Sub => {
+                let acc = self.acc_scalar(value, quote!(-#pb));
+                quote!(#restore #acc)
+            }
+            AssignOp::Mul => {
+                let acc = self.acc_scalar(value, quote!(#pb * #p));
+                quote!(#restore #acc #pb = #pb * #v;)
+            }
+            AssignOp::Div => {
+                let acc = self.acc_scalar(value, quote!(-(#pb * #p / (#v * #v))));
+                quote!(#restore #acc #pb = #pb / #v;)
+            }
+        };
+        (fwd, rev)
+    }
+
+    /// The reverse of `let v = e`: `v̄` (tokens `b`) flows into the operands of `e`.
+    fn propagate(&self, e: &Expr, v: VarId, b: TokenStream) -> TokenStream {
+        let r = rt();
+        let f = self.f;
+        let z = self.name(v);
+        let op = |o| self.op(o);
+        match e {
+            Expr::Use(a) => self.acc(a, b),
+            Expr::Neg(a) => self.acc_scalar(a, quote!(-#b)),
+            Expr::Bin(kind, x, y) => {
+                let (xv, yv) = (op(x), op(y));
+                match kind {
+                    BinOp::Add => [self.acc_scalar(x, b.clone()), self.acc_scalar(y, b)].into_iter().collect(),
+                    BinOp::Sub => [self.acc_scalar(x, b.clone()), self.acc_scalar(y, quote!(-#b))].into_iter().collect(),
+                    BinOp::Mul => {
+                        [self.acc_scalar(x, quote!(#b * #yv)), self.acc_scalar(y, quote!(#xv * #b))].into_iter().collect()
+                    }
+                    BinOp::Div => [
+                        self.acc_scalar(x, quote!(#b / #yv)),
+                        self.acc_scalar(y, quote!(-(#b * #xv / (#yv * #yv)))),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    BinOp::Rem | BinOp::Bits(_) => quote!(),
+                }
+            }
+            Expr::Method { name, recv, args } => {
+                let x = op(recv);
+                match name.to_string().as_str() {
+                    "powi" => {
+                        let n = op(&args[0]);
+                        self.acc_scalar(recv, quote!(#b * #r::d_powi(#x, #n)))
+                    }
+                    "powf" => {
+                        let y = op(&args[0]);
+                        let a = self.acc_scalar(recv, quote!(#b * #r::d_powf_x(#x, #y)));
+                        let c = self.acc_scalar(&args[0], quote!(#b * #r::d_powf_y(#x, #z)));
+                        quote!(#a #c)
+                    }
+                    "atan2" => {
+                        let a0 = op(&args[0]);
+                        let a = self.acc_scalar(recv, quote!(#b * #r::d_atan2_y(#x, #a0)));
+                        let c = self.acc_scalar(&args[0], quote!(#b * #r::d_atan2_x(#x, #a0)));
+                        quote!(#a #c)
+                    }
+                    "hypot" => {
+                        let y = op(&args[0]);
+                        let a = self.acc_scalar(recv, quote!(#b * #r::d_hypot_x(#x, #z)));
+                        let c = self.acc_scalar(&args[0], quote!(#b * #r::d_hypot_x(#y, #z)));
+                        quote!(#a #c)
+                    }
+                    m @ ("max" | "min") => {
+                        let y = op(&args[0]);
+                        let d = primal::partial(&format!("{m}_a"));
+                        let a = self.acc_scalar(recv, quote!(#b * __d));
+                        let c = self.acc_scalar(&args[0], quote!(#b * (1.0 - __d)));
+                        quote!({ let __d = #r::#d(#x, #y); #a #c })
+                    }
+                    "mul_add" => {
+                        let (a0, a1) = (op(&args[0]), op(&args[1]));
+                        let _ = a1;
+                        let a = self.acc_scalar(recv, quote!(#b * #a0));
+                        let c = self.acc_scalar(&args[0], quote!(#x * #b));
+                        let d = self.acc_scalar(&args[1], b.clone());
+                        quote!(#a #c #d)
+                    }
+                    unary => {
+                        let d = primal::partial(unary);
+                        self.acc_scalar(recv, quote!(#b * #r::#d(#x, #z)))
+                    }
+                }
+            }
+            Expr::Cast { operand, .. } => {
+                let x = op(operand);
+                self.acc_scalar(operand, quote!(#r::cast_like(#b, #x)))
+            }
+            Expr::Index { base, index } => {
+                let (bb, i) = (bar(self.name(*base)), op(index));
+                if self.an.active[*base] {
+                    quote!(#bb[#i] += #b;)
+                } else {
+                    quote!()
+                }
+            }
+            Expr::Call { path, args } => {
+                let callee = primal::companion(path, vjp_internal);
+                let primals = args.iter().map(|a| {
+                    if a.by_ref {
+                        primal::call_arg(f, a)
+                    } else {
+                        let o = op(&a.operand);
+                        quote!(::core::clone::Clone::clone(&#o))
+                    }
+                });
+                let slots = args.iter().map(|a| match self.active(&a.operand) {
+                    Some(av) => {
+                        let m = self.bar_mut(av);
+                        quote!(::core::option::Option::Some(#m))
+                    }
+                    None => quote!(::core::option::Option::None),
+                });
+                quote!(#callee(#(#primals,)* ::core::clone::Clone::clone(&#b), #(#slots),*);)
+            }
+            Expr::Tuple(es) => es
+                .iter()
+                .enumerate()
+                .map(|(k, e)| {
+                    let k = syn::Index::from(k);
+                    self.acc(e, quote!(#b.#k))
+                })
+                .collect(),
+            Expr::Field(a, k) => match self.active(a) {
+                Some(av) => {
+                    let (ab, k) = (bar(self.name(av)), syn::Index::from(*k as usize));
+                    quote!(#r::accumulate(&mut #ab.#k, &#b);)
+                }
+                None => quote!(),
+            },
+            Expr::Array { elems, .. } => elems
+                .iter()
+                .enumerate()
+                .map(|(k, e)| {
+                    let k = syn::Index::from(k);
+                    self.acc_scalar(e, quote!(#b[#k]))
+                })
+                .collect(),
+            Expr::Repeat { elem, .. } => {
+                let x = op(elem);
+                self.acc_scalar(elem, quote!(#r::sum(&#b, #x)))
+            }
+            Expr::Opaque(_) => quote!(),
+        }
+    }
+}
+
+/// Whether an operand is active.
+pub fn active(an: &Analysis, o: &Operand) -> bool {
+    operand_active(o, &an.active)
+}

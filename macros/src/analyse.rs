@@ -1,0 +1,239 @@
+//! Analyses on the IR: activity (which values carry derivatives) and need (which values the reverse
+//! sweep must see as they were when the forward sweep used them).
+//!
+//! Activity is forward dependence on an active parameter, computed to a fixpoint over the whole body
+//! (flow-insensitive, per variable, which is exact for the single-assignment temporaries and
+//! conservative for mutable variables). Inactive values get no tangent and no cotangent: these are the
+//! symbolic zeros.
+//!
+//! A value is *needed* if the reverse sweep reads it: an operand of a nonlinear operation, an index, a
+//! condition or loop bound, an argument of a call, or anything a needed value is computed from. Every
+//! inactive variable counts as needed (restoring an integer is cheap and keeps replayed control flow
+//! exact). Overwrites of needed variables are saved and restored; overwrites of the others (the usual
+//! accumulator `s += f(x[i])`) cost nothing.
+
+use crate::ctxt::Ctxt;
+use crate::ir::*;
+use crate::lower::is_rule;
+use std::collections::HashSet;
+
+pub struct Analysis {
+    pub active: Vec<bool>,
+    pub needed: Vec<bool>,
+    /// Variables written by index somewhere (`a[i] = ..`).
+    pub indexed: Vec<bool>,
+    /// Variables reassigned as a whole somewhere after their declaration.
+    pub reassigned: Vec<bool>,
+}
+
+pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], active_params: &[bool]) -> Analysis {
+    let n = f.vars.len();
+    let mut active = vec![false; n];
+    for (v, info) in f.vars.iter().enumerate() {
+        if let Origin::Param(i) = info.origin {
+            active[v] = active_params[i];
+        }
+    }
+    // Activity: forward dependence, to a fixpoint.
+    loop {
+        let mut changed = false;
+        walk(body, &mut |s| {
+            let (target, is_active) = match s {
+                Stmt::Let { var, init: Some(e), .. } => (*var, expr_active(e, &active)),
+                Stmt::Assign { place, value, .. } => (place_var(place), operand_active(value, &active)),
+                _ => return,
+            };
+            if is_active && !active[target] {
+                active[target] = true;
+                changed = true;
+            }
+        });
+        if !changed {
+            break;
+        }
+    }
+    report_unsupported(cx, f, body, &active);
+
+    let mut indexed = vec![false; n];
+    let mut reassigned = vec![false; n];
+    walk(body, &mut |s| {
+        if let Stmt::Assign { place, .. } = s {
+            match place {
+                Place::Index(v, _) => indexed[*v] = true,
+                Place::Var(v) if !f.vars[*v].deferred => reassigned[*v] = true,
+                Place::Var(_) => {}
+            }
+        }
+    });
+
+    // Need: direct reads by the reverse sweep, then everything needed values are computed from.
+    let mut needed: Vec<bool> = active.iter().map(|a| !a).collect();
+    let mark = |vs: &mut dyn Iterator<Item = VarId>, needed: &mut Vec<bool>| {
+        for v in vs {
+            needed[v] = true;
+        }
+    };
+    walk(body, &mut |s| match s {
+        Stmt::Let { var, init: Some(e), .. } if active[*var] => {
+            let direct: Vec<VarId> = match e {
+                Expr::Bin(BinOp::Mul | BinOp::Div, a, b) => [a, b].into_iter().filter_map(Operand::var).collect(),
+                Expr::Method { .. } => {
+                    let mut vs = e.reads();
+                    vs.push(*var);
+                    vs
+                }
+                Expr::Call { .. } => e.reads(),
+                Expr::Index { index, .. } => index.var().into_iter().collect(),
+                Expr::Repeat { len, .. } => len.reads.clone(),
+                Expr::Opaque(o) => o.reads.clone(),
+                _ => vec![],
+            };
+            mark(&mut direct.into_iter(), &mut needed);
+        }
+        Stmt::Assign { place, op, value, .. } => {
+            if matches!(op, AssignOp::Mul | AssignOp::Div) {
+                mark(&mut std::iter::once(place_var(place)).chain(value.var()), &mut needed);
+            }
+            if let Place::Index(_, i) = place {
+                mark(&mut i.var().into_iter(), &mut needed);
+            }
+        }
+        Stmt::If { cond, .. } | Stmt::While { cond, .. } => mark(&mut cond.reads.iter().copied(), &mut needed),
+        Stmt::Match { scrutinee, arms } => {
+            mark(&mut scrutinee.reads.iter().copied(), &mut needed);
+            for arm in arms {
+                if let Some(g) = &arm.guard {
+                    mark(&mut g.reads.iter().copied(), &mut needed);
+                }
+            }
+        }
+        Stmt::For { iter, exit, .. } => {
+            mark(&mut iter.reads.iter().copied(), &mut needed);
+            if let Some(e) = exit {
+                mark(&mut e.reads.iter().copied(), &mut needed);
+            }
+        }
+        _ => {}
+    });
+    walk(body, &mut |s| {
+        if let Stmt::While { exit: Some(e), .. } | Stmt::Loop { exit: Some(e), .. } = s {
+            for v in &e.reads {
+                needed[*v] = true;
+            }
+        }
+    });
+    loop {
+        let mut changed = false;
+        walk(body, &mut |s| {
+            let (target, reads): (VarId, Vec<VarId>) = match s {
+                Stmt::Let { var, init: Some(e), .. } => {
+                    let mut r = e.reads();
+                    if let Expr::Index { base, .. } = e {
+                        r.push(*base);
+                    }
+                    (*var, r)
+                }
+                Stmt::Assign { place, value, .. } => (place_var(place), value.var().into_iter().collect()),
+                _ => return,
+            };
+            if needed[target] {
+                for r in reads {
+                    if !needed[r] {
+                        needed[r] = true;
+                        changed = true;
+                    }
+                }
+            }
+        });
+        if !changed {
+            break;
+        }
+    }
+    Analysis { active, needed, indexed, reassigned }
+}
+
+pub fn place_var(p: &Place) -> VarId {
+    match p {
+        Place::Var(v) | Place::Index(v, _) => *v,
+    }
+}
+
+pub fn operand_active(o: &Operand, active: &[bool]) -> bool {
+    o.var().is_some_and(|v| active[v])
+}
+
+pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
+    match e {
+        Expr::Opaque(_) => false,
+        Expr::Cast { to_float: false, .. } | Expr::Bin(BinOp::Bits(_), ..) => false,
+        Expr::Index { base, .. } => active[*base],
+        _ => e.operands().into_iter().any(|o| operand_active(o, active)),
+    }
+}
+
+/// Operations on active values that have no derivative rule.
+fn report_unsupported(cx: &Ctxt, f: &Function, body: &[Stmt], active: &[bool]) {
+    walk(body, &mut |s| {
+        let Stmt::Let { var, init: Some(e), .. } = s else { return };
+        let span = f.vars[*var].span;
+        let any_active = e.operands().into_iter().any(|o| operand_active(o, active));
+        match e {
+            Expr::Method { name, .. } if any_active && !is_rule(&name.to_string()) => cx.error_at(
+                name.span(),
+                format!(
+                    "method `.{name}()` has no derivative rule; use the supported float methods, wrap the value in \
+                     `no_grad(..)`, or give the function a custom derivative"
+                ),
+            ),
+            Expr::Method { name, args, .. } if name == "powi" && args.first().is_some_and(|a| operand_active(a, active)) => {
+                cx.error_at(name.span(), "the exponent of `powi` must be an integer; use `powf` for a real exponent")
+            }
+            Expr::Cast { operand, ty, to_float: false } if operand_active(operand, active) => cx.error_at(
+                span,
+                format!(
+                    "casting a differentiated value to `{}` would silently drop its derivative; write \
+                     `no_grad(x) as {}` if that is what you mean",
+                    quote::quote!(#ty),
+                    quote::quote!(#ty)
+                ),
+            ),
+            Expr::Bin(BinOp::Rem, ..) if any_active => {
+                cx.error_at(span, "`%` of a differentiated value is not supported; use `no_grad(..)` or rewrite with `floor`")
+            }
+            Expr::Bin(BinOp::Bits(op), ..) if any_active => {
+                cx.error_at(span, format!("operator `{op}` cannot be applied to a differentiated value"))
+            }
+            _ => {}
+        }
+    });
+}
+
+/// Variables declared (by `let` or as a loop variable) anywhere inside `stmts`.
+pub fn declared_in(stmts: &[Stmt]) -> HashSet<VarId> {
+    let mut out = HashSet::new();
+    walk(stmts, &mut |s| match s {
+        Stmt::Let { var, .. } | Stmt::For { var, .. } => {
+            out.insert(*var);
+        }
+        _ => {}
+    });
+    out
+}
+
+/// Variables from outside `stmts` that `stmts` overwrite: (reassigned as a whole, written by index).
+pub fn carried(stmts: &[Stmt]) -> (Vec<VarId>, Vec<VarId>) {
+    let declared = declared_in(stmts);
+    let (mut whole, mut indexed) = (Vec::new(), Vec::new());
+    walk(stmts, &mut |s| {
+        if let Stmt::Assign { place, .. } = s {
+            let (v, list) = match place {
+                Place::Var(v) => (*v, &mut whole),
+                Place::Index(v, _) => (*v, &mut indexed),
+            };
+            if !declared.contains(&v) && !list.contains(&v) {
+                list.push(v);
+            }
+        }
+    });
+    (whole, indexed)
+}

@@ -1,0 +1,418 @@
+//! Assembling the output: the user's function unchanged, the hidden uniform entry points
+//! (`__adjoint_jvp_f`, `__adjoint_vjp_f`, one optional tangent or cotangent per parameter, which is what
+//! calls from other differentiable functions use), and the public API with its documentation:
+//! `f_jvp`, `f_vjp`, and for scalar results `f_grad` and `f_grad_into`.
+
+use crate::adjoint::Adjoint;
+use crate::analyse::analyse;
+use crate::args::{self, Args};
+use crate::ctxt::Ctxt;
+use crate::fallback;
+use crate::forward::Forward;
+use crate::ir::{Operand, Origin};
+use crate::lower::lower;
+use crate::names::{self, bar, dot};
+use crate::normalize::normalize;
+use crate::primal::rt;
+use crate::signature::{self, RetKind, Signature};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let e = e.to_compile_error();
+            return quote!(#e #item);
+        }
+    };
+    let args = match args::parse(attr) {
+        Ok(a) => a,
+        Err(e) => return fallback::emit(&func, e, None),
+    };
+    let cx = Ctxt::default();
+    let sig = signature::read(&cx, &func.sig, args.wrt.as_deref());
+    if cx.has_errors() {
+        let err = cx.check().expect_err("errors were recorded");
+        return fallback::emit(&func, err, None);
+    }
+    let generated = Generated { func: &func, sig: &sig };
+    let bodies = match &args {
+        Args { custom: Some(c), .. } => Some(generated.custom_bodies(&c.jvp, &c.vjp)),
+        _ => generated.transformed_bodies(&cx),
+    };
+    match (bodies, cx.check()) {
+        (Some(bodies), Ok(())) => {
+            let out = generated.items(bodies);
+            if std::env::var_os("ADJOINT_DEBUG").is_some() {
+                eprintln!("{out}");
+            }
+            quote!(#func #out)
+        }
+        (_, Err(e)) => {
+            let stubs = generated.items(Bodies::unreachable(&sig));
+            fallback::emit(&func, e, Some(stubs))
+        }
+        (None, Ok(())) => unreachable!("no bodies without an error"),
+    }
+}
+
+/// The bodies of the two hidden entry points, and the names their parameters have inside them.
+struct Bodies {
+    jvp: TokenStream,
+    vjp: TokenStream,
+    param_names: Vec<Ident>,
+    /// The bodies call user-supplied rules (`custom(..)`), which take every cotangent as a buffer.
+    custom: bool,
+}
+
+impl Bodies {
+    fn unreachable(sig: &Signature) -> Self {
+        Bodies {
+            jvp: fallback::unreachable_body(),
+            vjp: fallback::unreachable_body(),
+            param_names: sig.params.iter().map(|p| p.ident.clone()).collect(),
+            custom: true,
+        }
+    }
+}
+
+struct Generated<'a> {
+    func: &'a syn::ItemFn,
+    sig: &'a Signature,
+}
+
+impl Generated<'_> {
+    fn transformed_bodies(&self, cx: &Ctxt) -> Option<Bodies> {
+        let params: Vec<(Ident, bool)> = self.sig.params.iter().map(|p| (p.ident.clone(), p.mutable)).collect();
+        let mut function = lower(cx, &params, &self.func.block);
+        if cx.has_errors() {
+            return None;
+        }
+        let active_params: Vec<bool> = self.sig.params.iter().map(|p| p.active.is_some()).collect();
+        let param_names: Vec<Ident> =
+            function.vars.iter().filter(|v| matches!(v.origin, Origin::Param(_))).map(|v| v.name.clone()).collect();
+
+        // Forward mode runs on the IR as lowered, with its own control flow.
+        let forward_an = analyse(cx, &function, &function.body, &active_params);
+        if cx.has_errors() {
+            return None;
+        }
+        let jvp_body = Forward { f: &function, an: &forward_an }.body(&function.body, &function.tail);
+
+        // Reverse mode runs on the single-exit form.
+        let (body, result) = normalize(&mut function, &self.sig.ret_ty);
+        let an = analyse(&Ctxt::default(), &function, &body, &active_params);
+        let mut ref_bar = vec![false; function.vars.len()];
+        for (v, info) in function.vars.iter().enumerate() {
+            if let Origin::Param(i) = info.origin {
+                ref_bar[v] = self.sig.params[i].active.as_ref().is_some_and(|a| !a.local_bar);
+            }
+        }
+        let adj = Adjoint::new(&function, &an, ref_bar);
+        let r = rt();
+        let z_bar = names::output_bar();
+        let value = match &result {
+            Operand::Var(v) => {
+                let n = function.name(*v);
+                quote!(::core::clone::Clone::clone(&#n))
+            }
+            Operand::Const(t) => t.clone(),
+        };
+        let seed = match &result {
+            Operand::Var(v) if an.active[*v] => {
+                let b = bar(function.name(*v));
+                let place = if matches!(function.vars[*v].origin, Origin::Param(_)) && !self.local_bar(*v, &function) {
+                    quote!(&mut *#b)
+                } else {
+                    quote!(&mut #b)
+                };
+                quote!(#r::accumulate(#place, &#z_bar);)
+            }
+            _ => quote!(),
+        };
+        let block = adj.block(&body, quote!(let __value = #value; #seed));
+        let storage = adj.storage();
+        let vjp_body = quote!(#storage #block);
+        Some(Bodies { jvp: jvp_body, vjp: vjp_body, param_names, custom: false })
+    }
+
+    fn local_bar(&self, v: usize, f: &crate::ir::Function) -> bool {
+        match f.vars[v].origin {
+            Origin::Param(i) => self.sig.params[i].active.as_ref().is_some_and(|a| a.local_bar),
+            _ => true,
+        }
+    }
+
+    fn custom_bodies(&self, jvp: &syn::Path, vjp: &syn::Path) -> Bodies {
+        let z_bar = names::output_bar();
+        let jvp_args = self.sig.params.iter().map(|p| {
+            let (n, d) = (&p.ident, dot(&p.ident));
+            match p.active {
+                Some(_) => quote!(#n, #d),
+                None => quote!(#n),
+            }
+        });
+        let primals = self.sig.params.iter().map(|p| &p.ident);
+        let bars = self.sig.active().map(|(p, _)| bar(&p.ident));
+        Bodies {
+            jvp: quote!(#jvp(#(#jvp_args),*)),
+            vjp: quote!(#vjp(#(#primals,)* #z_bar, #(#bars),*)),
+            param_names: self.sig.params.iter().map(|p| p.ident.clone()).collect(),
+            custom: true,
+        }
+    }
+
+    /// The hidden entry points and the public API.
+    fn items(&self, bodies: Bodies) -> TokenStream {
+        let func = self.func;
+        let vis = &func.vis;
+        let f = &func.sig.ident;
+        let generics = &func.sig.generics;
+        let where_clause = &generics.where_clause;
+        let ret = &self.sig.ret_ty;
+        let r = rt();
+        let names = &bodies.param_names;
+        let allow = quote!(#[allow(unused, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]);
+
+        // ---- hidden forward entry point --------------------------------------------------------
+        let jvp_params = self.sig.params.iter().zip(names).map(|(p, n)| {
+            let (ty, m) = (&p.ty, p.mutable.then(|| quote!(mut)));
+            let d = dot(n);
+            match &p.active {
+                Some(_) => quote!(#m #n: #ty, #d: ::core::option::Option<#ty>),
+                None => quote!(#m #n: #ty, _: ::core::option::Option<#r::NoTangent>),
+            }
+        });
+        let jvp_prologue = self.sig.params.iter().zip(names).filter_map(|(p, n)| {
+            let a = p.active.as_ref()?;
+            let (ty, d) = (&p.ty, dot(n));
+            let zero = format_ident!("__zero_{}", n);
+            Some(if a.by_ref {
+                quote! {
+                    let #zero;
+                    let #d: #ty = match #d {
+                        ::core::option::Option::Some(d) => d,
+                        ::core::option::Option::None => { #zero = #r::zero_owned(#n); &#zero }
+                    };
+                }
+            } else {
+                quote! {
+                    let #d: #ty = match #d {
+                        ::core::option::Option::Some(d) => d,
+                        ::core::option::Option::None => #r::zero_like(&#n),
+                    };
+                }
+            })
+        });
+        let jvp_internal = names::jvp_internal(f);
+        let jvp_body = &bodies.jvp;
+
+        // ---- hidden reverse entry point --------------------------------------------------------
+        let z_bar = names::output_bar();
+        let slot_name = |n: &Ident, local: bool| if local { format_ident!("__slot_{}", n) } else { bar(n) };
+        let vjp_slots = self.sig.params.iter().zip(names).map(|(p, n)| match &p.active {
+            Some(a) => {
+                let (s, t) = (slot_name(n, a.local_bar), &a.bar_target);
+                quote!(#s: ::core::option::Option<&mut #t>)
+            }
+            None => quote!(_: ::core::option::Option<&mut #r::NoTangent>),
+        });
+        let vjp_params = self.sig.params.iter().zip(names).map(|(p, n)| {
+            let (ty, m) = (&p.ty, p.mutable.then(|| quote!(mut)));
+            quote!(#m #n: #ty)
+        });
+        let is_custom = bodies.custom;
+        let mut vjp_prologue = TokenStream::new();
+        let mut vjp_epilogue = TokenStream::new();
+        for (p, n) in self.sig.params.iter().zip(names) {
+            let Some(a) = &p.active else { continue };
+            let zero = format_ident!("__zero_{}", n);
+            let b = bar(n);
+            let t = &a.bar_target;
+            let owned_zero = if a.by_ref { quote!(#r::zero_owned(#n)) } else { quote!(#r::zero_owned(&#n)) };
+            if a.local_bar && !is_custom {
+                let s = slot_name(n, true);
+                let init = if a.scalar { quote!(#r::zero_like(&#n)) } else { owned_zero };
+                vjp_prologue.extend(quote!(let mut #b = #init;));
+                vjp_epilogue.extend(quote!(if let ::core::option::Option::Some(s) = #s { #r::accumulate(s, &#b); }));
+            } else {
+                let s = slot_name(n, a.local_bar);
+                let init = if a.scalar { quote!(#r::zero_like(&#n)) } else { owned_zero };
+                vjp_prologue.extend(quote! {
+                    let mut #zero;
+                    let #b: &mut #t = match #s {
+                        ::core::option::Option::Some(b) => b,
+                        ::core::option::Option::None => { #zero = #init; &mut #zero }
+                    };
+                });
+            }
+        }
+        let vjp_internal = names::vjp_internal(f);
+        let b = &bodies.vjp;
+        let vjp_body = if is_custom { quote!(#b) } else { quote!(#b #vjp_epilogue __value) };
+
+        // ---- public API ------------------------------------------------------------------------
+        let idents: Vec<&Ident> = self.sig.params.iter().map(|p| &p.ident).collect();
+        let primal_params = self.sig.params.iter().map(|p| {
+            let (n, ty) = (&p.ident, &p.ty);
+            quote!(#n: #ty)
+        });
+        let primal_params: Vec<TokenStream> = primal_params.collect();
+        let active_names: Vec<String> = self.sig.active().map(|(p, _)| format!("`{}`", p.ident)).collect();
+        let wrt = active_names.join(", ");
+
+        let jvp_pub = names::jvp_fn(f);
+        let pub_jvp_params = self.sig.params.iter().map(|p| {
+            let (n, ty) = (&p.ident, &p.ty);
+            let d = dot(n);
+            match p.active {
+                Some(_) => quote!(#n: #ty, #d: #ty),
+                None => quote!(#n: #ty),
+            }
+        });
+        let jvp_call_args = self.sig.params.iter().map(|p| {
+            let (n, d) = (&p.ident, dot(&p.ident));
+            match p.active {
+                Some(_) => quote!(#n, ::core::option::Option::Some(#d)),
+                None => quote!(#n, ::core::option::Option::None),
+            }
+        });
+        let jvp_doc = format!(
+            " Forward mode: the value of [`{f}`] and its directional derivative along the tangents \
+             (`x_dot` for each differentiated parameter {wrt}), i.e. `(f(x), ∂f/∂x · x_dot)`.\n\n \
+             Generated by `#[differentiable]`; costs about one evaluation of `{f}`."
+        );
+
+        let vjp_pub = names::vjp_fn(f);
+        let pub_vjp_bars: Vec<TokenStream> = self
+            .sig
+            .active()
+            .map(|(p, a)| {
+                let (b, t) = (bar(&p.ident), &a.bar_target);
+                quote!(#b: &mut #t)
+            })
+            .collect();
+        let vjp_call_slots: Vec<TokenStream> = self
+            .sig
+            .params
+            .iter()
+            .map(|p| match p.active {
+                Some(_) => {
+                    let b = bar(&p.ident);
+                    quote!(::core::option::Option::Some(#b))
+                }
+                None => quote!(::core::option::Option::None),
+            })
+            .collect();
+        let vjp_doc = format!(
+            " Reverse mode, low level: evaluates [`{f}`] and adds `z_bar · ∂f/∂x` to the cotangent buffer \
+             `x_bar` of each differentiated parameter ({wrt}). Buffers are accumulated into, not \
+             overwritten. Returns the value of `{f}`.\n\n Generated by `#[differentiable]`."
+        );
+
+        let scalar = matches!(self.sig.ret_kind, RetKind::Scalar);
+        let grad_api = scalar.then(|| {
+            let grad = names::grad_fn(f);
+            let grad_into = names::grad_into_fn(f);
+            let actives: Vec<_> = self.sig.active().collect();
+            let g_names: Vec<Ident> = actives.iter().map(|(p, _)| format_ident!("__grad_{}", p.ident)).collect();
+            let g_inits = actives.iter().zip(&g_names).map(|((p, a), g)| {
+                let n = &p.ident;
+                let init = if a.scalar {
+                    quote!(#r::zero_like(&#n))
+                } else if a.by_ref {
+                    quote!(#r::zero_owned(#n))
+                } else {
+                    quote!(#r::zero_owned(&#n))
+                };
+                quote!(let mut #g = #init;)
+            });
+            let mut k = 0;
+            let g_slots = self.sig.params.iter().map(|p| match p.active {
+                Some(_) => {
+                    let g = &g_names[k];
+                    k += 1;
+                    quote!(::core::option::Option::Some(&mut #g))
+                }
+                None => quote!(::core::option::Option::None),
+            });
+            let grad_tys: Vec<&TokenStream> = actives.iter().map(|(_, a)| &a.grad_ty).collect();
+            let (grad_ty, grad_val) = if actives.len() == 1 {
+                let (t, g) = (grad_tys[0], &g_names[0]);
+                (quote!(#t), quote!(#g))
+            } else {
+                (quote!((#(#grad_tys),*)), quote!((#(#g_names),*)))
+            };
+            let zeroes = actives.iter().map(|(p, _)| {
+                let b = bar(&p.ident);
+                quote!(#r::Accumulate::set_zero(#b);)
+            });
+            let grad_doc = format!(
+                " Reverse mode: the value of [`{f}`] and its gradient with respect to {wrt}{}.\n\n Generated \
+                 by `#[differentiable]`; costs a small multiple of one evaluation of `{f}`.",
+                if actives.len() > 1 { " (a tuple, in parameter order)" } else { "" }
+            );
+            let grad_into_doc = format!(
+                " Reverse mode into caller buffers: writes the gradient of [`{f}`] with respect to {wrt} into \
+                 `x_bar` (overwriting it) and returns the value. Allocates nothing for loop-free functions.\n\n \
+                 Generated by `#[differentiable]`."
+            );
+            let primal_params = &primal_params;
+            let pub_vjp_bars = &pub_vjp_bars;
+            let vjp_call_slots = &vjp_call_slots;
+            quote! {
+                #[doc = #grad_doc]
+                #[inline]
+                #allow
+                #vis fn #grad #generics (#(#primal_params),*) -> (#ret, #grad_ty) #where_clause {
+                    #(#g_inits)*
+                    let __value = #vjp_internal(#(#idents,)* 1.0, #(#g_slots),*);
+                    (__value, #grad_val)
+                }
+
+                #[doc = #grad_into_doc]
+                #[inline]
+                #allow
+                #vis fn #grad_into #generics (#(#primal_params,)* #(#pub_vjp_bars),*) -> #ret #where_clause {
+                    #(#zeroes)*
+                    #vjp_internal(#(#idents,)* 1.0, #(#vjp_call_slots),*)
+                }
+            }
+        });
+
+        quote! {
+            #[doc(hidden)]
+            #[inline]
+            #allow
+            #vis fn #jvp_internal #generics (#(#jvp_params),*) -> (#ret, #ret) #where_clause {
+                #(#jvp_prologue)*
+                #jvp_body
+            }
+
+            #[doc(hidden)]
+            #[inline]
+            #allow
+            #vis fn #vjp_internal #generics (#(#vjp_params,)* #z_bar: #ret, #(#vjp_slots),*) -> #ret #where_clause {
+                #vjp_prologue
+                #vjp_body
+            }
+
+            #[doc = #jvp_doc]
+            #[inline]
+            #allow
+            #vis fn #jvp_pub #generics (#(#pub_jvp_params),*) -> (#ret, #ret) #where_clause {
+                #jvp_internal(#(#jvp_call_args),*)
+            }
+
+            #[doc = #vjp_doc]
+            #[inline]
+            #allow
+            #vis fn #vjp_pub #generics (#(#primal_params,)* z_bar: #ret, #(#pub_vjp_bars),*) -> #ret #where_clause {
+                #vjp_internal(#(#idents,)* z_bar, #(#vjp_call_slots),*)
+            }
+
+            #grad_api
+        }
+    }
+}

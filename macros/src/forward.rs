@@ -1,0 +1,303 @@
+//! The tangent transform: forward mode, emitting the JVP.
+//!
+//! Every active value `v` gets a tangent `v_dot` computed right after it; control flow is kept as it is
+//! (the derivative follows the branch taken, loops run once). Inactive operands contribute nothing: no
+//! code is emitted for their (symbolically zero) tangents.
+//!
+//! Before: `let b = x[i + 1] - x[i] * x[i];` (as IR: `__t2 = x[__t1]; __t3 = x[i]; __t4 = __t3 * __t3; b = __t2 - __t4`)
+//! After:
+//! ```text
+//! let __t4 = __t3 * __t3;
+//! let __t4_dot = __t3_dot * __t3 + __t3 * __t3_dot;
+//! let b = __t2 - __t4;
+//! let b_dot = __t2_dot - __t4_dot;
+//! ```
+
+use crate::analyse::{expr_active, operand_active, Analysis};
+use crate::ir::*;
+use crate::names::{dot, jvp_internal};
+use crate::primal::{self, rt};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub struct Forward<'a> {
+    pub f: &'a Function,
+    pub an: &'a Analysis,
+}
+
+impl Forward<'_> {
+    fn active(&self, o: &Operand) -> bool {
+        operand_active(o, &self.an.active)
+    }
+
+    fn dot(&self, o: &Operand) -> Option<TokenStream> {
+        match o {
+            Operand::Var(v) if self.an.active[*v] => {
+                let d = dot(self.f.name(*v));
+                Some(quote!(#d))
+            }
+            _ => None,
+        }
+    }
+
+    fn op(&self, o: &Operand) -> TokenStream {
+        primal::operand(self.f, o)
+    }
+
+    /// The tangent of an operand, or a zero shaped like it.
+    fn dot_or_zero(&self, o: &Operand) -> TokenStream {
+        self.dot(o).unwrap_or_else(|| {
+            let (r, v) = (rt(), self.op(o));
+            quote!(#r::zero_like(&#v))
+        })
+    }
+
+    pub fn body(&self, stmts: &[Stmt], tail: &Option<Operand>) -> TokenStream {
+        let body = self.block(stmts);
+        let tail = tail.as_ref().map(|t| {
+            let (v, d) = (self.op(t), self.dot_or_zero(t));
+            quote!((#v, #d))
+        });
+        quote!(#body #tail)
+    }
+
+    fn block(&self, stmts: &[Stmt]) -> TokenStream {
+        stmts.iter().map(|s| self.stmt(s)).collect()
+    }
+
+    /// `Σ ∂z/∂xᵢ · ẋᵢ` over the active operands, each partial given as tokens.
+    fn chain(&self, terms: Vec<(&Operand, TokenStream)>) -> TokenStream {
+        let parts: Vec<TokenStream> = terms
+            .into_iter()
+            .filter_map(|(o, partial)| self.dot(o).map(|d| quote!(#partial * #d)))
+            .collect();
+        quote!(#(#parts)+*)
+    }
+
+    fn tangent(&self, e: &Expr, v: &proc_macro2::Ident) -> TokenStream {
+        let r = rt();
+        let op = |o| self.op(o);
+        match e {
+            Expr::Use(a) => self.dot_or_zero(a),
+            Expr::Neg(a) => {
+                let d = self.dot_or_zero(a);
+                quote!(-#d)
+            }
+            Expr::Bin(b, x, y) => {
+                let (xd, yd) = (self.dot(x), self.dot(y));
+                let (xv, yv) = (op(x), op(y));
+                match (b, xd, yd) {
+                    (BinOp::Add, Some(a), Some(c)) => quote!(#a + #c),
+                    (BinOp::Sub, Some(a), Some(c)) => quote!(#a - #c),
+                    (BinOp::Add | BinOp::Sub, Some(a), None) => a,
+                    (BinOp::Add, None, Some(c)) => c,
+                    (BinOp::Sub, None, Some(c)) => quote!(-#c),
+                    (BinOp::Mul, Some(a), Some(c)) => quote!(#a * #yv + #xv * #c),
+                    (BinOp::Mul, Some(a), None) => quote!(#a * #yv),
+                    (BinOp::Mul, None, Some(c)) => quote!(#xv * #c),
+                    (BinOp::Div, Some(a), Some(c)) => quote!((#a - #v * #c) / #yv),
+                    (BinOp::Div, Some(a), None) => quote!(#a / #yv),
+                    (BinOp::Div, None, Some(c)) => quote!(-(#v * #c) / #yv),
+                    _ => unreachable!("inactive or unsupported binary operation"),
+                }
+            }
+            Expr::Method { name, recv, args } => {
+                let x = op(recv);
+                match name.to_string().as_str() {
+                    "powi" => {
+                        let n = op(&args[0]);
+                        self.chain(vec![(recv, quote!(#r::d_powi(#x, #n)))])
+                    }
+                    "powf" => {
+                        let y = op(&args[0]);
+                        self.chain(vec![
+                            (recv, quote!(#r::d_powf_x(#x, #y))),
+                            (&args[0], quote!(#r::d_powf_y(#x, #v))),
+                        ])
+                    }
+                    "atan2" => {
+                        let a = op(&args[0]);
+                        self.chain(vec![
+                            (recv, quote!(#r::d_atan2_y(#x, #a))),
+                            (&args[0], quote!(#r::d_atan2_x(#x, #a))),
+                        ])
+                    }
+                    "hypot" => {
+                        let y = op(&args[0]);
+                        self.chain(vec![(recv, quote!(#r::d_hypot_x(#x, #v))), (&args[0], quote!(#r::d_hypot_x(#y, #v)))])
+                    }
+                    m @ ("max" | "min") => {
+                        let y = op(&args[0]);
+                        let d = primal::partial(&format!("{m}_a"));
+                        let sum = self.chain(vec![(recv, quote!(__d)), (&args[0], quote!((1.0 - __d)))]);
+                        quote!({ let __d = #r::#d(#x, #y); #sum })
+                    }
+                    "mul_add" => {
+                        let (a, b) = (op(&args[0]), quote!(1.0));
+                        self.chain(vec![(recv, a), (&args[0], x), (&args[1], b)])
+                    }
+                    unary => {
+                        let d = primal::partial(unary);
+                        self.chain(vec![(recv, quote!(#r::#d(#x, #v)))])
+                    }
+                }
+            }
+            Expr::Cast { operand, ty, .. } => {
+                let d = self.dot_or_zero(operand);
+                quote!(#d as #ty)
+            }
+            Expr::Index { base, index } => {
+                let (d, i) = (dot(self.f.name(*base)), op(index));
+                quote!(#d[#i])
+            }
+            Expr::Tuple(es) => {
+                let ds = es.iter().map(|e| self.dot_or_zero(e));
+                quote!((#(#ds,)*))
+            }
+            Expr::Field(a, k) => {
+                let d = self.dot_or_zero(a);
+                let k = syn::Index::from(*k as usize);
+                quote!(#d.#k)
+            }
+            Expr::Array { vec, elems } => {
+                let ds = elems.iter().map(|e| self.dot_or_zero(e));
+                if *vec {
+                    quote!(::std::vec![#(#ds),*])
+                } else {
+                    quote!([#(#ds),*])
+                }
+            }
+            Expr::Repeat { vec, elem, len } => {
+                let (d, n) = (self.dot_or_zero(elem), &len.tokens);
+                if *vec {
+                    quote!(::std::vec![#d; #n])
+                } else {
+                    quote!([#d; #n])
+                }
+            }
+            Expr::Call { .. } | Expr::Opaque(_) => unreachable!("handled by the caller"),
+        }
+    }
+
+    fn stmt(&self, s: &Stmt) -> TokenStream {
+        let f = self.f;
+        match s {
+            Stmt::Let { var, ty, init: None } => {
+                let b = primal::binding(f, *var, ty, false);
+                if self.an.active[*var] {
+                    let d = dot(f.name(*var));
+                    let t = ty.as_ref().map(|t| quote!(: #t));
+                    quote!(#b; let #d #t;)
+                } else {
+                    quote!(#b;)
+                }
+            }
+            Stmt::Let { var, ty, init: Some(e) } => {
+                let b = primal::binding(f, *var, ty, false);
+                let name = f.name(*var);
+                let d = dot(name);
+                let m = f.vars[*var].mutable.then(|| quote!(mut));
+                let t = ty.as_ref().map(|t| quote!(: #t));
+                if !self.an.active[*var] {
+                    let e = primal::expr(f, e);
+                    return quote!(#b = #e;);
+                }
+                if let Expr::Call { path, args } = e {
+                    if expr_active(e, &self.an.active) {
+                        let callee = primal::companion(path, jvp_internal);
+                        let args = args.iter().map(|a| {
+                            let p = primal::call_arg(f, a);
+                            let slot = match self.dot(&a.operand) {
+                                Some(d) if a.by_ref => quote!(::core::option::Option::Some(&#d)),
+                                Some(d) => quote!(::core::option::Option::Some(::core::clone::Clone::clone(&#d))),
+                                None => quote!(::core::option::Option::None),
+                            };
+                            quote!(#p, #slot)
+                        });
+                        return quote!(let (#m #name, #m #d) #t = #callee(#(#args),*););
+                    }
+                }
+                let primal_e = primal::expr(f, e);
+                let tangent = if expr_active(e, &self.an.active) {
+                    self.tangent(e, name)
+                } else {
+                    let r = rt();
+                    quote!(#r::zero_like(&#name))
+                };
+                quote!(#b = #primal_e; let #m #d #t = #tangent;)
+            }
+            Stmt::Assign { place, op, value, .. } => {
+                let p = primal::place(f, place);
+                let v = self.op(value);
+                let sym = primal::assign_symbol(*op);
+                let target = crate::analyse::place_var(place);
+                if !self.an.active[target] {
+                    return quote!(#p #sym #v;);
+                }
+                let pd = match place {
+                    Place::Var(t) => {
+                        let d = dot(f.name(*t));
+                        quote!(#d)
+                    }
+                    Place::Index(t, i) => {
+                        let (d, i) = (dot(f.name(*t)), self.op(i));
+                        quote!(#d[#i])
+                    }
+                };
+                let vd = self.dot(value);
+                let r = rt();
+                let tangent = match (op, vd) {
+                    (AssignOp::Set, Some(d)) => quote!(#pd = ::core::clone::Clone::clone(&#d);),
+                    (AssignOp::Set, None) => quote!(#pd = #r::zero_like(&#v);),
+                    (AssignOp::Add, Some(d)) => quote!(#pd += #d;),
+                    (AssignOp::Sub, Some(d)) => quote!(#pd -= #d;),
+                    (AssignOp::Add | AssignOp::Sub, None) => quote!(),
+                    (AssignOp::Mul, Some(d)) => quote!(#pd = #pd * #v + #p * #d;),
+                    (AssignOp::Mul, None) => quote!(#pd = #pd * #v;),
+                    (AssignOp::Div, Some(d)) => quote!(#pd = (#pd - #p / #v * #d) / #v;),
+                    (AssignOp::Div, None) => quote!(#pd = #pd / #v;),
+                };
+                quote!(#tangent #p #sym #v;)
+            }
+            Stmt::If { cond, then_branch, else_branch } => {
+                let (c, t, e) = (&cond.tokens, self.block(then_branch), self.block(else_branch));
+                quote!(if #c { #t } else { #e })
+            }
+            Stmt::Match { scrutinee, arms } => {
+                let s = &scrutinee.tokens;
+                let arms = arms.iter().map(|a| {
+                    let (p, b) = (&a.pat, self.block(&a.body));
+                    let g = a.guard.as_ref().map(|g| {
+                        let g = &g.tokens;
+                        quote!(if #g)
+                    });
+                    quote!(#p #g => { #b })
+                });
+                quote!(match #s { #(#arms)* })
+            }
+            Stmt::For { var, iter, body, .. } => {
+                let (n, it, b) = (f.name(*var), &iter.tokens, self.block(body));
+                quote!(for #n in #it { #b })
+            }
+            Stmt::While { cond, body, .. } => {
+                let (c, b) = (&cond.tokens, self.block(body));
+                quote!(while #c { #b })
+            }
+            Stmt::Loop { body, .. } => {
+                let b = self.block(body);
+                quote!(loop { #b })
+            }
+            Stmt::Break => quote!(break;),
+            Stmt::Continue => quote!(continue;),
+            Stmt::Return(o) => {
+                let (v, d) = (self.op(o), self.dot_or_zero(o));
+                quote!(return (#v, #d);)
+            }
+        }
+    }
+}
+
+/// Whether an operand is active (re-exported for the adjoint).
+pub fn is_active(an: &Analysis, o: &Operand) -> bool {
+    operand_active(o, &an.active)
+}

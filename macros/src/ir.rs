@@ -1,0 +1,346 @@
+//! The intermediate representation: a function body in three-address form.
+//!
+//! Every intermediate value is a named variable defined by one [`Expr`] (one operation on
+//! [`Operand`]s); user variables are renamed apart so shadowing disappears; control flow stays
+//! structured (`if`, `match`, `for`, `while`, `loop`). Expressions that can never carry a derivative
+//! (comparisons, `no_grad(..)`, `x.len()`, `i as usize`) are kept whole as [`Opaque`] tokens. The
+//! [`Display`](std::fmt::Display) form is the debugging view and the format of the unit-test snapshots.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use std::fmt;
+
+pub type VarId = usize;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Origin {
+    /// A parameter of the function (its index).
+    Param(usize),
+    /// A `let` binding or loop binding written by the user.
+    User,
+    /// An intermediate introduced by lowering.
+    Temp,
+    /// A control-flow flag or result introduced by normalisation.
+    Flag,
+}
+
+pub struct VarInfo {
+    /// The name in generated code.
+    pub name: Ident,
+    pub span: Span,
+    pub mutable: bool,
+    /// Declared without a value (`let y;`), assigned exactly once on each path.
+    pub deferred: bool,
+    pub origin: Origin,
+}
+
+#[derive(Clone)]
+pub enum Operand {
+    Var(VarId),
+    /// A literal or constant path (`2.0`, `PI`, `N`): never active.
+    Const(TokenStream),
+}
+
+/// An expression kept whole because it cannot carry a derivative.
+#[derive(Clone)]
+pub struct Opaque {
+    pub tokens: TokenStream,
+    /// The variables it reads.
+    pub reads: Vec<VarId>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    /// Integer and boolean operators (`& | ^ << >>`): never active.
+    Bits(&'static str),
+}
+
+#[derive(Clone)]
+pub struct CallArg {
+    pub operand: Operand,
+    /// Passed as `&x`.
+    pub by_ref: bool,
+}
+
+#[derive(Clone)]
+pub enum Expr {
+    Use(Operand),
+    Neg(Operand),
+    Bin(BinOp, Operand, Operand),
+    /// `recv.name(args)`: a float method with a derivative rule, or any method on inactive values.
+    Method { name: Ident, recv: Operand, args: Vec<Operand> },
+    /// `x as T`; `to_float` when `T` is `f64` or `f32`.
+    Cast { operand: Operand, ty: syn::Type, to_float: bool },
+    Index { base: VarId, index: Operand },
+    /// A call to another function: differentiable (if any argument is active) or constant.
+    Call { path: syn::Path, args: Vec<CallArg> },
+    Tuple(Vec<Operand>),
+    Field(Operand, u32),
+    /// `vec![a, b]` (`vec`) or `[a, b]`.
+    Array { vec: bool, elems: Vec<Operand> },
+    /// `vec![x; n]` or `[x; n]`.
+    Repeat { vec: bool, elem: Operand, len: Opaque },
+    Opaque(Opaque),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AssignOp {
+    Set,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Clone)]
+pub enum Place {
+    Var(VarId),
+    Index(VarId, Operand),
+}
+
+#[derive(Clone)]
+pub struct Arm {
+    /// The pattern, with its bindings renamed.
+    pub pat: TokenStream,
+    pub guard: Option<Opaque>,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Clone)]
+pub enum Stmt {
+    Let { var: VarId, ty: Option<syn::Type>, init: Option<Expr> },
+    Assign { place: Place, op: AssignOp, value: Operand, span: Span },
+    If { cond: Opaque, then_branch: Vec<Stmt>, else_branch: Vec<Stmt> },
+    Match { scrutinee: Opaque, arms: Vec<Arm> },
+    /// `for var in iter`, where `iter` yields integers; `exit` is checked after each iteration.
+    For { var: VarId, iter: Opaque, body: Vec<Stmt>, exit: Option<Opaque> },
+    While { cond: Opaque, body: Vec<Stmt>, exit: Option<Opaque> },
+    Loop { body: Vec<Stmt>, exit: Option<Opaque> },
+    Break,
+    Continue,
+    Return(Operand),
+}
+
+pub struct Function {
+    pub vars: Vec<VarInfo>,
+    pub body: Vec<Stmt>,
+    /// The value of the body's tail expression; `None` when every path returns.
+    pub tail: Option<Operand>,
+}
+
+impl Function {
+    pub fn name(&self, v: VarId) -> &Ident {
+        &self.vars[v].name
+    }
+}
+
+/// Calls `f` on every statement, depth first, in program order.
+pub fn walk<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for s in stmts {
+        f(s);
+        for block in children(s) {
+            walk(block, f);
+        }
+    }
+}
+
+/// The nested statement lists of a statement.
+pub fn children(s: &Stmt) -> Vec<&Vec<Stmt>> {
+    match s {
+        Stmt::If { then_branch, else_branch, .. } => vec![then_branch, else_branch],
+        Stmt::Match { arms, .. } => arms.iter().map(|a| &a.body).collect(),
+        Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body, .. } => vec![body],
+        _ => vec![],
+    }
+}
+
+impl Operand {
+    pub fn var(&self) -> Option<VarId> {
+        match self {
+            Operand::Var(v) => Some(*v),
+            Operand::Const(_) => None,
+        }
+    }
+}
+
+impl Expr {
+    /// The operands whose derivatives flow into this expression's value.
+    pub fn operands(&self) -> Vec<&Operand> {
+        match self {
+            Expr::Use(a) | Expr::Neg(a) | Expr::Field(a, _) => vec![a],
+            Expr::Bin(_, a, b) => vec![a, b],
+            Expr::Method { recv, args, .. } => std::iter::once(recv).chain(args).collect(),
+            Expr::Cast { operand, .. } => vec![operand],
+            Expr::Index { index, .. } => vec![index],
+            Expr::Call { args, .. } => args.iter().map(|a| &a.operand).collect(),
+            Expr::Tuple(es) | Expr::Array { elems: es, .. } => es.iter().collect(),
+            Expr::Repeat { elem, .. } => vec![elem],
+            Expr::Opaque(_) => vec![],
+        }
+    }
+
+    /// Every variable the expression reads.
+    pub fn reads(&self) -> Vec<VarId> {
+        let mut out: Vec<VarId> = self.operands().into_iter().filter_map(Operand::var).collect();
+        match self {
+            Expr::Index { base, .. } => out.push(*base),
+            Expr::Repeat { len, .. } => out.extend(&len.reads),
+            Expr::Opaque(o) => out.extend(&o.reads),
+            _ => {}
+        }
+        out
+    }
+}
+
+// ---- pretty printing -------------------------------------------------------------------------------
+
+pub struct Display<'a> {
+    pub function: &'a Function,
+}
+
+fn tokens(t: &TokenStream) -> String {
+    t.to_string()
+}
+
+impl Display<'_> {
+    fn operand(&self, o: &Operand) -> String {
+        match o {
+            Operand::Var(v) => self.function.name(*v).to_string(),
+            Operand::Const(t) => tokens(t),
+        }
+    }
+
+    fn expr(&self, e: &Expr) -> String {
+        let op = |o| self.operand(o);
+        match e {
+            Expr::Use(a) => op(a),
+            Expr::Neg(a) => format!("neg {}", op(a)),
+            Expr::Bin(b, x, y) => {
+                let sym = match b {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    BinOp::Div => "/",
+                    BinOp::Rem => "%",
+                    BinOp::Bits(s) => s,
+                };
+                format!("{} {sym} {}", op(x), op(y))
+            }
+            Expr::Method { name, recv, args } => {
+                let args: Vec<String> = args.iter().map(op).collect();
+                format!("{}.{name}({})", op(recv), args.join(", "))
+            }
+            Expr::Cast { operand, ty, .. } => format!("{} as {}", op(operand), quote::quote!(#ty)),
+            Expr::Index { base, index } => format!("{}[{}]", self.function.name(*base), op(index)),
+            Expr::Call { path, args } => {
+                let args: Vec<String> =
+                    args.iter().map(|a| format!("{}{}", if a.by_ref { "&" } else { "" }, op(&a.operand))).collect();
+                format!("call {}({})", quote::quote!(#path).to_string().replace(' ', ""), args.join(", "))
+            }
+            Expr::Tuple(es) => format!("({})", es.iter().map(op).collect::<Vec<_>>().join(", ")),
+            Expr::Field(a, k) => format!("{}.{k}", op(a)),
+            Expr::Array { vec, elems } => {
+                format!("{}[{}]", if *vec { "vec!" } else { "" }, elems.iter().map(op).collect::<Vec<_>>().join(", "))
+            }
+            Expr::Repeat { vec, elem, len } => {
+                format!("{}[{}; {}]", if *vec { "vec!" } else { "" }, op(elem), tokens(&len.tokens))
+            }
+            Expr::Opaque(o) => format!("const {{ {} }}", tokens(&o.tokens)),
+        }
+    }
+
+    fn block(&self, stmts: &[Stmt], depth: usize, out: &mut String) {
+        for s in stmts {
+            self.stmt(s, depth, out);
+        }
+    }
+
+    fn stmt(&self, s: &Stmt, depth: usize, out: &mut String) {
+        let pad = "    ".repeat(depth);
+        let name = |v: &VarId| self.function.name(*v).to_string();
+        match s {
+            Stmt::Let { var, init, .. } => {
+                let m = if self.function.vars[*var].mutable { "mut " } else { "" };
+                match init {
+                    Some(e) => out.push_str(&format!("{pad}let {m}{} = {}\n", name(var), self.expr(e))),
+                    None => out.push_str(&format!("{pad}let {m}{}\n", name(var))),
+                }
+            }
+            Stmt::Assign { place, op, value, .. } => {
+                let target = match place {
+                    Place::Var(v) => name(v),
+                    Place::Index(v, i) => format!("{}[{}]", name(v), self.operand(i)),
+                };
+                let sym = match op {
+                    AssignOp::Set => "=",
+                    AssignOp::Add => "+=",
+                    AssignOp::Sub => "-=",
+                    AssignOp::Mul => "*=",
+                    AssignOp::Div => "/=",
+                };
+                out.push_str(&format!("{pad}{target} {sym} {}\n", self.operand(value)));
+            }
+            Stmt::If { cond, then_branch, else_branch } => {
+                out.push_str(&format!("{pad}if {} {{\n", tokens(&cond.tokens)));
+                self.block(then_branch, depth + 1, out);
+                if !else_branch.is_empty() {
+                    out.push_str(&format!("{pad}}} else {{\n"));
+                    self.block(else_branch, depth + 1, out);
+                }
+                out.push_str(&format!("{pad}}}\n"));
+            }
+            Stmt::Match { scrutinee, arms } => {
+                out.push_str(&format!("{pad}match {} {{\n", tokens(&scrutinee.tokens)));
+                for arm in arms {
+                    let guard = arm.guard.as_ref().map(|g| format!(" if {}", tokens(&g.tokens))).unwrap_or_default();
+                    out.push_str(&format!("{pad}    {}{guard} => {{\n", tokens(&arm.pat)));
+                    self.block(&arm.body, depth + 2, out);
+                    out.push_str(&format!("{pad}    }}\n"));
+                }
+                out.push_str(&format!("{pad}}}\n"));
+            }
+            Stmt::For { var, iter, body, exit } => {
+                out.push_str(&format!("{pad}for {} in {} {{\n", name(var), tokens(&iter.tokens)));
+                self.block(body, depth + 1, out);
+                self.exit(exit, depth + 1, out);
+                out.push_str(&format!("{pad}}}\n"));
+            }
+            Stmt::While { cond, body, exit } => {
+                out.push_str(&format!("{pad}while {} {{\n", tokens(&cond.tokens)));
+                self.block(body, depth + 1, out);
+                self.exit(exit, depth + 1, out);
+                out.push_str(&format!("{pad}}}\n"));
+            }
+            Stmt::Loop { body, exit } => {
+                out.push_str(&format!("{pad}loop {{\n"));
+                self.block(body, depth + 1, out);
+                self.exit(exit, depth + 1, out);
+                out.push_str(&format!("{pad}}}\n"));
+            }
+            Stmt::Break => out.push_str(&format!("{pad}break\n")),
+            Stmt::Continue => out.push_str(&format!("{pad}continue\n")),
+            Stmt::Return(o) => out.push_str(&format!("{pad}return {}\n", self.operand(o))),
+        }
+    }
+
+    fn exit(&self, exit: &Option<Opaque>, depth: usize, out: &mut String) {
+        if let Some(e) = exit {
+            out.push_str(&format!("{}exit if {}\n", "    ".repeat(depth), tokens(&e.tokens)));
+        }
+    }
+}
+
+impl fmt::Display for Display<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        self.block(&self.function.body, 0, &mut out);
+        if let Some(t) = &self.function.tail {
+            out.push_str(&format!("result {}\n", self.operand(t)));
+        }
+        f.write_str(&out)
+    }
+}

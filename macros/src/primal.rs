@@ -1,0 +1,146 @@
+//! Emitting the primal computation of IR expressions and statements, shared by both transforms.
+
+use crate::ir::*;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// The runtime path generated code uses.
+pub fn rt() -> TokenStream {
+    quote!(::adjoint::__private)
+}
+
+pub fn operand(f: &Function, o: &Operand) -> TokenStream {
+    match o {
+        Operand::Var(v) => {
+            let n = f.name(*v);
+            quote!(#n)
+        }
+        Operand::Const(t) => t.clone(),
+    }
+}
+
+pub fn bin_symbol(op: BinOp) -> TokenStream {
+    match op {
+        BinOp::Add => quote!(+),
+        BinOp::Sub => quote!(-),
+        BinOp::Mul => quote!(*),
+        BinOp::Div => quote!(/),
+        BinOp::Rem => quote!(%),
+        BinOp::Bits(s) => s.parse().expect("operator"),
+    }
+}
+
+pub fn assign_symbol(op: AssignOp) -> TokenStream {
+    match op {
+        AssignOp::Set => quote!(=),
+        AssignOp::Add => quote!(+=),
+        AssignOp::Sub => quote!(-=),
+        AssignOp::Mul => quote!(*=),
+        AssignOp::Div => quote!(/=),
+    }
+}
+
+/// An argument of a call as the user passed it.
+pub fn call_arg(f: &Function, a: &CallArg) -> TokenStream {
+    let o = operand(f, &a.operand);
+    if a.by_ref {
+        quote!(&#o)
+    } else {
+        o
+    }
+}
+
+/// The path of a generated companion of a called function (`g` → `__adjoint_vjp_g`).
+pub fn companion(path: &syn::Path, make: fn(&Ident) -> Ident) -> syn::Path {
+    let mut p = path.clone();
+    if let Some(last) = p.segments.last_mut() {
+        last.ident = make(&last.ident);
+    }
+    p
+}
+
+pub fn expr(f: &Function, e: &Expr) -> TokenStream {
+    let op = |o| operand(f, o);
+    match e {
+        Expr::Use(a) => op(a),
+        Expr::Neg(a) => {
+            let a = op(a);
+            quote!(-#a)
+        }
+        Expr::Bin(b, x, y) => {
+            let (x, y, s) = (op(x), op(y), bin_symbol(*b));
+            quote!(#x #s #y)
+        }
+        Expr::Method { name, recv, args } => {
+            let recv = op(recv);
+            let args = args.iter().map(op);
+            quote!(#recv.#name(#(#args),*))
+        }
+        Expr::Cast { operand, ty, .. } => {
+            let o = op(operand);
+            quote!(#o as #ty)
+        }
+        Expr::Index { base, index } => {
+            let (b, i) = (f.name(*base), op(index));
+            quote!(#b[#i])
+        }
+        Expr::Call { path, args } => {
+            let args = args.iter().map(|a| call_arg(f, a));
+            quote!(#path(#(#args),*))
+        }
+        Expr::Tuple(es) => {
+            let es = es.iter().map(op);
+            quote!((#(#es,)*))
+        }
+        Expr::Field(a, k) => {
+            let a = op(a);
+            let k = syn::Index::from(*k as usize);
+            quote!(#a.#k)
+        }
+        Expr::Array { vec, elems } => {
+            let es = elems.iter().map(op);
+            if *vec {
+                quote!(::std::vec![#(#es),*])
+            } else {
+                quote!([#(#es),*])
+            }
+        }
+        Expr::Repeat { vec, elem, len } => {
+            let (e, n) = (op(elem), &len.tokens);
+            if *vec {
+                quote!(::std::vec![#e; #n])
+            } else {
+                quote!([#e; #n])
+            }
+        }
+        Expr::Opaque(o) => o.tokens.clone(),
+    }
+}
+
+/// `let [mut] v[: T]` — the binding part of a `let`.
+pub fn binding(f: &Function, var: VarId, ty: &Option<syn::Type>, force_mut: bool) -> TokenStream {
+    let name = f.name(var);
+    let m = (f.vars[var].mutable || force_mut).then(|| quote!(mut));
+    match ty {
+        Some(t) => quote!(let #m #name: #t),
+        None => quote!(let #m #name),
+    }
+}
+
+pub fn place(f: &Function, p: &Place) -> TokenStream {
+    match p {
+        Place::Var(v) => {
+            let n = f.name(*v);
+            quote!(#n)
+        }
+        Place::Index(v, i) => {
+            let (n, i) = (f.name(*v), operand(f, i));
+            quote!(#n[#i])
+        }
+    }
+}
+
+/// The identifier of a rule's partial-derivative function (`sin` → `d_sin`).
+pub fn partial(name: &str) -> Ident {
+    format_ident!("d_{}", name)
+}

@@ -1,0 +1,233 @@
+//! Tangents and cotangents: the vector spaces derivatives live in.
+//!
+//! The tangent of a value (what forward mode carries) and its cotangent (what reverse mode
+//! accumulates) have the value's own type: `f64` for `f64`, `Vec<f64>` for `&[f64]` and `Vec<f64>`,
+//! `[f64; N]` for arrays, tuples component-wise. Generated code only needs three things from such a
+//! space: a zero shaped like a value, in-place accumulation, and resetting to zero. [`Cotangent`]
+//! provides them; the free functions below are the spellings the macro emits.
+
+/// In-place vector-space operations on a tangent or cotangent, sized or not (`[f64]` included).
+///
+/// ```
+/// use adjoint::tangent::Accumulate;
+///
+/// let mut g = [1.0, 2.0];
+/// g[..].accumulate(&[0.5, 0.25]);
+/// assert_eq!(g, [1.5, 2.25]);
+/// ```
+pub trait Accumulate {
+    /// `self += other`, elementwise. Shapes must agree.
+    fn accumulate(&mut self, other: &Self);
+    /// Sets every component to zero, keeping the shape.
+    fn set_zero(&mut self);
+}
+
+/// A vector space of tangents or cotangents shaped like a primal value.
+///
+/// ```
+/// use adjoint::{tangent::Accumulate, Cotangent};
+///
+/// let mut g = vec![1.0, 2.0].zero_like();
+/// g.accumulate(&vec![0.5, 0.25]);
+/// assert_eq!(g, vec![0.5, 0.25]);
+/// ```
+pub trait Cotangent: Accumulate + Sized {
+    /// The zero of the space, shaped like `self` (same length for vectors).
+    fn zero_like(&self) -> Self;
+}
+
+macro_rules! scalar_cotangent {
+    ($($t:ty),*) => {$(
+        impl Cotangent for $t {
+            #[inline(always)]
+            fn zero_like(&self) -> Self {
+                0.0
+            }
+        }
+        impl Accumulate for $t {
+            #[inline(always)]
+            fn accumulate(&mut self, other: &Self) {
+                *self += *other;
+            }
+            #[inline(always)]
+            fn set_zero(&mut self) {
+                *self = 0.0;
+            }
+        }
+    )*};
+}
+scalar_cotangent!(f32, f64);
+
+impl<T: Accumulate> Accumulate for [T] {
+    #[inline]
+    fn accumulate(&mut self, other: &Self) {
+        assert_eq!(self.len(), other.len(), "adjoint: cotangent length mismatch");
+        for (a, b) in self.iter_mut().zip(other) {
+            a.accumulate(b);
+        }
+    }
+    #[inline]
+    fn set_zero(&mut self) {
+        for a in self {
+            a.set_zero();
+        }
+    }
+}
+
+impl<T: Cotangent> Cotangent for Vec<T> {
+    #[inline]
+    fn zero_like(&self) -> Self {
+        self.iter().map(Cotangent::zero_like).collect()
+    }
+}
+impl<T: Accumulate> Accumulate for Vec<T> {
+    #[inline]
+    fn accumulate(&mut self, other: &Self) {
+        self.as_mut_slice().accumulate(other);
+    }
+    #[inline]
+    fn set_zero(&mut self) {
+        self.as_mut_slice().set_zero();
+    }
+}
+
+impl<T: Cotangent, const N: usize> Cotangent for [T; N] {
+    #[inline]
+    fn zero_like(&self) -> Self {
+        core::array::from_fn(|i| self[i].zero_like())
+    }
+}
+impl<T: Accumulate, const N: usize> Accumulate for [T; N] {
+    #[inline]
+    fn accumulate(&mut self, other: &Self) {
+        self.as_mut_slice().accumulate(other);
+    }
+    #[inline]
+    fn set_zero(&mut self) {
+        self.as_mut_slice().set_zero();
+    }
+}
+
+macro_rules! tuple_cotangent {
+    ($(($($t:ident $i:tt),+))*) => {$(
+        impl<$($t: Cotangent),+> Cotangent for ($($t,)+) {
+            #[inline]
+            fn zero_like(&self) -> Self {
+                ($(self.$i.zero_like(),)+)
+            }
+        }
+        impl<$($t: Accumulate),+> Accumulate for ($($t,)+) {
+            #[inline]
+            fn accumulate(&mut self, other: &Self) {
+                $(self.$i.accumulate(&other.$i);)+
+            }
+            #[inline]
+            fn set_zero(&mut self) {
+                $(self.$i.set_zero();)+
+            }
+        }
+    )*};
+}
+tuple_cotangent! {
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+}
+
+/// A zero owned tangent shaped like a possibly borrowed value: `Vec<T>` for `[T]`.
+pub trait ZeroOwned {
+    /// The owned tangent type.
+    type Owned;
+    /// A zero of that type shaped like `self`.
+    fn zero_owned(&self) -> Self::Owned;
+}
+impl<T: Cotangent> ZeroOwned for [T] {
+    type Owned = Vec<T>;
+    fn zero_owned(&self) -> Vec<T> {
+        self.iter().map(Cotangent::zero_like).collect()
+    }
+}
+impl<T: Cotangent> ZeroOwned for Vec<T> {
+    type Owned = Vec<T>;
+    fn zero_owned(&self) -> Vec<T> {
+        self.zero_like()
+    }
+}
+impl<T: Cotangent, const N: usize> ZeroOwned for [T; N] {
+    type Owned = [T; N];
+    fn zero_owned(&self) -> [T; N] {
+        self.zero_like()
+    }
+}
+
+/// A value that stands in for a function's result before a `return` assigns it.
+pub trait Placeholder {
+    /// Any value of the type; it is always overwritten before it is read.
+    fn placeholder() -> Self;
+}
+macro_rules! scalar_placeholder {
+    ($($t:ty),*) => {$(impl Placeholder for $t { #[inline(always)] fn placeholder() -> Self { 0.0 } })*};
+}
+scalar_placeholder!(f32, f64);
+impl<T> Placeholder for Vec<T> {
+    #[inline(always)]
+    fn placeholder() -> Self {
+        Vec::new()
+    }
+}
+impl<T: Placeholder, const N: usize> Placeholder for [T; N] {
+    #[inline(always)]
+    fn placeholder() -> Self {
+        core::array::from_fn(|_| T::placeholder())
+    }
+}
+macro_rules! tuple_placeholder {
+    ($(($($t:ident),+))*) => {$(
+        impl<$($t: Placeholder),+> Placeholder for ($($t,)+) {
+            #[inline(always)]
+            fn placeholder() -> Self { ($($t::placeholder(),)+) }
+        }
+    )*};
+}
+tuple_placeholder! { (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) (A, B, C, D, E, F) }
+
+/// The tangent slot type of an argument that is not differentiated (an integer, data, a `wrt`-excluded
+/// parameter). Callers always pass `None` for it.
+#[derive(Clone, Copy, Debug)]
+pub enum NoTangent {}
+
+/// A zero shaped like `x` (spelled as a function so a float literal's type can still be inferred).
+#[inline(always)]
+pub fn zero_like<T: Cotangent>(x: &T) -> T {
+    x.zero_like()
+}
+
+/// An owned zero tangent shaped like a possibly borrowed `x`.
+#[inline(always)]
+pub fn zero_owned<T: ZeroOwned + ?Sized>(x: &T) -> T::Owned {
+    x.zero_owned()
+}
+
+/// `dst += src`.
+#[inline(always)]
+pub fn accumulate<T: Accumulate + ?Sized>(dst: &mut T, src: &T) {
+    dst.accumulate(src);
+}
+
+/// Takes the cotangent out of `x`, leaving zero: the reverse of an assignment `v = e` hands `v̄` to `e`
+/// and resets `v̄`, because the overwritten value of `v` did not influence anything after it.
+#[inline(always)]
+pub fn take<T: Cotangent>(x: &mut T) -> T {
+    let zero = x.zero_like();
+    core::mem::replace(x, zero)
+}
+
+/// The sum of the components of a cotangent slice: the transpose of broadcasting a scalar into
+/// `vec![x; n]`.
+#[inline]
+pub fn sum<T: Copy + core::ops::Add<Output = T> + Cotangent>(xs: &[T], like: T) -> T {
+    xs.iter().fold(like.zero_like(), |a, &b| a + b)
+}

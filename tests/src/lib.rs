@@ -1,0 +1,1 @@
+//! Integration tests of `adjoint` as a user sees it live in `tests/`.
