@@ -45,7 +45,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
         (Some(bodies), Ok(())) => {
             let out = generated.items(bodies);
             if std::env::var_os("ADJOINT_DEBUG").is_some() {
-                eprintln!("{out}");
+                eprintln!("ADJOINT_BEGIN\n{out}\nADJOINT_END");
             }
             quote!(#func #out)
         }

@@ -324,6 +324,7 @@ impl Lowerer<'_> {
                 out.push(Stmt::Return(value));
                 None
             }
+            syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) => self.control_value(e, out),
             _ => Some(self.expr(e, out)),
         }
     }
