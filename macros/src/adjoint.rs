@@ -32,7 +32,7 @@
 //! }
 //! ```
 
-use crate::analyse::{carried, expr_active, operand_active, place_var, Analysis};
+use crate::analyse::{carried, expr_active, place_var, Analysis};
 use crate::ir::*;
 use crate::names::{aux, bar, vjp_internal};
 use crate::primal::{self, rt};
@@ -61,7 +61,14 @@ struct Region {
 
 impl<'a> Adjoint<'a> {
     pub fn new(f: &'a Function, an: &'a Analysis, ref_bar: Vec<bool>) -> Self {
-        Self { f, an, ref_bar, counter: Cell::new(0), tapes: RefCell::new(Vec::new()), logs: RefCell::new(BTreeMap::new()) }
+        Self {
+            f,
+            an,
+            ref_bar,
+            counter: Cell::new(0),
+            tapes: RefCell::new(Vec::new()),
+            logs: RefCell::new(BTreeMap::new()),
+        }
     }
 
     fn fresh(&self) -> usize {
@@ -76,7 +83,11 @@ impl<'a> Adjoint<'a> {
     }
 
     fn log(&self, array: VarId) -> Ident {
-        self.logs.borrow_mut().entry(array).or_insert_with(|| aux(&format!("log_{}_", self.f.name(array)), array)).clone()
+        self.logs
+            .borrow_mut()
+            .entry(array)
+            .or_insert_with(|| aux(&format!("log_{}_", self.f.name(array)), array))
+            .clone()
     }
 
     /// The declarations of every tape and write log, for the top of the function.
@@ -200,7 +211,8 @@ impl<'a> Adjoint<'a> {
                 quote!(#log #p #sym #v;)
             }
             Stmt::If { cond, then_branch, else_branch } => {
-                let (c, t, e) = (&cond.tokens, self.plain_block(then_branch, logged), self.plain_block(else_branch, logged));
+                let (c, t, e) =
+                    (&cond.tokens, self.plain_block(then_branch, logged), self.plain_block(else_branch, logged));
                 quote!(if #c { #t } else { #e })
             }
             Stmt::Match { scrutinee, arms } => {
@@ -216,7 +228,8 @@ impl<'a> Adjoint<'a> {
                 quote!(match #s { #(#arms)* })
             }
             Stmt::For { var, iter, body, exit } => {
-                let (n, it, b, x) = (self.name(*var), &iter.tokens, self.plain_block(body, logged), Self::exit_check(exit));
+                let (n, it, b, x) =
+                    (self.name(*var), &iter.tokens, self.plain_block(body, logged), Self::exit_check(exit));
                 quote!(for #n in #it { #b #x })
             }
             Stmt::While { cond, body, exit } => {
@@ -449,16 +462,17 @@ impl<'a> Adjoint<'a> {
                 let (xv, yv) = (op(x), op(y));
                 match kind {
                     BinOp::Add => [self.acc_scalar(x, b.clone()), self.acc_scalar(y, b)].into_iter().collect(),
-                    BinOp::Sub => [self.acc_scalar(x, b.clone()), self.acc_scalar(y, quote!(-#b))].into_iter().collect(),
-                    BinOp::Mul => {
-                        [self.acc_scalar(x, quote!(#b * #yv)), self.acc_scalar(y, quote!(#xv * #b))].into_iter().collect()
+                    BinOp::Sub => {
+                        [self.acc_scalar(x, b.clone()), self.acc_scalar(y, quote!(-#b))].into_iter().collect()
                     }
-                    BinOp::Div => [
-                        self.acc_scalar(x, quote!(#b / #yv)),
-                        self.acc_scalar(y, quote!(-(#b * #xv / (#yv * #yv)))),
-                    ]
-                    .into_iter()
-                    .collect(),
+                    BinOp::Mul => [self.acc_scalar(x, quote!(#b * #yv)), self.acc_scalar(y, quote!(#xv * #b))]
+                        .into_iter()
+                        .collect(),
+                    BinOp::Div => {
+                        [self.acc_scalar(x, quote!(#b / #yv)), self.acc_scalar(y, quote!(-(#b * #xv / (#yv * #yv))))]
+                            .into_iter()
+                            .collect()
+                    }
                     BinOp::Rem | BinOp::Bits(_) => quote!(),
                 }
             }
@@ -569,9 +583,4 @@ impl<'a> Adjoint<'a> {
             Expr::Opaque(_) => quote!(),
         }
     }
-}
-
-/// Whether an operand is active.
-pub fn active(an: &Analysis, o: &Operand) -> bool {
-    operand_active(o, &an.active)
 }

@@ -20,8 +20,6 @@ use std::collections::HashSet;
 pub struct Analysis {
     pub active: Vec<bool>,
     pub needed: Vec<bool>,
-    /// Variables written by index somewhere (`a[i] = ..`).
-    pub indexed: Vec<bool>,
     /// Variables reassigned as a whole somewhere after their declaration.
     pub reassigned: Vec<bool>,
 }
@@ -54,14 +52,11 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], active_params: &[bool]) -
     }
     report_unsupported(cx, f, body, &active);
 
-    let mut indexed = vec![false; n];
     let mut reassigned = vec![false; n];
     walk(body, &mut |s| {
-        if let Stmt::Assign { place, .. } = s {
-            match place {
-                Place::Index(v, _) => indexed[*v] = true,
-                Place::Var(v) if !f.vars[*v].deferred => reassigned[*v] = true,
-                Place::Var(_) => {}
+        if let Stmt::Assign { place: Place::Var(v), .. } = s {
+            if !f.vars[*v].deferred {
+                reassigned[*v] = true;
             }
         }
     });
@@ -149,7 +144,7 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], active_params: &[bool]) -
             break;
         }
     }
-    Analysis { active, needed, indexed, reassigned }
+    Analysis { active, needed, reassigned }
 }
 
 pub fn place_var(p: &Place) -> VarId {
@@ -185,7 +180,9 @@ fn report_unsupported(cx: &Ctxt, f: &Function, body: &[Stmt], active: &[bool]) {
                      `no_grad(..)`, or give the function a custom derivative"
                 ),
             ),
-            Expr::Method { name, args, .. } if name == "powi" && args.first().is_some_and(|a| operand_active(a, active)) => {
+            Expr::Method { name, args, .. }
+                if name == "powi" && args.first().is_some_and(|a| operand_active(a, active)) =>
+            {
                 cx.error_at(name.span(), "the exponent of `powi` must be an integer; use `powf` for a real exponent")
             }
             Expr::Cast { operand, ty, to_float: false } if operand_active(operand, active) => cx.error_at(
@@ -197,9 +194,10 @@ fn report_unsupported(cx: &Ctxt, f: &Function, body: &[Stmt], active: &[bool]) {
                     quote::quote!(#ty)
                 ),
             ),
-            Expr::Bin(BinOp::Rem, ..) if any_active => {
-                cx.error_at(span, "`%` of a differentiated value is not supported; use `no_grad(..)` or rewrite with `floor`")
-            }
+            Expr::Bin(BinOp::Rem, ..) if any_active => cx.error_at(
+                span,
+                "`%` of a differentiated value is not supported; use `no_grad(..)` or rewrite with `floor`",
+            ),
             Expr::Bin(BinOp::Bits(op), ..) if any_active => {
                 cx.error_at(span, format!("operator `{op}` cannot be applied to a differentiated value"))
             }

@@ -9,7 +9,7 @@ use crate::args::{self, Args};
 use crate::ctxt::Ctxt;
 use crate::fallback;
 use crate::forward::Forward;
-use crate::ir::{Operand, Origin};
+use crate::ir::{Display, Operand, Origin};
 use crate::lower::lower;
 use crate::names::{self, bar, dot};
 use crate::normalize::normalize;
@@ -45,6 +45,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
         (Some(bodies), Ok(())) => {
             let out = generated.items(bodies);
             if std::env::var_os("ADJOINT_DEBUG").is_some() {
+                // The debugging view: generated code, for `rustfmt`, between markers.
                 eprintln!("ADJOINT_BEGIN\n{out}\nADJOINT_END");
             }
             quote!(#func #out)
@@ -102,6 +103,11 @@ impl Generated<'_> {
 
         // Reverse mode runs on the single-exit form.
         let (body, result) = normalize(&mut function, &self.sig.ret_ty);
+        if std::env::var_os("ADJOINT_DEBUG").is_some() {
+            let lowered = Display { function: &function, body: &function.body, result: function.tail.as_ref() };
+            let single_exit = Display { function: &function, body: &body, result: Some(&result) };
+            eprintln!("ADJOINT_IR\n{lowered}\nADJOINT_SINGLE_EXIT_IR\n{single_exit}");
+        }
         let an = analyse(&Ctxt::default(), &function, &body, &active_params);
         let mut ref_bar = vec![false; function.vars.len()];
         for (v, info) in function.vars.iter().enumerate() {

@@ -13,7 +13,7 @@
 //! let b_dot = __t2_dot - __t4_dot;
 //! ```
 
-use crate::analyse::{expr_active, operand_active, Analysis};
+use crate::analyse::{expr_active, Analysis};
 use crate::ir::*;
 use crate::names::{dot, jvp_internal};
 use crate::primal::{self, rt};
@@ -26,10 +26,6 @@ pub struct Forward<'a> {
 }
 
 impl Forward<'_> {
-    fn active(&self, o: &Operand) -> bool {
-        operand_active(o, &self.an.active)
-    }
-
     fn dot(&self, o: &Operand) -> Option<TokenStream> {
         match o {
             Operand::Var(v) if self.an.active[*v] => {
@@ -67,10 +63,8 @@ impl Forward<'_> {
 
     /// `Σ ∂z/∂xᵢ · ẋᵢ` over the active operands, each partial given as tokens.
     fn chain(&self, terms: Vec<(&Operand, TokenStream)>) -> TokenStream {
-        let parts: Vec<TokenStream> = terms
-            .into_iter()
-            .filter_map(|(o, partial)| self.dot(o).map(|d| quote!(#partial * #d)))
-            .collect();
+        let parts: Vec<TokenStream> =
+            terms.into_iter().filter_map(|(o, partial)| self.dot(o).map(|d| quote!(#partial * #d))).collect();
         quote!(#(#parts)+*)
     }
 
@@ -110,10 +104,7 @@ impl Forward<'_> {
                     }
                     "powf" => {
                         let y = op(&args[0]);
-                        self.chain(vec![
-                            (recv, quote!(#r::d_powf_x(#x, #y))),
-                            (&args[0], quote!(#r::d_powf_y(#x, #v))),
-                        ])
+                        self.chain(vec![(recv, quote!(#r::d_powf_x(#x, #y))), (&args[0], quote!(#r::d_powf_y(#x, #v)))])
                     }
                     "atan2" => {
                         let a = op(&args[0]);
@@ -124,7 +115,10 @@ impl Forward<'_> {
                     }
                     "hypot" => {
                         let y = op(&args[0]);
-                        self.chain(vec![(recv, quote!(#r::d_hypot_x(#x, #v))), (&args[0], quote!(#r::d_hypot_x(#y, #v)))])
+                        self.chain(vec![
+                            (recv, quote!(#r::d_hypot_x(#x, #v))),
+                            (&args[0], quote!(#r::d_hypot_x(#y, #v))),
+                        ])
                     }
                     m @ ("max" | "min") => {
                         let y = op(&args[0]);
@@ -295,9 +289,4 @@ impl Forward<'_> {
             }
         }
     }
-}
-
-/// Whether an operand is active (re-exported for the adjoint).
-pub fn is_active(an: &Analysis, o: &Operand) -> bool {
-    operand_active(o, &an.active)
 }

@@ -72,18 +72,39 @@ pub enum Expr {
     Neg(Operand),
     Bin(BinOp, Operand, Operand),
     /// `recv.name(args)`: a float method with a derivative rule, or any method on inactive values.
-    Method { name: Ident, recv: Operand, args: Vec<Operand> },
+    Method {
+        name: Ident,
+        recv: Operand,
+        args: Vec<Operand>,
+    },
     /// `x as T`; `to_float` when `T` is `f64` or `f32`.
-    Cast { operand: Operand, ty: syn::Type, to_float: bool },
-    Index { base: VarId, index: Operand },
+    Cast {
+        operand: Operand,
+        ty: syn::Type,
+        to_float: bool,
+    },
+    Index {
+        base: VarId,
+        index: Operand,
+    },
     /// A call to another function: differentiable (if any argument is active) or constant.
-    Call { path: syn::Path, args: Vec<CallArg> },
+    Call {
+        path: syn::Path,
+        args: Vec<CallArg>,
+    },
     Tuple(Vec<Operand>),
     Field(Operand, u32),
     /// `vec![a, b]` (`vec`) or `[a, b]`.
-    Array { vec: bool, elems: Vec<Operand> },
+    Array {
+        vec: bool,
+        elems: Vec<Operand>,
+    },
     /// `vec![x; n]` or `[x; n]`.
-    Repeat { vec: bool, elem: Operand, len: Opaque },
+    Repeat {
+        vec: bool,
+        elem: Operand,
+        len: Opaque,
+    },
     Opaque(Opaque),
 }
 
@@ -112,14 +133,41 @@ pub struct Arm {
 
 #[derive(Clone)]
 pub enum Stmt {
-    Let { var: VarId, ty: Option<syn::Type>, init: Option<Expr> },
-    Assign { place: Place, op: AssignOp, value: Operand, span: Span },
-    If { cond: Opaque, then_branch: Vec<Stmt>, else_branch: Vec<Stmt> },
-    Match { scrutinee: Opaque, arms: Vec<Arm> },
+    Let {
+        var: VarId,
+        ty: Option<Box<syn::Type>>,
+        init: Option<Expr>,
+    },
+    Assign {
+        place: Place,
+        op: AssignOp,
+        value: Operand,
+    },
+    If {
+        cond: Opaque,
+        then_branch: Vec<Stmt>,
+        else_branch: Vec<Stmt>,
+    },
+    Match {
+        scrutinee: Opaque,
+        arms: Vec<Arm>,
+    },
     /// `for var in iter`, where `iter` yields integers; `exit` is checked after each iteration.
-    For { var: VarId, iter: Opaque, body: Vec<Stmt>, exit: Option<Opaque> },
-    While { cond: Opaque, body: Vec<Stmt>, exit: Option<Opaque> },
-    Loop { body: Vec<Stmt>, exit: Option<Opaque> },
+    For {
+        var: VarId,
+        iter: Opaque,
+        body: Vec<Stmt>,
+        exit: Option<Opaque>,
+    },
+    While {
+        cond: Opaque,
+        body: Vec<Stmt>,
+        exit: Option<Opaque>,
+    },
+    Loop {
+        body: Vec<Stmt>,
+        exit: Option<Opaque>,
+    },
     Break,
     Continue,
     Return(Operand),
@@ -198,8 +246,11 @@ impl Expr {
 
 // ---- pretty printing -------------------------------------------------------------------------------
 
+/// Pretty-prints a body (the lowered one, or the single-exit one) with the function's variable names.
 pub struct Display<'a> {
     pub function: &'a Function,
+    pub body: &'a [Stmt],
+    pub result: Option<&'a Operand>,
 }
 
 fn tokens(t: &TokenStream) -> String {
@@ -337,8 +388,8 @@ impl Display<'_> {
 impl fmt::Display for Display<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
-        self.block(&self.function.body, 0, &mut out);
-        if let Some(t) = &self.function.tail {
+        self.block(self.body, 0, &mut out);
+        if let Some(t) = self.result {
             out.push_str(&format!("result {}\n", self.operand(t)));
         }
         f.write_str(&out)

@@ -26,14 +26,54 @@ pub const UNARY_RULES: &[&str] = &[
 pub const BINARY_RULES: &[&str] = &["powi", "powf", "atan2", "hypot", "max", "min", "mul_add"];
 /// Methods whose result never carries a derivative (piecewise constant, or not a float).
 const ZERO_DERIVATIVE: &[&str] = &[
-    "floor", "ceil", "round", "round_ties_even", "trunc", "signum", "is_nan", "is_finite", "is_infinite",
-    "is_normal", "is_sign_positive", "is_sign_negative", "len", "is_empty", "to_bits", "total_cmp", "partial_cmp",
-    "eq", "ne", "lt", "le", "gt", "ge",
+    "floor",
+    "ceil",
+    "round",
+    "round_ties_even",
+    "trunc",
+    "signum",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_normal",
+    "is_sign_positive",
+    "is_sign_negative",
+    "len",
+    "is_empty",
+    "to_bits",
+    "total_cmp",
+    "partial_cmp",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
 ];
 const COPIES: &[&str] = &["clone", "to_vec", "to_owned"];
 const ITERATOR_METHODS: &[&str] = &[
-    "iter", "iter_mut", "into_iter", "map", "sum", "product", "fold", "zip", "enumerate", "filter", "collect",
-    "for_each", "rev", "step_by", "skip", "take", "chain", "copied", "cloned", "reduce", "windows", "chunks",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "map",
+    "sum",
+    "product",
+    "fold",
+    "zip",
+    "enumerate",
+    "filter",
+    "collect",
+    "for_each",
+    "rev",
+    "step_by",
+    "skip",
+    "take",
+    "chain",
+    "copied",
+    "cloned",
+    "reduce",
+    "windows",
+    "chunks",
 ];
 
 pub fn is_rule(name: &str) -> bool {
@@ -98,15 +138,23 @@ impl Lowerer<'_> {
 
     fn declare(&mut self, ident: &Ident, mutable: bool, deferred: bool, origin: Origin) -> VarId {
         let base = ident.to_string();
+        // Suffixed names `x__k` cannot collide with generated ones, which never contain `__` after
+        // their prefix, so only the plain name is checked against the reserved forms.
         let mut name = base.clone();
         let mut k = 1;
-        while names::reserved(&name) || self.used.contains(&name) {
+        while (k == 1 && names::reserved(&name)) || self.used.contains(&name) {
             name = format!("{base}__{k}");
             k += 1;
         }
         self.used.insert(name.clone());
         let id = self.vars.len();
-        self.vars.push(VarInfo { name: Ident::new(&name, ident.span()), span: ident.span(), mutable, deferred, origin });
+        self.vars.push(VarInfo {
+            name: Ident::new(&name, ident.span()),
+            span: ident.span(),
+            mutable,
+            deferred,
+            origin,
+        });
         self.scopes.last_mut().expect("scope").insert(base, id);
         id
     }
@@ -204,15 +252,16 @@ impl Lowerer<'_> {
                     );
                 }
                 let v = self.declare(&pi.ident, false, true, Origin::User);
-                out.push(Stmt::Let { var: v, ty, init: None });
+                out.push(Stmt::Let { var: v, ty: ty.map(Box::new), init: None });
             }
             Some(init) => {
                 // A tuple pattern against a tuple expression binds element by element.
                 if let (syn::Pat::Tuple(pt), syn::Expr::Tuple(et)) = (pat, &*init.expr) {
                     if pt.elems.len() == et.elems.len() {
                         let values: Vec<Operand> = et.elems.iter().map(|e| self.expr(e, out)).collect();
-                        for (p, v) in pt.elems.iter().zip(values) {
-                            self.bind(p, None, Expr::Use(v), out);
+                        let tys = split_tuple_type(ty, pt.elems.len());
+                        for ((p, v), t) in pt.elems.iter().zip(values).zip(tys) {
+                            self.bind(p, t, Expr::Use(v), out);
                         }
                         return;
                     }
@@ -228,7 +277,7 @@ impl Lowerer<'_> {
         match pat {
             syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 let v = self.declare(&pi.ident, pi.mutability.is_some(), false, Origin::User);
-                out.push(Stmt::Let { var: v, ty, init: Some(e) });
+                out.push(Stmt::Let { var: v, ty: ty.map(Box::new), init: Some(e) });
             }
             syn::Pat::Wild(_) => {
                 if let Expr::Call { .. } | Expr::Method { .. } = e {
@@ -240,12 +289,7 @@ impl Lowerer<'_> {
                     Expr::Use(o) => o,
                     e => self.define(e, pat.span(), out),
                 };
-                let tys: Vec<Option<syn::Type>> = match ty {
-                    Some(syn::Type::Tuple(tt)) if tt.elems.len() == pt.elems.len() => {
-                        tt.elems.into_iter().map(Some).collect()
-                    }
-                    _ => vec![None; pt.elems.len()],
-                };
+                let tys = split_tuple_type(ty, pt.elems.len());
                 for (k, (p, t)) in pt.elems.iter().zip(tys).enumerate() {
                     self.bind(p, t, Expr::Field(whole.clone(), k as u32), out);
                 }
@@ -262,19 +306,19 @@ impl Lowerer<'_> {
     fn expr_stmt(&mut self, e: &syn::Expr, out: &mut Vec<Stmt>) -> Option<Operand> {
         match e {
             syn::Expr::Assign(a) => {
-                self.assign(&a.left, AssignOp::Set, &a.right, e.span(), out);
+                self.assign(&a.left, AssignOp::Set, &a.right, out);
                 None
             }
             syn::Expr::Binary(b) if compound_op(&b.op).is_some() => {
                 let (op, bin) = compound_op(&b.op).expect("checked");
                 match op {
-                    Some(op) => self.assign(&b.left, op, &b.right, e.span(), out),
+                    Some(op) => self.assign(&b.left, op, &b.right, out),
                     None => {
                         // `x %= e` and bit operators: `x = x op e`.
                         let lhs = self.expr(&b.left, out);
                         let rhs = self.expr(&b.right, out);
                         let v = self.define(Expr::Bin(bin, lhs, rhs), e.span(), out);
-                        self.assign_operand(&b.left, AssignOp::Set, v, e.span(), out);
+                        self.assign_operand(&b.left, AssignOp::Set, v, out);
                     }
                 }
                 None
@@ -370,14 +414,14 @@ impl Lowerer<'_> {
         }
     }
 
-    fn assign(&mut self, left: &syn::Expr, op: AssignOp, right: &syn::Expr, span: Span, out: &mut Vec<Stmt>) {
+    fn assign(&mut self, left: &syn::Expr, op: AssignOp, right: &syn::Expr, out: &mut Vec<Stmt>) {
         let value = self.expr(right, out);
-        self.assign_operand(left, op, value, span, out);
+        self.assign_operand(left, op, value, out);
     }
 
-    fn assign_operand(&mut self, left: &syn::Expr, op: AssignOp, value: Operand, span: Span, out: &mut Vec<Stmt>) {
+    fn assign_operand(&mut self, left: &syn::Expr, op: AssignOp, value: Operand, out: &mut Vec<Stmt>) {
         if let Some(place) = self.place(left, out) {
-            out.push(Stmt::Assign { place, op, value, span });
+            out.push(Stmt::Assign { place, op, value });
         }
     }
 
@@ -445,16 +489,22 @@ impl Lowerer<'_> {
             }
             (syn::Pat::Ident(pi), ElemTree::Leaf(base)) if pi.subpat.is_none() => {
                 let v = self.declare(&pi.ident, pi.mutability.is_some(), false, Origin::User);
-                out.push(Stmt::Let { var: v, ty: None, init: Some(Expr::Index { base: *base, index: Operand::Var(j) }) });
+                out.push(Stmt::Let {
+                    var: v,
+                    ty: None,
+                    init: Some(Expr::Index { base: *base, index: Operand::Var(j) }),
+                });
             }
             (syn::Pat::Tuple(pt), ElemTree::Pair(a, b)) if pt.elems.len() == 2 => {
                 self.bind_element(&pt.elems[0], a, j, out);
                 self.bind_element(&pt.elems[1], b, j, out);
             }
-            (p, ElemTree::Pair(..)) => {
-                self.cx.error_spanned_by(p, "destructure the pair the loop yields, e.g. `for (a, b) in x.iter().zip(y)`")
+            (p, ElemTree::Pair(..)) => self
+                .cx
+                .error_spanned_by(p, "destructure the pair the loop yields, e.g. `for (a, b) in x.iter().zip(y)`"),
+            (p, _) => {
+                self.cx.error_spanned_by(p, "unsupported loop pattern; bind a name, `&name`, or a tuple of those")
             }
-            (p, _) => self.cx.error_spanned_by(p, "unsupported loop pattern; bind a name, `&name`, or a tuple of those"),
         }
     }
 
@@ -600,12 +650,17 @@ impl Lowerer<'_> {
             syn::Expr::Field(f) => match &f.member {
                 syn::Member::Unnamed(i) => Expr::Field(self.expr(&f.base, out), i.index),
                 syn::Member::Named(n) => {
-                    self.cx.error_spanned_by(n, "field access on structs is not supported yet; pass the fields as parameters");
+                    self.cx.error_spanned_by(
+                        n,
+                        "field access on structs is not supported yet; pass the fields as parameters",
+                    );
                     Expr::Use(Operand::Const(quote!(0.0)))
                 }
             },
             syn::Expr::Tuple(t) => Expr::Tuple(t.elems.iter().map(|e| self.expr(e, out)).collect()),
-            syn::Expr::Array(a) => Expr::Array { vec: false, elems: a.elems.iter().map(|e| self.expr(e, out)).collect() },
+            syn::Expr::Array(a) => {
+                Expr::Array { vec: false, elems: a.elems.iter().map(|e| self.expr(e, out)).collect() }
+            }
             syn::Expr::Repeat(r) => {
                 let elem = self.expr(&r.expr, out);
                 Expr::Repeat { vec: false, elem, len: self.opaque(&r.len) }
@@ -677,12 +732,18 @@ impl Lowerer<'_> {
                 let id = p.path.get_ident().expect("ident");
                 let v = self.lookup(&id.to_string());
                 if v.is_none() {
-                    self.cx.error_spanned_by(id, format!("cannot index `{id}`: only local arrays, slices and vectors can be indexed"));
+                    self.cx.error_spanned_by(
+                        id,
+                        format!("cannot index `{id}`: only local arrays, slices and vectors can be indexed"),
+                    );
                 }
                 v
             }
             syn::Expr::Index(_) => {
-                self.cx.error_spanned_by(e, "nested indexing `a[i][j]` is not supported; use a flat array and `a[i * n + j]`");
+                self.cx.error_spanned_by(
+                    e,
+                    "nested indexing `a[i][j]` is not supported; use a flat array and `a[i * n + j]`",
+                );
                 None
             }
             other => {
@@ -736,16 +797,15 @@ impl Lowerer<'_> {
             return Expr::Opaque(self.opaque(whole));
         }
         // `f64::sin(x)` is `x.sin()`.
-        if segments.len() == 2 && (segments[0] == "f64" || segments[0] == "f32") && !c.args.is_empty() {
-            if is_rule(last) || ZERO_DERIVATIVE.contains(&last) {
-                if ZERO_DERIVATIVE.contains(&last) {
-                    return Expr::Opaque(self.opaque(whole));
-                }
-                let mut ops: Vec<Operand> = c.args.iter().map(|a| self.expr(a, out)).collect();
-                let recv = ops.remove(0);
-                let name = p.path.segments.last().expect("segment").ident.clone();
-                return Expr::Method { name, recv, args: ops };
-            }
+        let float_path = segments.len() == 2 && (segments[0] == "f64" || segments[0] == "f32") && !c.args.is_empty();
+        if float_path && ZERO_DERIVATIVE.contains(&last) {
+            return Expr::Opaque(self.opaque(whole));
+        }
+        if float_path && is_rule(last) {
+            let mut ops: Vec<Operand> = c.args.iter().map(|a| self.expr(a, out)).collect();
+            let recv = ops.remove(0);
+            let name = p.path.segments.last().expect("segment").ident.clone();
+            return Expr::Method { name, recv, args: ops };
         }
         let args = c
             .args
@@ -774,7 +834,9 @@ impl Lowerer<'_> {
                 let elem = self.expr(&elem, out);
                 Expr::Repeat { vec: true, elem, len: self.opaque(&len) }
             }
-            Ok(VecArgs::List(items)) => Expr::Array { vec: true, elems: items.iter().map(|e| self.expr(e, out)).collect() },
+            Ok(VecArgs::List(items)) => {
+                Expr::Array { vec: true, elems: items.iter().map(|e| self.expr(e, out)).collect() }
+            }
             Err(e) => {
                 self.cx.syn_error(e);
                 Expr::Use(Operand::Const(quote!(0.0)))
@@ -805,7 +867,7 @@ impl Lowerer<'_> {
                 let result = has_value.then(|| self.result_var(e.span(), out));
                 for (branch, val) in [(&mut then_branch, then_val), (&mut else_branch, else_val)] {
                     if let (Some(r), Some(v)) = (result, val) {
-                        branch.push(Stmt::Assign { place: Place::Var(r), op: AssignOp::Set, value: v, span: e.span() });
+                        branch.push(Stmt::Assign { place: Place::Var(r), op: AssignOp::Set, value: v });
                     }
                 }
                 out.push(Stmt::If { cond, then_branch, else_branch });
@@ -829,7 +891,7 @@ impl Lowerer<'_> {
                 if let Some(r) = result {
                     for (arm, value) in arms.iter_mut().zip(values) {
                         if let Some(v) = value {
-                            arm.body.push(Stmt::Assign { place: Place::Var(r), op: AssignOp::Set, value: v, span: e.span() });
+                            arm.body.push(Stmt::Assign { place: Place::Var(r), op: AssignOp::Set, value: v });
                         }
                     }
                 }
@@ -884,6 +946,14 @@ impl Lowerer<'_> {
     }
 }
 
+/// The element types of a tuple type annotation, or no annotations.
+fn split_tuple_type(ty: Option<syn::Type>, arity: usize) -> Vec<Option<syn::Type>> {
+    match ty {
+        Some(syn::Type::Tuple(tt)) if tt.elems.len() == arity => tt.elems.into_iter().map(Some).collect(),
+        _ => vec![None; arity],
+    }
+}
+
 fn compound_op(op: &syn::BinOp) -> Option<(Option<AssignOp>, BinOp)> {
     use syn::BinOp as B;
     Some(match op {
@@ -911,7 +981,10 @@ fn range_like(e: &syn::Expr) -> syn::Result<bool> {
             if inner && !matches!(m.method.to_string().as_str(), "rev" | "step_by") {
                 return Err(syn::Error::new_spanned(
                     &m.method,
-                    format!("`.{}(..)` on a range is not supported in a `for` header; use `.rev()` and `.step_by(k)`", m.method),
+                    format!(
+                        "`.{}(..)` on a range is not supported in a `for` header; use `.rev()` and `.step_by(k)`",
+                        m.method
+                    ),
                 ));
             }
             Ok(inner)
@@ -939,7 +1012,7 @@ struct Source {
 }
 
 enum VecArgs {
-    Repeat(syn::Expr, syn::Expr),
+    Repeat(Box<syn::Expr>, Box<syn::Expr>),
     List(Vec<syn::Expr>),
 }
 
@@ -952,7 +1025,7 @@ impl VecArgs {
         if input.peek(syn::Token![;]) {
             input.parse::<syn::Token![;]>()?;
             let len: syn::Expr = input.parse()?;
-            return Ok(VecArgs::Repeat(first, len));
+            return Ok(VecArgs::Repeat(Box::new(first), Box::new(len)));
         }
         let mut items = vec![first];
         while input.peek(syn::Token![,]) {
@@ -963,5 +1036,127 @@ impl VecArgs {
             items.push(input.parse()?);
         }
         Ok(VecArgs::List(items))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Lowers `src` and pretty-prints the IR (the unit-test snapshot format).
+    pub(crate) fn lowered(src: &str) -> (Function, String) {
+        let item: syn::ItemFn = syn::parse_str(src).expect("valid fn");
+        let cx = Ctxt::default();
+        let params: Vec<(Ident, bool)> = item
+            .sig
+            .inputs
+            .iter()
+            .map(|a| match a {
+                syn::FnArg::Typed(pt) => match &*pt.pat {
+                    syn::Pat::Ident(pi) => (pi.ident.clone(), pi.mutability.is_some()),
+                    _ => panic!("pattern"),
+                },
+                _ => panic!("receiver"),
+            })
+            .collect();
+        let f = lower(&cx, &params, &item.block);
+        if let Err(e) = cx.check() {
+            panic!("lowering failed: {e}");
+        }
+        let text = Display { function: &f, body: &f.body, result: f.tail.as_ref() }.to_string();
+        (f, text)
+    }
+
+    fn errors(src: &str) -> Vec<String> {
+        let item: syn::ItemFn = syn::parse_str(src).expect("valid fn");
+        let cx = Ctxt::default();
+        lower(&cx, &[], &item.block);
+        match cx.check() {
+            Ok(()) => vec![],
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn three_address_form() {
+        let (_, ir) = lowered("fn f(x: f64, y: f64) -> f64 { let z = x * y + x.sin(); z / 2.0 }");
+        assert_eq!(ir, "let __t1 = x * y\nlet __t2 = x.sin()\nlet z = __t1 + __t2\nlet __t3 = z / 2.0\nresult __t3\n");
+    }
+
+    #[test]
+    fn shadowing_renames_apart() {
+        let (_, ir) = lowered("fn f(x: f64) -> f64 { let x = x * 2.0; let x = x + 1.0; x }");
+        assert_eq!(ir, "let x__1 = x * 2.0\nlet x__2 = x__1 + 1.0\nresult x__2\n");
+    }
+
+    #[test]
+    fn reserved_names_are_renamed() {
+        let (_, ir) = lowered("fn f(x: f64) -> f64 { let x_bar = x; let __t1 = x_bar; __t1 }");
+        assert_eq!(ir, "let x_bar__1 = x\nlet __t1__1 = x_bar__1\nresult __t1__1\n");
+    }
+
+    #[test]
+    fn if_expression_becomes_a_deferred_variable() {
+        let (_, ir) = lowered("fn f(x: f64) -> f64 { let y = if x > 0.0 { x } else { -x }; y }");
+        let expected = "\
+let __t2
+if x > 0.0 {
+    __t2 = x
+} else {
+    let __t1 = neg x
+    __t2 = __t1
+}
+let y = __t2
+result y
+";
+        assert_eq!(ir, expected);
+    }
+
+    #[test]
+    fn element_loops_become_index_loops() {
+        let (_, ir) = lowered(
+            "fn f(x: &[f64], y: &[f64]) -> f64 { let mut s = 0.0; for (i, (a, &b)) in x.iter().zip(y.iter()).enumerate() { s += a * b * i as f64; } s }",
+        );
+        let expected = "\
+let mut s = 0.0
+for __t1 in (0 .. :: core :: cmp :: min (x . len () , y . len ())) {
+    let i = __t1
+    let a = x[__t1]
+    let b = y[__t1]
+    let __t2 = a * b
+    let __t3 = i as f64
+    let __t4 = __t2 * __t3
+    s += __t4
+}
+result s
+";
+        assert_eq!(ir, expected);
+    }
+
+    #[test]
+    fn conditions_and_inactive_methods_stay_whole() {
+        let (_, ir) =
+            lowered("fn f(x: &[f64]) -> f64 { let mut k = 0; while k < x.len() && x[k] > 0.0 { k += 1; } x[k] }");
+        let expected = "\
+let mut k = 0
+while k < x . len () && x [k] > 0.0 {
+    k += 1
+}
+let __t1 = x[k]
+result __t1
+";
+        assert_eq!(ir, expected);
+    }
+
+    #[test]
+    fn unsupported_constructs_are_all_reported() {
+        let errs =
+            errors("fn f() { let c = |v: f64| v; println!(\"{}\", 1); let y = x[1..2]; 'a: loop { break 'a; } }");
+        assert_eq!(errs.len(), 5, "{errs:#?}");
+        assert!(errs[0].contains("closures are not supported"));
+        assert!(errs[1].contains("macro `println!` is not supported"));
+        assert!(errs[2].contains("slicing"));
+        assert!(errs[3].contains("loop label"));
+        assert!(errs[4].contains("`break` with a label"));
     }
 }

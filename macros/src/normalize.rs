@@ -60,7 +60,7 @@ pub fn normalize(f: &mut Function, ret_ty: &syn::Type) -> (Vec<Stmt>, Operand) {
         Stmt::Let { var: done, ty: None, init: Some(Expr::Opaque(Opaque { tokens: quote!(false), reads: vec![] })) },
         Stmt::Let {
             var: result,
-            ty: Some(ret_ty.clone()),
+            ty: Some(Box::new(ret_ty.clone())),
             init: Some(Expr::Opaque(Opaque {
                 tokens: quote!(::adjoint::__private::Placeholder::placeholder()),
                 reads: vec![],
@@ -94,7 +94,7 @@ impl Normalizer<'_> {
     }
 
     fn set(&self, v: VarId, value: Operand) -> Stmt {
-        Stmt::Assign { place: Place::Var(v), op: AssignOp::Set, value, span: Span::call_site() }
+        Stmt::Assign { place: Place::Var(v), op: AssignOp::Set, value }
     }
 
     /// The flags a statement may set that end the current block early.
@@ -148,10 +148,9 @@ impl Normalizer<'_> {
         match s {
             Stmt::Break => vec![self.set(flags.brk.expect("break inside a loop"), yes())],
             Stmt::Continue => vec![self.set(flags.cont.expect("continue inside a loop"), yes())],
-            Stmt::Return(v) => vec![
-                self.set(self.result.expect("result variable"), v),
-                self.set(self.done.expect("done flag"), yes()),
-            ],
+            Stmt::Return(v) => {
+                vec![self.set(self.result.expect("result variable"), v), self.set(self.done.expect("done flag"), yes())]
+            }
             Stmt::If { cond, then_branch, else_branch } => vec![Stmt::If {
                 cond,
                 then_branch: self.block(then_branch, flags),
@@ -182,10 +181,8 @@ impl Normalizer<'_> {
         let has_continue = contains(&body, &|s| matches!(s, Stmt::Continue), false);
         let no = || Some(Expr::Opaque(Opaque { tokens: quote!(false), reads: vec![] }));
         let mut out = Vec::new();
-        let flags = LoopFlags {
-            brk: has_break.then(|| self.flag("brk")),
-            cont: has_continue.then(|| self.flag("cont")),
-        };
+        let flags =
+            LoopFlags { brk: has_break.then(|| self.flag("brk")), cont: has_continue.then(|| self.flag("cont")) };
         for f in [flags.brk, flags.cont].into_iter().flatten() {
             out.push(Stmt::Let { var: f, ty: None, init: no() });
         }
@@ -206,4 +203,48 @@ impl Normalizer<'_> {
 
 fn is_loop(s: &Stmt) -> bool {
     matches!(s, Stmt::For { .. } | Stmt::While { .. } | Stmt::Loop { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::tests::lowered;
+
+    #[test]
+    fn returns_and_breaks_become_flags_and_guards() {
+        let (mut f, _) = lowered(
+            "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { if x[i] < 0.0 { return s; } if s > 9.0 { break; } s += x[i]; } s }",
+        );
+        let ret: syn::Type = syn::parse_quote!(f64);
+        let (body, result) = normalize(&mut f, &ret);
+        let text = Display { function: &f, body: &body, result: Some(&result) }.to_string();
+        let expected = "\
+let mut __done = const { false }
+let mut __result = const { :: adjoint :: __private :: Placeholder :: placeholder () }
+let mut s = 0.0
+for i in 0 .. x . len () {
+    let mut __brk1 = const { false }
+    if x [i] < 0.0 {
+        __result = s
+        __done = true
+    }
+    if ! (__done) {
+        if s > 9.0 {
+            __brk1 = true
+        }
+        if ! (__brk1) {
+            let __t1 = x[i]
+            s += __t1
+        }
+    }
+    exit if __brk1 || __done
+}
+if ! (__done) {
+    __result = s
+    __done = true
+}
+result __result
+";
+        assert_eq!(text, expected);
+    }
 }

@@ -118,7 +118,7 @@ pub fn expr(f: &Function, e: &Expr) -> TokenStream {
 }
 
 /// `let [mut] v[: T]` — the binding part of a `let`.
-pub fn binding(f: &Function, var: VarId, ty: &Option<syn::Type>, force_mut: bool) -> TokenStream {
+pub fn binding(f: &Function, var: VarId, ty: &Option<Box<syn::Type>>, force_mut: bool) -> TokenStream {
     let name = f.name(var);
     let m = (f.vars[var].mutable || force_mut).then(|| quote!(mut));
     match ty {

@@ -14,7 +14,7 @@
 //! tangent.
 
 use crate::ctxt::Ctxt;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{FnArg, Ident, Pat, ReturnType, Type};
 
@@ -109,7 +109,8 @@ fn active_kind(ty: &Type, mutable: bool) -> Option<Active> {
         if r.mutability.is_some() {
             return None;
         }
-        let borrowed = |bar_target, grad_ty| Active { bar_target, grad_ty, by_ref: true, local_bar: false, scalar: false };
+        let borrowed =
+            |bar_target, grad_ty| Active { bar_target, grad_ty, by_ref: true, local_bar: false, scalar: false };
         return match &*r.elem {
             Type::Slice(s) => {
                 let t = float_elem(&s.elem)?;
@@ -176,14 +177,19 @@ pub fn read(cx: &Ctxt, sig: &syn::Signature, wrt: Option<&[Ident]>) -> Signature
             ),
             FnArg::Typed(pt) => {
                 let (ident, mutable) = match &*pt.pat {
-                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => (pi.ident.clone(), pi.mutability.is_some()),
+                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                        (pi.ident.clone(), pi.mutability.is_some())
+                    }
                     other => {
-                        cx.error_spanned_by(other, "parameter patterns are not supported; bind the parameter to a name");
+                        cx.error_spanned_by(
+                            other,
+                            "parameter patterns are not supported; bind the parameter to a name",
+                        );
                         continue;
                     }
                 };
                 let wanted = match wrt {
-                    Some(names) => names.iter().any(|n| *n == ident),
+                    Some(names) => names.contains(&ident),
                     None => mentions_float(&pt.ty),
                 };
                 let active = if wanted {
@@ -251,9 +257,4 @@ impl Signature {
     pub fn active(&self) -> impl Iterator<Item = (&Param, &Active)> {
         self.params.iter().filter_map(|p| p.active.as_ref().map(|a| (p, a)))
     }
-}
-
-/// A span for generated items that should point at the user's function name.
-pub fn name_span(sig: &syn::Signature) -> Span {
-    sig.ident.span()
 }

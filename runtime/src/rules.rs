@@ -48,6 +48,8 @@ pub trait Real:
     fn __powf(self, y: Self) -> Self;
     #[doc(hidden)]
     fn __hypot(self, y: Self) -> Self;
+    #[doc(hidden)]
+    fn __is_nan(self) -> bool;
 }
 
 macro_rules! impl_real {
@@ -102,6 +104,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn __hypot(self, y: Self) -> Self {
                 self.hypot(y)
+            }
+            #[inline(always)]
+            fn __is_nan(self) -> bool {
+                self.is_nan()
             }
         }
     };
@@ -279,19 +285,19 @@ pub fn d_hypot_x<T: Real>(x: T, z: T) -> T {
         x / z
     }
 }
-/// z = max(a, b) ⇒ ∂z/∂a = 1 if a ≥ b (ties go to `a`), else 0
+/// z = max(a, b) ⇒ ∂z/∂a = 1 if a ≥ b (ties go to `a`), else 0; like `f64::max`, a NaN loses
 #[inline(always)]
 pub fn d_max_a<T: Real>(a: T, b: T) -> T {
-    if a >= b || b != b {
+    if !a.__is_nan() && (a >= b || b.__is_nan()) {
         T::ONE
     } else {
         T::ZERO
     }
 }
-/// z = min(a, b) ⇒ ∂z/∂a = 1 if a ≤ b (ties go to `a`), else 0
+/// z = min(a, b) ⇒ ∂z/∂a = 1 if a ≤ b (ties go to `a`), else 0; like `f64::min`, a NaN loses
 #[inline(always)]
 pub fn d_min_a<T: Real>(a: T, b: T) -> T {
-    if a <= b || b != b {
+    if !a.__is_nan() && (a <= b || b.__is_nan()) {
         T::ONE
     } else {
         T::ZERO

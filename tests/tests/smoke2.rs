@@ -111,11 +111,17 @@ fn smoke2() {
 fn dbg_caller() {
     let x = [0.5, 1.2, -0.3, 0.8];
     let g = caller_grad(&x).1;
-    let r = adjoint::check_gradient(caller, &x, &g, adjoint::CheckOptions { rtol: 1.0, atol: 1.0, ..Default::default() }).unwrap();
+    let r =
+        adjoint::check_gradient(caller, &x, &g, adjoint::CheckOptions { rtol: 1.0, atol: 1.0, ..Default::default() })
+            .unwrap();
     println!("analytic {:?}\nnumeric {:?}", g, r.numeric);
     let gh = helper_grad(2.0, &x);
     println!("helper {:?}", gh);
     let mut v = [0.0; 4];
-    for k in 0..4 { let mut e = [0.0; 4]; e[k] = 1.0; v[k] = caller_jvp(&x, &e).1; }
+    for k in 0..4 {
+        let mut e = [0.0; 4];
+        e[k] = 1.0;
+        v[k] = caller_jvp(&x, &e).1;
+    }
     println!("jvp {:?}", v);
 }
