@@ -32,6 +32,38 @@
 //! - `f_jvp(x, x_dot) -> (f64, f64)`: value and directional derivative;
 //! - `f_vjp(x, z_bar, x_bar: &mut [f64]) -> f64`: the low-level reverse form, accumulating `z_bar · ∂f/∂x`
 //!   into `x_bar` (also for functions returning `Vec<f64>` or `[f64; N]`).
+//!
+//! Options: `#[differentiable(wrt(a, b))]` differentiates only with respect to `a` and `b` (the other
+//! parameters are constants of any type); `#[differentiable(custom(jvp = .., vjp = ..))]` uses rules you
+//! write yourself instead of transforming the body, for you and for every differentiable caller:
+//!
+//! ```
+//! use adjoint::differentiable;
+//!
+//! /// `ln(1 + eˣ)`, whose derivative is the logistic function; the rules below are exact and stable.
+//! #[differentiable(custom(jvp = softplus_tangent, vjp = softplus_adjoint))]
+//! fn softplus(x: f64) -> f64 {
+//!     if x > 30.0 { x } else { x.exp().ln_1p() }
+//! }
+//! fn softplus_tangent(x: f64, x_dot: f64) -> (f64, f64) {
+//!     (softplus(x), x_dot / (1.0 + (-x).exp()))
+//! }
+//! fn softplus_adjoint(x: f64, z_bar: f64, x_bar: &mut f64) -> f64 {
+//!     *x_bar += z_bar / (1.0 + (-x).exp());
+//!     softplus(x)
+//! }
+//!
+//! #[differentiable]
+//! fn loss(w: &[f64]) -> f64 {
+//!     let mut total = 0.0;
+//!     for wi in w.iter() {
+//!         total += softplus(2.0 * wi);
+//!     }
+//!     total
+//! }
+//! let (_, g) = loss_grad(&[0.0, 100.0]);
+//! assert!((g[0] - 1.0).abs() < 1e-12 && (g[1] - 2.0).abs() < 1e-12);
+//! ```
 
 pub mod check;
 pub mod rules;
