@@ -456,7 +456,7 @@ impl<'a> Adjoint<'a> {
         let z = self.name(v);
         let op = |o| self.op(o);
         match e {
-            Expr::Use(a) => self.acc(a, b),
+            Expr::Use(a) | Expr::Copied { operand: a, .. } => self.acc(a, b),
             Expr::Neg(a) => self.acc_scalar(a, quote!(-#b)),
             Expr::Bin(kind, x, y) => {
                 let (xv, yv) = (op(x), op(y));
@@ -536,14 +536,7 @@ impl<'a> Adjoint<'a> {
             }
             Expr::Call { path, args } => {
                 let callee = primal::companion(path, vjp_internal);
-                let primals = args.iter().map(|a| {
-                    if a.by_ref {
-                        primal::call_arg(f, a)
-                    } else {
-                        let o = op(&a.operand);
-                        quote!(::core::clone::Clone::clone(&#o))
-                    }
-                });
+                let primals = args.iter().map(|a| primal::call_arg(f, a));
                 let slots = args.iter().map(|a| match self.active(&a.operand) {
                     Some(av) => {
                         let m = self.bar_mut(av);

@@ -73,6 +73,10 @@ impl Forward<'_> {
         let op = |o| self.op(o);
         match e {
             Expr::Use(a) => self.dot_or_zero(a),
+            Expr::Copied { operand, method } => {
+                let d = self.dot_or_zero(operand);
+                quote!(#d.#method())
+            }
             Expr::Neg(a) => {
                 let d = self.dot_or_zero(a);
                 quote!(-#d)

@@ -69,6 +69,8 @@ pub struct CallArg {
 #[derive(Clone)]
 pub enum Expr {
     Use(Operand),
+    /// `x.clone()`, `x.to_vec()`, `x.to_owned()`: a copy, spelled as the user wrote it.
+    Copied { operand: Operand, method: Ident },
     Neg(Operand),
     Bin(BinOp, Operand, Operand),
     /// `recv.name(args)`: a float method with a derivative rule, or any method on inactive values.
@@ -219,7 +221,7 @@ impl Expr {
     /// The operands whose derivatives flow into this expression's value.
     pub fn operands(&self) -> Vec<&Operand> {
         match self {
-            Expr::Use(a) | Expr::Neg(a) | Expr::Field(a, _) => vec![a],
+            Expr::Use(a) | Expr::Copied { operand: a, .. } | Expr::Neg(a) | Expr::Field(a, _) => vec![a],
             Expr::Bin(_, a, b) => vec![a, b],
             Expr::Method { recv, args, .. } => std::iter::once(recv).chain(args).collect(),
             Expr::Cast { operand, .. } => vec![operand],
@@ -269,6 +271,7 @@ impl Display<'_> {
         let op = |o| self.operand(o);
         match e {
             Expr::Use(a) => op(a),
+            Expr::Copied { operand, method } => format!("{}.{method}()", op(operand)),
             Expr::Neg(a) => format!("neg {}", op(a)),
             Expr::Bin(b, x, y) => {
                 let sym = match b {

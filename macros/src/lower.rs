@@ -772,7 +772,7 @@ impl Lowerer<'_> {
             return Expr::Opaque(self.opaque(whole));
         }
         if COPIES.contains(&name.as_str()) && m.args.is_empty() {
-            return Expr::Use(self.expr(&m.receiver, out));
+            return Expr::Copied { operand: self.expr(&m.receiver, out), method: m.method.clone() };
         }
         if ITERATOR_METHODS.contains(&name.as_str()) {
             self.cx.error_spanned_by(

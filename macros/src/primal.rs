@@ -40,13 +40,14 @@ pub fn assign_symbol(op: AssignOp) -> TokenStream {
     }
 }
 
-/// An argument of a call as the user passed it.
+/// An argument of a call: borrowed as the user wrote it, or a copy of a variable passed by value (the
+/// reverse sweep still needs the variable after the call).
 pub fn call_arg(f: &Function, a: &CallArg) -> TokenStream {
     let o = operand(f, &a.operand);
-    if a.by_ref {
-        quote!(&#o)
-    } else {
-        o
+    match &a.operand {
+        _ if a.by_ref => quote!(&#o),
+        Operand::Var(_) => quote!(::core::clone::Clone::clone(&#o)),
+        Operand::Const(_) => o,
     }
 }
 
@@ -63,6 +64,10 @@ pub fn expr(f: &Function, e: &Expr) -> TokenStream {
     let op = |o| operand(f, o);
     match e {
         Expr::Use(a) => op(a),
+        Expr::Copied { operand, method } => {
+            let o = op(operand);
+            quote!(#o.#method())
+        }
         Expr::Neg(a) => {
             let a = op(a);
             quote!(-#a)
