@@ -13,7 +13,7 @@ use crate::ir::{Display, Operand, Origin};
 use crate::lower::lower;
 use crate::names::{self, bar, dot};
 use crate::normalize::normalize;
-use crate::primal::rt;
+use crate::primal::{import_rt, rt, rt_path};
 use crate::signature::{self, RetKind, Signature};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -178,6 +178,8 @@ impl Generated<'_> {
         let where_clause = &generics.where_clause;
         let ret = &self.sig.ret_ty;
         let r = rt();
+        let rp = rt_path();
+        let import = import_rt();
         let names = &bodies.param_names;
         let allow = quote!(#[allow(unused, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]);
 
@@ -187,7 +189,7 @@ impl Generated<'_> {
             let d = dot(n);
             match &p.active {
                 Some(_) => quote!(#m #n: #ty, #d: ::core::option::Option<#ty>),
-                None => quote!(#m #n: #ty, _: ::core::option::Option<#r::NoTangent>),
+                None => quote!(#m #n: #ty, _: ::core::option::Option<#rp::NoTangent>),
             }
         });
         let jvp_prologue = self.sig.params.iter().zip(names).filter_map(|(p, n)| {
@@ -222,7 +224,7 @@ impl Generated<'_> {
                 let (s, t) = (slot_name(n, a.local_bar), &a.bar_target);
                 quote!(#s: ::core::option::Option<&mut #t>)
             }
-            None => quote!(_: ::core::option::Option<&mut #r::NoTangent>),
+            None => quote!(_: ::core::option::Option<&mut #rp::NoTangent>),
         });
         let vjp_params = self.sig.params.iter().zip(names).map(|(p, n)| {
             let (ty, m) = (&p.ty, p.mutable.then(|| quote!(mut)));
@@ -372,6 +374,7 @@ impl Generated<'_> {
                 #[inline]
                 #allow
                 #vis fn #grad #generics (#(#primal_params),*) -> (#ret, #grad_ty) #where_clause {
+                    #import
                     #(#g_inits)*
                     let __value = #vjp_internal(#(#idents,)* 1.0, #(#g_slots),*);
                     (__value, #grad_val)
@@ -381,6 +384,7 @@ impl Generated<'_> {
                 #[inline]
                 #allow
                 #vis fn #grad_into #generics (#(#primal_params,)* #(#pub_vjp_bars),*) -> #ret #where_clause {
+                    #import
                     #(#zeroes)*
                     #vjp_internal(#(#idents,)* 1.0, #(#vjp_call_slots),*)
                 }
@@ -392,6 +396,7 @@ impl Generated<'_> {
             #[inline]
             #allow
             #vis fn #jvp_internal #generics (#(#jvp_params),*) -> (#ret, #ret) #where_clause {
+                #import
                 #(#jvp_prologue)*
                 #jvp_body
             }
@@ -400,6 +405,7 @@ impl Generated<'_> {
             #[inline]
             #allow
             #vis fn #vjp_internal #generics (#(#vjp_params,)* #z_bar: #ret, #(#vjp_slots),*) -> #ret #where_clause {
+                #import
                 #vjp_prologue
                 #vjp_body
             }

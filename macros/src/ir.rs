@@ -70,7 +70,10 @@ pub struct CallArg {
 pub enum Expr {
     Use(Operand),
     /// `x.clone()`, `x.to_vec()`, `x.to_owned()`: a copy, spelled as the user wrote it.
-    Copied { operand: Operand, method: Ident },
+    Copied {
+        operand: Operand,
+        method: Ident,
+    },
     Neg(Operand),
     Bin(BinOp, Operand, Operand),
     /// `recv.name(args)`: a float method with a derivative rule, or any method on inactive values.

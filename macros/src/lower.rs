@@ -639,6 +639,9 @@ impl Lowerer<'_> {
                     self.cx.error_spanned_by(r, "slicing `x[a..b]` is not supported; index elements `x[i]` in a loop");
                     return Expr::Use(Operand::Const(quote!(0.0)));
                 }
+                if constant_base(&ix.expr, self) {
+                    return Expr::Opaque(self.opaque(e));
+                }
                 match self.index_base(&ix.expr) {
                     Some(base) => {
                         let index = self.index_operand(&ix.index, out);
@@ -649,13 +652,8 @@ impl Lowerer<'_> {
             }
             syn::Expr::Field(f) => match &f.member {
                 syn::Member::Unnamed(i) => Expr::Field(self.expr(&f.base, out), i.index),
-                syn::Member::Named(n) => {
-                    self.cx.error_spanned_by(
-                        n,
-                        "field access on structs is not supported yet; pass the fields as parameters",
-                    );
-                    Expr::Use(Operand::Const(quote!(0.0)))
-                }
+                // Named fields only exist on constant data here (no active type has them).
+                syn::Member::Named(_) => Expr::Opaque(self.opaque(e)),
             },
             syn::Expr::Tuple(t) => Expr::Tuple(t.elems.iter().map(|e| self.expr(e, out)).collect()),
             syn::Expr::Array(a) => {
@@ -943,6 +941,17 @@ impl Lowerer<'_> {
         let mut pat = pat.clone();
         Binder { l: self }.visit_pat_mut(&mut pat);
         pat.into_token_stream()
+    }
+}
+
+/// Whether an indexed expression is constant data: a field of a variable (`data.xs[i]`) or a path that
+/// is not a local variable (a `const` table). Active arrays are always local variables.
+fn constant_base(e: &syn::Expr, l: &Lowerer) -> bool {
+    match e {
+        syn::Expr::Paren(p) => constant_base(&p.expr, l),
+        syn::Expr::Field(f) => matches!(f.member, syn::Member::Named(_)),
+        syn::Expr::Path(p) => p.path.get_ident().is_none_or(|id| l.lookup(&id.to_string()).is_none()),
+        _ => false,
     }
 }
 

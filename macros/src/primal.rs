@@ -4,9 +4,20 @@ use crate::ir::*;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// The runtime path generated code uses.
+/// How generated function bodies name the runtime: an alias they import first (see [`import_rt`]).
 pub fn rt() -> TokenStream {
+    quote!(__ad)
+}
+
+/// The runtime's absolute path, for signatures and the alias.
+pub fn rt_path() -> TokenStream {
     quote!(::adjoint::__private)
+}
+
+/// The first statement of every generated function body.
+pub fn import_rt() -> TokenStream {
+    let p = rt_path();
+    quote!(use #p as __ad;)
 }
 
 pub fn operand(f: &Function, o: &Operand) -> TokenStream {

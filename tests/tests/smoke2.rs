@@ -125,3 +125,28 @@ fn dbg_caller() {
     }
     println!("jvp {:?}", v);
 }
+
+pub struct Data {
+    pub xs: Vec<f64>,
+    pub scale: f64,
+}
+
+const TABLE: [f64; 3] = [1.0, 2.0, 3.0];
+
+#[differentiable(wrt(w))]
+fn fit(w: &[f64], data: &Data) -> f64 {
+    let mut s = 0.0;
+    for i in 0..data.xs.len() {
+        let r = w[0] * data.xs[i] + w[1] - TABLE[i % 3] * data.scale;
+        s += r * r;
+    }
+    s
+}
+
+#[test]
+fn constant_data() {
+    let data = Data { xs: vec![0.5, 1.5, 2.5, 3.5], scale: 0.7 };
+    let w = [0.3, -0.2];
+    let (_, g) = fit_grad(&w, &data);
+    check(|w| fit(w, &data), &g, &w);
+}
