@@ -15,6 +15,7 @@
 use crate::ctxt::Ctxt;
 use crate::ir::*;
 use crate::lower::is_rule;
+use crate::names::pretty;
 use std::collections::HashSet;
 
 pub struct Analysis {
@@ -170,7 +171,11 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
 fn report_unsupported(cx: &Ctxt, f: &Function, body: &[Stmt], active: &[bool]) {
     walk(body, &mut |s| {
         let Stmt::Let { var, init: Some(e), .. } = s else { return };
-        let span = f.vars[*var].span;
+        let info = &f.vars[*var];
+        let at = |message: String| match &info.source {
+            Some(tokens) => cx.error_spanned_by(tokens, message),
+            None => cx.error_at(info.span, message),
+        };
         let any_active = e.operands().into_iter().any(|o| operand_active(o, active));
         match e {
             Expr::Method { name, .. } if any_active && !is_rule(&name.to_string()) => cx.error_at(
@@ -185,21 +190,17 @@ fn report_unsupported(cx: &Ctxt, f: &Function, body: &[Stmt], active: &[bool]) {
             {
                 cx.error_at(name.span(), "the exponent of `powi` must be an integer; use `powf` for a real exponent")
             }
-            Expr::Cast { operand, ty, to_float: false } if operand_active(operand, active) => cx.error_at(
-                span,
-                format!(
-                    "casting a differentiated value to `{}` would silently drop its derivative; write \
+            Expr::Cast { operand, ty, to_float: false } if operand_active(operand, active) => at(format!(
+                "casting a differentiated value to `{}` would silently drop its derivative; write \
                      `no_grad(x) as {}` if that is what you mean",
-                    quote::quote!(#ty),
-                    quote::quote!(#ty)
-                ),
-            ),
-            Expr::Bin(BinOp::Rem, ..) if any_active => cx.error_at(
-                span,
-                "`%` of a differentiated value is not supported; use `no_grad(..)` or rewrite with `floor`",
-            ),
+                pretty(ty),
+                pretty(ty)
+            )),
+            Expr::Bin(BinOp::Rem, ..) if any_active => {
+                at("`%` of a differentiated value is not supported; use `no_grad(..)` or rewrite with `floor`".into())
+            }
             Expr::Bin(BinOp::Bits(op), ..) if any_active => {
-                cx.error_at(span, format!("operator `{op}` cannot be applied to a differentiated value"))
+                at(format!("operator `{op}` cannot be applied to a differentiated value"))
             }
             _ => {}
         }

@@ -25,6 +25,10 @@ pub fn parse(attr: proc_macro2::TokenStream) -> syn::Result<Args> {
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
             let mut names = Vec::new();
+            let empty = meta.input.fork().parse::<proc_macro2::Group>().is_ok_and(|g| g.stream().is_empty());
+            if empty {
+                return Err(meta.error("`wrt()` names no parameter; write e.g. `wrt(theta)`"));
+            }
             meta.parse_nested_meta(|inner| {
                 match inner.path.get_ident() {
                     Some(id) => names.push(id.clone()),

@@ -26,16 +26,14 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#e #item);
         }
     };
-    let args = match args::parse(attr) {
-        Ok(a) => a,
-        Err(e) => return fallback::emit(&func, e, None),
-    };
+    // Every stage runs even after an earlier one failed, so that all errors are reported at once.
     let cx = Ctxt::default();
+    let args = args::parse(attr).unwrap_or_else(|e| {
+        cx.syn_error(e);
+        Args::default()
+    });
     let sig = signature::read(&cx, &func.sig, args.wrt.as_deref());
-    if cx.has_errors() {
-        let err = cx.check().expect_err("errors were recorded");
-        return fallback::emit(&func, err, None);
-    }
+    let signature_ok = !cx.has_errors();
     let generated = Generated { func: &func, sig: &sig };
     let bodies = match &args {
         Args { custom: Some(c), .. } => Some(generated.custom_bodies(&c.jvp, &c.vjp)),
@@ -51,8 +49,8 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#func #out)
         }
         (_, Err(e)) => {
-            let stubs = generated.items(Bodies::unreachable(&sig));
-            fallback::emit(&func, e, Some(stubs))
+            let stubs = signature_ok.then(|| generated.items(Bodies::unreachable(&sig)));
+            fallback::emit(&func, e, stubs)
         }
         (None, Ok(())) => unreachable!("no bodies without an error"),
     }
@@ -87,9 +85,6 @@ impl Generated<'_> {
     fn transformed_bodies(&self, cx: &Ctxt) -> Option<Bodies> {
         let params: Vec<(Ident, bool)> = self.sig.params.iter().map(|p| (p.ident.clone(), p.mutable)).collect();
         let mut function = lower(cx, &params, &self.func.block);
-        if cx.has_errors() {
-            return None;
-        }
         let active_params: Vec<bool> = self.sig.params.iter().map(|p| p.active.is_some()).collect();
         let param_names: Vec<Ident> =
             function.vars.iter().filter(|v| matches!(v.origin, Origin::Param(_))).map(|v| v.name.clone()).collect();

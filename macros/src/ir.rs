@@ -31,6 +31,8 @@ pub struct VarInfo {
     /// Declared without a value (`let y;`), assigned exactly once on each path.
     pub deferred: bool,
     pub origin: Origin,
+    /// The user's expression that defines it, for error messages spanning the whole expression.
+    pub source: Option<TokenStream>,
 }
 
 #[derive(Clone)]

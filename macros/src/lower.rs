@@ -154,6 +154,7 @@ impl Lowerer<'_> {
             mutable,
             deferred,
             origin,
+            source: None,
         });
         self.scopes.last_mut().expect("scope").insert(base, id);
         id
@@ -164,12 +165,16 @@ impl Lowerer<'_> {
         let id = self.vars.len();
         let mut name = names::temp(self.temps);
         name.set_span(span);
-        self.vars.push(VarInfo { name, span, mutable: false, deferred: false, origin: Origin::Temp });
+        self.vars.push(VarInfo { name, span, mutable: false, deferred: false, origin: Origin::Temp, source: None });
         id
     }
 
-    fn define(&mut self, e: Expr, span: Span, out: &mut Vec<Stmt>) -> Operand {
+    /// A new intermediate defined by `e`, which computes the user's expression `source`.
+    fn define(&mut self, e: Expr, source: &dyn ToTokens, out: &mut Vec<Stmt>) -> Operand {
+        let source = source.to_token_stream();
+        let span = source.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span());
         let v = self.temp(span);
+        self.vars[v].source = Some(source);
         out.push(Stmt::Let { var: v, ty: None, init: Some(e) });
         Operand::Var(v)
     }
@@ -267,7 +272,11 @@ impl Lowerer<'_> {
                     }
                 }
                 let value = self.expr_value(&init.expr, out);
+                let first_new = self.vars.len();
                 self.bind(pat, ty, value, out);
+                if let (syn::Pat::Ident(_), Some(v)) = (pat, self.vars.get_mut(first_new)) {
+                    v.source = Some(init.expr.to_token_stream());
+                }
             }
         }
     }
@@ -281,13 +290,13 @@ impl Lowerer<'_> {
             }
             syn::Pat::Wild(_) => {
                 if let Expr::Call { .. } | Expr::Method { .. } = e {
-                    self.define(e, pat.span(), out);
+                    self.define(e, pat, out);
                 }
             }
             syn::Pat::Tuple(pt) => {
                 let whole = match e {
                     Expr::Use(o) => o,
-                    e => self.define(e, pat.span(), out),
+                    e => self.define(e, pat, out),
                 };
                 let tys = split_tuple_type(ty, pt.elems.len());
                 for (k, (p, t)) in pt.elems.iter().zip(tys).enumerate() {
@@ -317,7 +326,7 @@ impl Lowerer<'_> {
                         // `x %= e` and bit operators: `x = x op e`.
                         let lhs = self.expr(&b.left, out);
                         let rhs = self.expr(&b.right, out);
-                        let v = self.define(Expr::Bin(bin, lhs, rhs), e.span(), out);
+                        let v = self.define(Expr::Bin(bin, lhs, rhs), e, out);
                         self.assign_operand(&b.left, AssignOp::Set, v, out);
                     }
                 }
@@ -515,7 +524,7 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) => {
                 let id = p.path.get_ident().ok_or_else(|| syn::Error::new_spanned(p, "iterate over a local slice"))?;
                 let base = self.lookup(&id.to_string()).ok_or_else(|| {
-                    syn::Error::new_spanned(id, format!("cannot iterate over `{id}`: it is not a local variable"))
+                    syn::Error::new_spanned(id, format!("cannot iterate over `{id}`: it is not a local variable; loop over its indices, `for i in 0..{id}.len()`"))
                 })?;
                 let name = &self.vars[base].name;
                 Ok(Source {
@@ -718,7 +727,7 @@ impl Lowerer<'_> {
             }
             _ => match self.expr_value(e, out) {
                 Expr::Use(o) => o,
-                v => self.define(v, e.span(), out),
+                v => self.define(v, e, out),
             },
         }
     }
@@ -756,7 +765,7 @@ impl Lowerer<'_> {
             syn::Expr::Lit(_) | syn::Expr::Path(_) => self.expr(e, out),
             _ => {
                 let o = self.opaque(e);
-                self.define(Expr::Opaque(o), e.span(), out)
+                self.define(Expr::Opaque(o), e, out)
             }
         }
     }
@@ -786,7 +795,10 @@ impl Lowerer<'_> {
 
     fn call(&mut self, whole: &syn::Expr, c: &syn::ExprCall, out: &mut Vec<Stmt>) -> Expr {
         let syn::Expr::Path(p) = &*c.func else {
-            self.cx.error_spanned_by(&c.func, "only calls to named functions are supported");
+            self.cx.error_spanned_by(
+                &c.func,
+                "only calls to named functions are supported; call a `#[differentiable]` fn by name",
+            );
             return Expr::Use(Operand::Const(quote!(0.0)));
         };
         let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();

@@ -49,3 +49,25 @@ pub fn vjp_internal(f: &Ident) -> Ident {
 pub fn reserved(name: &str) -> bool {
     name.starts_with("__") || name.ends_with("_dot") || name.ends_with("_bar")
 }
+
+/// Tokens as a user would write them (`Vec<f64>`, not `Vec < f64 >`), for messages.
+pub fn pretty<T: quote::ToTokens>(tokens: &T) -> String {
+    let mut s = tokens.to_token_stream().to_string();
+    for (from, to) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" :: ", "::"),
+        (":: ", "::"),
+        ("& ", "&"),
+        (" ,", ","),
+        (" ;", ";"),
+        ("[ ", "["),
+        (" ]", "]"),
+        ("( ", "("),
+        (" )", ")"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}

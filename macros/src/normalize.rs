@@ -89,7 +89,8 @@ impl Normalizer<'_> {
             self.counter += 1;
             crate::names::aux(what, self.counter)
         };
-        self.vars.push(VarInfo { name, span: Span::call_site(), mutable: true, deferred: false, origin: Origin::Flag });
+        let span = Span::call_site();
+        self.vars.push(VarInfo { name, span, mutable: true, deferred: false, origin: Origin::Flag, source: None });
         self.vars.len() - 1
     }
 

@@ -203,7 +203,7 @@ pub fn read(cx: &Ctxt, sig: &syn::Signature, wrt: Option<&[Ident]>) -> Signature
                             format!(
                                 "parameter type `{}` cannot be differentiated; use `f64`, `f32`, `&[f64]`, `Vec<f64>` or \
                                  `[f64; N]`, or exclude it with `wrt(..)`",
-                                pt.ty.to_token_stream()
+                                crate::names::pretty(&*pt.ty)
                             )
                         };
                         cx.error_spanned_by(&pt.ty, msg);

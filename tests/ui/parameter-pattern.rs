@@ -1,0 +1,8 @@
+use adjoint::differentiable;
+
+#[differentiable]
+fn f((a, b): (f64, f64)) -> f64 {
+    a * b
+}
+
+fn main() {}

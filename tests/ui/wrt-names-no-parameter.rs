@@ -1,0 +1,8 @@
+use adjoint::differentiable;
+
+#[differentiable(wrt(y))]
+fn f(x: f64) -> f64 {
+    x * x
+}
+
+fn main() {}
