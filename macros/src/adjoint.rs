@@ -4,7 +4,7 @@
 //! recomputation:
 //!
 //! - A block is reversed *in place*: its forward statements are emitted, then the cotangents of the
-//!   values it defines (`let mut v_bar = zero_like(&v)`), then the adjoint of each statement in reverse
+//!   values it defines (`let mut v_bar = bar_zero(&v)`), then the adjoint of each statement in reverse
 //!   order. The forward sweep's locals are still in scope, so straight-line code needs no storage.
 //! - An overwrite of a needed value (see [`crate::analyse`]) saves the old value in a local just before
 //!   it (`let __s3 = p; p *= x;`) and the reverse sweep restores it (`p = __s3;`) before using it. So
@@ -24,10 +24,9 @@
 //! let __it1 = 0..x.len() - 1; let mut __n1 = 0usize;
 //! for i in __it1.clone() { __n1 += 1; let a = 1.0 - x[i]; ...; s += __t9; }   // forward sweep
 //! ...
-//! for __k1 in (0..__n1).rev() {                                                // reverse sweep
-//!     let i = nth(&__it1, __k1);
+//! for i in __it1.clone().rev() {                                               // reverse sweep
 //!     let a = 1.0 - x[i]; ...                                                  // recompute the body
-//!     let mut a_bar = zero_like(&a); ...
+//!     let mut a_bar = bar_zero(&a); ...
 //!     __t9_bar += s_bar; ... x_bar[i] -= a_bar;                                // and reverse it
 //! }
 //! ```
@@ -256,7 +255,7 @@ impl<'a> Adjoint<'a> {
         let bars = stmts.iter().filter_map(|s| match s {
             Stmt::Let { var, .. } if self.an.active[*var] => {
                 let (n, b) = (self.name(*var), bar(self.name(*var)));
-                Some(quote!(let mut #b = #r::zero_like(&#n);))
+                Some(quote!(let mut #b = #r::bar_zero(&#n);))
             }
             _ => None,
         });
@@ -323,15 +322,23 @@ impl<'a> Adjoint<'a> {
                 let v = self.name(*var);
                 let m = f.vars[*var].mutable.then(|| quote!(mut));
                 let (b, x) = (self.plain_block(body, &logged), Self::exit_check(exit));
+                // Only a loop that may leave early needs to count its iterations.
+                let (count, step) = match exit {
+                    Some(_) => (quote!(let mut #n = 0usize;), quote!(#n += 1;)),
+                    None => (quote!(), quote!()),
+                };
                 let fwd = quote! {
                     let #it = #iter;
-                    let mut #n = 0usize;
+                    #count
                     #reserve
-                    for #v in ::core::clone::Clone::clone(&#it) { #n += 1; #push #b #x }
+                    for #v in ::core::clone::Clone::clone(&#it) { #step #push #b #x }
                 };
                 let adj = self.block(body, quote!());
-                let rev = quote! {
-                    for #kk in (0..#n).rev() { let #m #v = #r::nth(&#it, #kk); #pop #adj }
+                // A loop that ran to completion replays its (double-ended) range backwards; one that
+                // may have left early replays the iterations it counted.
+                let rev = match exit {
+                    None => quote!(for #m #v in ::core::clone::Clone::clone(&#it).rev() { #pop #adj }),
+                    Some(_) => quote!(for #kk in (0..#n).rev() { let #m #v = #r::nth(&#it, #kk); #pop #adj }),
                 };
                 (fwd, rev)
             }

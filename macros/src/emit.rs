@@ -236,7 +236,7 @@ impl Generated<'_> {
             let owned_zero = if a.by_ref { quote!(#r::zero_owned(#n)) } else { quote!(#r::zero_owned(&#n)) };
             if a.local_bar && !is_custom {
                 let s = slot_name(n, true);
-                let init = if a.scalar { quote!(#r::zero_like(&#n)) } else { owned_zero };
+                let init = if a.scalar { quote!(#r::bar_zero(&#n)) } else { owned_zero };
                 vjp_prologue.extend(quote!(let mut #b = #init;));
                 vjp_epilogue.extend(quote!(if let ::core::option::Option::Some(s) = #s { #r::accumulate(s, &#b); }));
             } else {
@@ -249,6 +249,12 @@ impl Generated<'_> {
                         ::core::option::Option::None => { #zero = #init; &mut #zero }
                     };
                 });
+                if a.slice {
+                    // Equal lengths, checked before anything is written (this also lets the compiler
+                    // drop the bounds checks of the reverse sweep).
+                    let name = n.to_string();
+                    vjp_prologue.extend(quote!(#r::check_len(#name, #b.len(), #n.len());));
+                }
             }
         }
         let vjp_internal = names::vjp_internal(f);

@@ -38,6 +38,8 @@ pub struct Active {
     pub local_bar: bool,
     /// A scalar (`f64`/`f32`).
     pub scalar: bool,
+    /// The cotangent buffer is a slice, whose length must be checked against the primal's.
+    pub slice: bool,
 }
 
 pub enum RetKind {
@@ -87,43 +89,50 @@ fn mentions_float(ty: &Type) -> bool {
 
 /// Classifies an active parameter's type, or `None` if it cannot carry derivatives.
 fn active_kind(ty: &Type, mutable: bool) -> Option<Active> {
-    let owned = |bar_target: TokenStream, grad_ty: TokenStream, scalar: bool| Active {
+    let owned = |bar_target: TokenStream, grad_ty: TokenStream, scalar: bool, slice: bool| Active {
         bar_target,
         grad_ty,
         by_ref: false,
         local_bar: scalar || mutable,
         scalar,
+        slice,
     };
     if let Some(t) = float_elem(ty) {
-        return Some(owned(quote!(#t), quote!(#t), true));
+        return Some(owned(quote!(#t), quote!(#t), true, false));
     }
     if let Some(t) = vec_elem(ty) {
-        return Some(owned(quote!([#t]), quote!(::std::vec::Vec<#t>), false));
+        return Some(owned(quote!([#t]), quote!(::std::vec::Vec<#t>), false, true));
     }
     if let Type::Array(a) = ty {
         let t = float_elem(&a.elem)?;
         let n = &a.len;
-        return Some(owned(quote!([#t; #n]), quote!([#t; #n]), false));
+        return Some(owned(quote!([#t; #n]), quote!([#t; #n]), false, false));
     }
     if let Type::Reference(r) = ty {
         if r.mutability.is_some() {
             return None;
         }
-        let borrowed =
-            |bar_target, grad_ty| Active { bar_target, grad_ty, by_ref: true, local_bar: false, scalar: false };
+        let borrowed = |bar_target, grad_ty, slice| Active {
+            bar_target,
+            grad_ty,
+            by_ref: true,
+            local_bar: false,
+            scalar: false,
+            slice,
+        };
         return match &*r.elem {
             Type::Slice(s) => {
                 let t = float_elem(&s.elem)?;
-                Some(borrowed(quote!([#t]), quote!(::std::vec::Vec<#t>)))
+                Some(borrowed(quote!([#t]), quote!(::std::vec::Vec<#t>), true))
             }
             Type::Array(a) => {
                 let t = float_elem(&a.elem)?;
                 let n = &a.len;
-                Some(borrowed(quote!([#t; #n]), quote!([#t; #n])))
+                Some(borrowed(quote!([#t; #n]), quote!([#t; #n]), false))
             }
             inner => {
                 let t = vec_elem(inner)?;
-                Some(borrowed(quote!([#t]), quote!(::std::vec::Vec<#t>)))
+                Some(borrowed(quote!([#t]), quote!(::std::vec::Vec<#t>), true))
             }
         };
     }

@@ -1,0 +1,294 @@
+//! Cost of a generated gradient, measured against the function itself and against hand-written
+//! gradients, side by side in one run.
+//!
+//! For the extended Rosenbrock function at n = 10^3 and 10^5
+//! (x uniform in [-2, 2], fixed seed) this times
+//!
+//! * `f`         – `rosenbrock(&x)`, the function alone;
+//! * `grad_into` – `rosenbrock_grad_into(&x, &mut g)`, generated, caller's buffer;
+//! * `grad`      – `rosenbrock_grad(&x)`, generated, allocates the gradient;
+//! * `gather`    – hand-written value + gradient, each `g[i]` from `x[i-1], x[i], x[i+1]` in one pass;
+//! * `scatter`   – hand-written value + gradient, `g[i] += …; g[i+1] += …` as an adjoint produces it;
+//! * `jvp`       – `rosenbrock_jvp(&x, &v)`, forward mode, for reference.
+//!
+//! All results are checked against each other (gradients to 1e-12 relative) before anything is
+//! timed. Timing: each candidate is warmed up, its repetitions per sample are calibrated to
+//! ~7 ms, then ~30 samples are taken round-robin over the candidates (so machine noise hits
+//! all of them alike) and the median time per call is reported. Inputs and outputs go through
+//! `std::hint::black_box`.
+//!
+//! Run:
+//!
+//! ```text
+//! cargo bench -p adjoint-tests --bench gradient
+//! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-tests --bench gradient   # a few seconds
+//! ```
+//!
+//! The design goal is `grad_into ≤ 3 × f` and `grad_into ≤ 1.5 × hand-written`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use adjoint::differentiable;
+use rand::{Rng, SeedableRng};
+
+#[differentiable]
+fn rosenbrock(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        let a = 1.0 - x[i];
+        let b = x[i + 1] - x[i] * x[i];
+        s += a * a + 100.0 * b * b;
+    }
+    s
+}
+
+/// Hand-written, gather form: one pass, each `g[i]` assembled from its neighbours; returns f.
+fn hand_gather(x: &[f64], g: &mut [f64]) -> f64 {
+    let n = x.len();
+    assert!(n >= 2 && g.len() == n);
+    let mut s = 0.0;
+    let mut b_prev = 0.0; // b of the term i-1, which involves x[i]; zero before the first
+    for i in 0..n - 1 {
+        let a = 1.0 - x[i];
+        let b = x[i + 1] - x[i] * x[i];
+        s += a * a + 100.0 * b * b;
+        g[i] = 200.0 * b_prev - 2.0 * a - 400.0 * x[i] * b;
+        b_prev = b;
+    }
+    g[n - 1] = 200.0 * b_prev;
+    s
+}
+
+/// Hand-written, scatter form: zero `g`, then each term adds into `g[i]` and `g[i+1]`; returns f.
+fn hand_scatter(x: &[f64], g: &mut [f64]) -> f64 {
+    let n = x.len();
+    assert!(n >= 2 && g.len() == n);
+    g.fill(0.0);
+    let mut s = 0.0;
+    for i in 0..n - 1 {
+        let a = 1.0 - x[i];
+        let b = x[i + 1] - x[i] * x[i];
+        s += a * a + 100.0 * b * b;
+        g[i] += -2.0 * a - 400.0 * x[i] * b;
+        g[i + 1] += 200.0 * b;
+    }
+    s
+}
+
+/// `|a - b| ≤ tol · max(|a|, |b|, 1)`: relative, with a floor so entries near zero are judged
+/// against the size of the terms that cancelled in them rather than against zero.
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
+}
+
+fn check_grad(what: &str, n: usize, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len());
+    for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
+        assert!(close(a, b, 1e-12), "n={n}: {what}: g[{i}] = {a:e}, hand-written {b:e}");
+    }
+}
+
+/// Checks every candidate against the hand-written gather gradient, before any timing.
+fn check(x: &[f64], v: &[f64]) {
+    let n = x.len();
+    let f = rosenbrock(x);
+    let mut want = vec![0.0; n];
+    let f_gather = hand_gather(x, &mut want);
+    assert!(close(f_gather, f, 1e-12), "n={n}: gather value {f_gather} vs f {f}");
+
+    let mut g = vec![f64::NAN; n]; // NaN: grad_into must overwrite, not accumulate
+    let f_into = rosenbrock_grad_into(x, &mut g);
+    assert!(close(f_into, f, 1e-12), "n={n}: grad_into value {f_into} vs f {f}");
+    check_grad("grad_into", n, &g, &want);
+
+    let (f_alloc, g_alloc) = rosenbrock_grad(x);
+    assert!(close(f_alloc, f, 1e-12), "n={n}: grad value {f_alloc} vs f {f}");
+    check_grad("grad", n, &g_alloc, &want);
+
+    let mut g_sc = vec![f64::NAN; n];
+    let f_sc = hand_scatter(x, &mut g_sc);
+    assert!(close(f_sc, f, 1e-12), "n={n}: scatter value {f_sc} vs f {f}");
+    check_grad("scatter", n, &g_sc, &want);
+
+    let (f_jvp, d) = rosenbrock_jvp(x, v);
+    let dot: f64 = want.iter().zip(v).map(|(g, v)| g * v).sum();
+    let scale: f64 = want.iter().zip(v).map(|(g, v)| (g * v).abs()).sum();
+    assert!(close(f_jvp, f, 1e-12), "n={n}: jvp value {f_jvp} vs f {f}");
+    assert!((d - dot).abs() <= 1e-12 * scale.max(1.0), "n={n}: jvp {d} vs g·v {dot}");
+}
+
+/// One thing to time: a closure doing one call, and its calibrated repetitions per sample.
+struct Candidate<'a> {
+    name: &'static str,
+    run: Box<dyn FnMut() + 'a>,
+    reps: u64,
+    samples: Vec<f64>, // seconds per call
+}
+
+impl<'a> Candidate<'a> {
+    fn new(name: &'static str, run: impl FnMut() + 'a) -> Self {
+        Candidate { name, run: Box::new(run), reps: 1, samples: Vec::new() }
+    }
+
+    /// Wall time of `reps` calls.
+    fn time(&mut self, reps: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..reps {
+            (self.run)();
+        }
+        start.elapsed()
+    }
+
+    /// Warms up for at least `warm`, then doubles the repetitions until a sample lasts `target`.
+    fn calibrate(&mut self, warm: Duration, target: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < warm {
+            self.time(1);
+        }
+        let mut reps = 1;
+        loop {
+            let t = self.time(reps);
+            if t >= target {
+                break;
+            }
+            // Jump close to the target once a sample is long enough to be measured, else double.
+            reps = if t >= target / 16 {
+                (reps as f64 * target.as_secs_f64() / t.as_secs_f64()).ceil() as u64
+            } else {
+                reps * 2
+            };
+        }
+        self.reps = reps;
+    }
+
+    fn median(&self) -> f64 {
+        let mut s = self.samples.clone();
+        s.sort_by(f64::total_cmp);
+        let m = s.len() / 2;
+        if s.len() % 2 == 1 {
+            s[m]
+        } else {
+            0.5 * (s[m - 1] + s[m])
+        }
+    }
+
+    /// Median absolute deviation relative to the median, a robust noise figure.
+    fn spread(&self) -> f64 {
+        let med = self.median();
+        let mut d: Vec<f64> = self.samples.iter().map(|s| (s - med).abs()).collect();
+        d.sort_by(f64::total_cmp);
+        d[d.len() / 2] / med
+    }
+}
+
+struct Settings {
+    warm: Duration,
+    target: Duration,
+    samples: usize,
+}
+
+/// Times all candidates round-robin; the order rotates per sample so none is always first.
+fn measure(cands: &mut [Candidate], s: &Settings) {
+    for c in cands.iter_mut() {
+        c.calibrate(s.warm, s.target);
+    }
+    for k in 0..s.samples {
+        let m = cands.len();
+        for j in 0..m {
+            let c = &mut cands[(k + j) % m];
+            let reps = c.reps;
+            let t = c.time(reps);
+            c.samples.push(t.as_secs_f64() / reps as f64);
+        }
+    }
+}
+
+fn fmt_time(secs: f64) -> String {
+    if secs < 1e-6 {
+        format!("{:.1} ns", secs * 1e9)
+    } else if secs < 1e-3 {
+        format!("{:.2} µs", secs * 1e6)
+    } else {
+        format!("{:.3} ms", secs * 1e3)
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter or `--list` would be meaningless here.
+    let quick = std::env::var("ADJOINT_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty());
+    let settings = if quick {
+        Settings { warm: Duration::from_millis(20), target: Duration::from_millis(2), samples: 7 }
+    } else {
+        Settings { warm: Duration::from_millis(200), target: Duration::from_millis(7), samples: 31 }
+    };
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5EED_AD70);
+    let mut rows = Vec::new();
+    for n in [1_000usize, 100_000] {
+        let x: Vec<f64> = (0..n).map(|_| rng.gen_range(-2.0..=2.0)).collect();
+        let v: Vec<f64> = (0..n).map(|_| rng.gen_range(-1.0..=1.0)).collect();
+        check(&x, &v);
+
+        let (mut g1, mut g2, mut g3) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let (x, v) = (&x[..], &v[..]);
+        let mut cands = [
+            Candidate::new("f", || {
+                black_box(rosenbrock(black_box(x)));
+            }),
+            Candidate::new("grad_into", || {
+                black_box(rosenbrock_grad_into(black_box(x), black_box(&mut g1[..])));
+            }),
+            Candidate::new("grad", || {
+                black_box(rosenbrock_grad(black_box(x)));
+            }),
+            Candidate::new("gather", || {
+                black_box(hand_gather(black_box(x), black_box(&mut g2[..])));
+            }),
+            Candidate::new("scatter", || {
+                black_box(hand_scatter(black_box(x), black_box(&mut g3[..])));
+            }),
+            Candidate::new("jvp", || {
+                black_box(rosenbrock_jvp(black_box(x), black_box(v)));
+            }),
+        ];
+        measure(&mut cands, &settings);
+
+        eprintln!("n = {n}:");
+        for c in &cands {
+            eprintln!(
+                "  {:<10} {:>10} /call  ±{:.1}% (MAD)  {} reps × {} samples",
+                c.name,
+                fmt_time(c.median()),
+                100.0 * c.spread(),
+                c.reps,
+                c.samples.len()
+            );
+        }
+        let med = |name: &str| cands.iter().find(|c| c.name == name).unwrap().median();
+        rows.push((n, med("f"), med("grad_into"), med("grad"), med("gather"), med("scatter"), med("jvp")));
+    }
+
+    println!();
+    println!(
+        "| n | f | grad_into | grad_into / f | grad_into / gather | grad_into / scatter | grad (alloc) / f | jvp / f |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (n, f, into, alloc, gather, scatter, jvp) in rows {
+        println!(
+            "| {n} | {} | {} | {:.2}× | {:.2}× | {:.2}× | {:.2}× | {:.2}× |",
+            fmt_time(f),
+            fmt_time(into),
+            into / f,
+            into / gather,
+            into / scatter,
+            alloc / f,
+            jvp / f
+        );
+    }
+    println!();
+    println!(
+        "goal: grad_into / f ≤ 3, grad_into / hand-written ≤ 1.5 (medians{})",
+        if quick { ", quick mode" } else { "" }
+    );
+}
