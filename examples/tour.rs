@@ -84,23 +84,65 @@ fn cube_roots(a: &[f64]) -> f64 {
     total
 }
 
-type Grad = fn(&[f64]) -> (f64, Vec<f64>);
-type Jvp = fn(&[f64], &[f64]) -> (f64, f64);
+/// One function of the tour, with its generated derivatives and where to sample it.
+struct Case {
+    name: &'static str,
+    f: fn(&[f64]) -> f64,
+    grad: fn(&[f64]) -> (f64, Vec<f64>),
+    jvp: fn(&[f64], &[f64]) -> (f64, f64),
+    n: usize,
+    range: (f64, f64),
+}
 
 fn main() {
     let mut rng = StdRng::seed_from_u64(7);
-    let cases: [(&str, fn(&[f64]) -> f64, Grad, Jvp, usize, f64, f64); 5] = [
-        ("rosenbrock", rosenbrock, |x| rosenbrock_grad(x), |x, v| rosenbrock_jvp(x, v), 100, -2.0, 2.0),
-        ("log_sum_exp", log_sum_exp, |x| log_sum_exp_grad(x), |x, v| log_sum_exp_jvp(x, v), 50, -3.0, 3.0),
-        ("pendulum", pendulum, |x| pendulum_grad(x), |x, v| pendulum_jvp(x, v), 2, 0.1, 3.0),
-        ("spring_chain", spring_chain, |x| spring_chain_grad(x), |x, v| spring_chain_jvp(x, v), 40, -5.0, 5.0),
-        ("cube_roots", cube_roots, |x| cube_roots_grad(x), |x, v| cube_roots_jvp(x, v), 20, 0.5, 8.0),
+    let cases = [
+        Case {
+            name: "rosenbrock",
+            f: rosenbrock,
+            grad: |x| rosenbrock_grad(x),
+            jvp: |x, v| rosenbrock_jvp(x, v),
+            n: 100,
+            range: (-2.0, 2.0),
+        },
+        Case {
+            name: "log_sum_exp",
+            f: log_sum_exp,
+            grad: |x| log_sum_exp_grad(x),
+            jvp: |x, v| log_sum_exp_jvp(x, v),
+            n: 50,
+            range: (-3.0, 3.0),
+        },
+        Case {
+            name: "pendulum",
+            f: pendulum,
+            grad: |x| pendulum_grad(x),
+            jvp: |x, v| pendulum_jvp(x, v),
+            n: 2,
+            range: (0.1, 3.0),
+        },
+        Case {
+            name: "spring_chain",
+            f: spring_chain,
+            grad: |x| spring_chain_grad(x),
+            jvp: |x, v| spring_chain_jvp(x, v),
+            n: 40,
+            range: (-5.0, 5.0),
+        },
+        Case {
+            name: "cube_roots",
+            f: cube_roots,
+            grad: |x| cube_roots_grad(x),
+            jvp: |x, v| cube_roots_jvp(x, v),
+            n: 20,
+            range: (0.5, 8.0),
+        },
     ];
     println!("Gradients generated at compile time by #[differentiable], checked against finite differences\n");
     println!("| function     |   n |        f(x) |      |∇f(x)| | max rel. error vs FD | |JVP − ∇f·v| |");
     println!("|--------------|----:|------------:|-------------:|---------------------:|-------------:|");
     let mut failures = 0;
-    for (name, f, grad, jvp, n, lo, hi) in cases {
+    for Case { name, f, grad, jvp, n, range: (lo, hi) } in cases {
         let x: Vec<f64> = (0..n).map(|_| rng.gen_range(lo..hi)).collect();
         let v: Vec<f64> = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
         let (value, g) = grad(&x);

@@ -192,14 +192,15 @@ impl<'a> Adjoint<'a> {
                 let b = primal::binding(f, *var, ty, f.vars[*var].deferred);
                 match init {
                     Some(e) => {
-                        let e = primal::expr(f, e);
+                        let e = primal::expr(f, &self.an.copy, e);
                         quote!(#b = #e;)
                     }
                     None => quote!(#b;),
                 }
             }
             Stmt::Assign { place, op, value, .. } => {
-                let (p, sym, v) = (primal::place(f, place), primal::assign_symbol(*op), self.op(value));
+                let (p, sym) = (primal::place(f, place), primal::assign_symbol(*op));
+                let v = primal::owned(f, &self.an.copy, value);
                 let log = match place {
                     Place::Index(a, i) if logged.contains(a) => {
                         let (l, i, n) = (self.log(*a), self.op(i), self.name(*a));
@@ -255,7 +256,11 @@ impl<'a> Adjoint<'a> {
         let bars = stmts.iter().filter_map(|s| match s {
             Stmt::Let { var, .. } if self.an.active[*var] => {
                 let (n, b) = (self.name(*var), bar(self.name(*var)));
-                Some(quote!(let mut #b = #r::bar_zero(&#n);))
+                Some(if self.an.by_ref[*var] {
+                    quote!(let mut #b = #r::zero_owned(#n);)
+                } else {
+                    quote!(let mut #b = #r::bar_zero(&#n);)
+                })
             }
             _ => None,
         });
@@ -413,12 +418,13 @@ impl<'a> Adjoint<'a> {
         let p = primal::place(f, place);
         let sym = primal::assign_symbol(op);
         let v = self.op(value);
+        let v_owned = primal::owned(f, &self.an.copy, value);
         let k = self.fresh();
         let save = aux("s", k);
         let needs_save = self.is_needed(target);
         let fwd_save = needs_save.then(|| quote!(let #save = ::core::clone::Clone::clone(&#p);));
         let restore = needs_save.then(|| quote!(#p = #save;));
-        let fwd = quote!(#fwd_save #p #sym #v;);
+        let fwd = quote!(#fwd_save #p #sym #v_owned;);
         if !self.an.active[target] {
             return (fwd, quote!(#restore));
         }
@@ -444,13 +450,17 @@ impl<'a> Adjoint<'a> {
                 let acc = self.acc_scalar(value, quote!(-#pb));
                 quote!(#restore #acc)
             }
+            // The target's cotangent is read once before either update, so `t *= t` (the value is the
+            // target itself) gets both contributions.
             AssignOp::Mul => {
-                let acc = self.acc_scalar(value, quote!(#pb * #p));
-                quote!(#restore #acc #pb = #pb * #v;)
+                let b = aux("b", k);
+                let acc = self.acc_scalar(value, quote!(#b * #p));
+                quote!(#restore let #b = #pb; #pb = #b * #v; #acc)
             }
             AssignOp::Div => {
-                let acc = self.acc_scalar(value, quote!(-(#pb * #p / (#v * #v))));
-                quote!(#restore #acc #pb = #pb / #v;)
+                let b = aux("b", k);
+                let acc = self.acc_scalar(value, quote!(-(#b * #p / (#v * #v))));
+                quote!(#restore let #b = #pb; #pb = #b / #v; #acc)
             }
         };
         (fwd, rev)
@@ -544,14 +554,34 @@ impl<'a> Adjoint<'a> {
             Expr::Call { path, args } => {
                 let callee = primal::companion(path, vjp_internal);
                 let primals = args.iter().map(|a| primal::call_arg(f, a));
-                let slots = args.iter().map(|a| match self.active(&a.operand) {
-                    Some(av) => {
-                        let m = self.bar_mut(av);
-                        quote!(::core::option::Option::Some(#m))
-                    }
-                    None => quote!(::core::option::Option::None),
-                });
-                quote!(#callee(#(#primals,)* ::core::clone::Clone::clone(&#b), #(#slots),*);)
+                // A variable passed twice gets a separate buffer for its second slot (two `&mut` of one
+                // cotangent cannot coexist), added in after the call.
+                let (mut seen, mut before, mut after) = (Vec::new(), TokenStream::new(), TokenStream::new());
+                let slots: Vec<TokenStream> = args
+                    .iter()
+                    .map(|a| match self.active(&a.operand) {
+                        Some(av) if seen.contains(&av) => {
+                            let d = aux("dup", self.fresh());
+                            let vb = bar(self.name(av));
+                            let zero = if self.ref_bar[av] {
+                                quote!(#r::zero_owned(&*#vb))
+                            } else {
+                                quote!(#r::bar_zero(&#vb))
+                            };
+                            let m = self.bar_mut(av);
+                            before.extend(quote!(let mut #d = #zero;));
+                            after.extend(quote!(#r::accumulate(#m, &#d);));
+                            quote!(::core::option::Option::Some(&mut #d))
+                        }
+                        Some(av) => {
+                            seen.push(av);
+                            let m = self.bar_mut(av);
+                            quote!(::core::option::Option::Some(#m))
+                        }
+                        None => quote!(::core::option::Option::None),
+                    })
+                    .collect();
+                quote!(#before #callee(#(#primals,)* ::core::clone::Clone::clone(&#b), #(#slots),*); #after)
             }
             Expr::Tuple(es) => es
                 .iter()

@@ -18,19 +18,74 @@ use crate::lower::is_rule;
 use crate::names::pretty;
 use std::collections::HashSet;
 
+/// What the signature says about a parameter.
+#[derive(Clone, Copy)]
+pub struct ParamFacts {
+    pub active: bool,
+    /// A reference (`&[f64]`, `&Vec<f64>`, `&[f64; N]`).
+    pub by_ref: bool,
+    /// Its type is `Copy` (scalars, references, arrays of floats, primitive integers).
+    pub copy: bool,
+}
+
 pub struct Analysis {
+    /// Values known to be `Copy`; others are cloned where the primal would move them, because the
+    /// reverse sweep still reads them afterwards.
+    pub copy: Vec<bool>,
+    /// Values that are references to arrays (a reference parameter, or a copy of one); their cotangent
+    /// is an owned array.
+    pub by_ref: Vec<bool>,
     pub active: Vec<bool>,
     pub needed: Vec<bool>,
     /// Variables reassigned as a whole somewhere after their declaration.
     pub reassigned: Vec<bool>,
 }
 
-pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], active_params: &[bool]) -> Analysis {
+pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) -> Analysis {
     let n = f.vars.len();
     let mut active = vec![false; n];
+    let mut copy = vec![true; n];
+    let mut by_ref = vec![false; n];
     for (v, info) in f.vars.iter().enumerate() {
         if let Origin::Param(i) = info.origin {
-            active[v] = active_params[i];
+            active[v] = params[i].active;
+            copy[v] = params[i].copy;
+            by_ref[v] = params[i].by_ref;
+        }
+    }
+    // Copy-ness and reference-ness flow through copies, to a fixpoint.
+    loop {
+        let mut changed = false;
+        walk(body, &mut |s| {
+            let (target, value_copy, value_ref) = match s {
+                Stmt::Let { var, init: Some(e), .. } => match e {
+                    Expr::Use(Operand::Var(u)) => (*var, copy[*u], by_ref[*u]),
+                    Expr::Copied { operand: Operand::Var(u), method } if method == "clone" => {
+                        (*var, copy[*u], by_ref[*u])
+                    }
+                    Expr::Method { name, .. } => (*var, is_rule(&name.to_string()), false),
+                    Expr::Use(_) | Expr::Neg(_) | Expr::Bin(..) | Expr::Cast { .. } | Expr::Index { .. } => {
+                        (*var, true, false)
+                    }
+                    _ => (*var, false, false),
+                },
+                Stmt::Assign { place: Place::Var(t), op: AssignOp::Set, value, .. } => match value {
+                    Operand::Var(u) => (*t, copy[*u], by_ref[*u]),
+                    Operand::Const(_) => (*t, true, false),
+                },
+                _ => return,
+            };
+            if copy[target] && !value_copy {
+                copy[target] = false;
+                changed = true;
+            }
+            if !by_ref[target] && value_ref {
+                by_ref[target] = true;
+                changed = true;
+            }
+        });
+        if !changed {
+            break;
         }
     }
     // Activity: forward dependence, to a fixpoint.
@@ -145,7 +200,7 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], active_params: &[bool]) -
             break;
         }
     }
-    Analysis { active, needed, reassigned }
+    Analysis { copy, by_ref, active, needed, reassigned }
 }
 
 pub fn place_var(p: &Place) -> VarId {

@@ -197,7 +197,7 @@ impl Forward<'_> {
                 let m = f.vars[*var].mutable.then(|| quote!(mut));
                 let t = ty.as_ref().map(|t| quote!(: #t));
                 if !self.an.active[*var] {
-                    let e = primal::expr(f, e);
+                    let e = primal::expr(f, &self.an.copy, e);
                     return quote!(#b = #e;);
                 }
                 if let Expr::Call { path, args } = e {
@@ -215,7 +215,7 @@ impl Forward<'_> {
                         return quote!(let (#m #name, #m #d) #t = #callee(#(#args),*););
                     }
                 }
-                let primal_e = primal::expr(f, e);
+                let primal_e = primal::expr(f, &self.an.copy, e);
                 let tangent = if expr_active(e, &self.an.active) {
                     self.tangent(e, name)
                 } else {
@@ -227,10 +227,11 @@ impl Forward<'_> {
             Stmt::Assign { place, op, value, .. } => {
                 let p = primal::place(f, place);
                 let v = self.op(value);
+                let v_owned = primal::owned(f, &self.an.copy, value);
                 let sym = primal::assign_symbol(*op);
                 let target = crate::analyse::place_var(place);
                 if !self.an.active[target] {
-                    return quote!(#p #sym #v;);
+                    return quote!(#p #sym #v_owned;);
                 }
                 let pd = match place {
                     Place::Var(t) => {
@@ -255,7 +256,7 @@ impl Forward<'_> {
                     (AssignOp::Div, Some(d)) => quote!(#pd = (#pd - #p / #v * #d) / #v;),
                     (AssignOp::Div, None) => quote!(#pd = #pd / #v;),
                 };
-                quote!(#tangent #p #sym #v;)
+                quote!(#tangent #p #sym #v_owned;)
             }
             Stmt::If { cond, then_branch, else_branch } => {
                 let (c, t, e) = (&cond.tokens, self.block(then_branch), self.block(else_branch));

@@ -71,10 +71,21 @@ pub fn companion(path: &syn::Path, make: fn(&Ident) -> Ident) -> syn::Path {
     p
 }
 
-pub fn expr(f: &Function, e: &Expr) -> TokenStream {
+/// An operand in a position where the primal would move it: cloned unless it is known to be `Copy`,
+/// because the reverse sweep still reads it afterwards.
+pub fn owned(f: &Function, copy: &[bool], o: &Operand) -> TokenStream {
+    let t = operand(f, o);
+    match o {
+        Operand::Var(v) if !copy[*v] => quote!(::core::clone::Clone::clone(&#t)),
+        _ => t,
+    }
+}
+
+pub fn expr(f: &Function, copy: &[bool], e: &Expr) -> TokenStream {
     let op = |o| operand(f, o);
+    let own = |o| owned(f, copy, o);
     match e {
-        Expr::Use(a) => op(a),
+        Expr::Use(a) => own(a),
         Expr::Copied { operand, method } => {
             let o = op(operand);
             quote!(#o.#method())
@@ -105,16 +116,16 @@ pub fn expr(f: &Function, e: &Expr) -> TokenStream {
             quote!(#path(#(#args),*))
         }
         Expr::Tuple(es) => {
-            let es = es.iter().map(op);
+            let es = es.iter().map(own);
             quote!((#(#es,)*))
         }
         Expr::Field(a, k) => {
             let a = op(a);
             let k = syn::Index::from(*k as usize);
-            quote!(#a.#k)
+            quote!(::core::clone::Clone::clone(&#a.#k))
         }
         Expr::Array { vec, elems } => {
-            let es = elems.iter().map(op);
+            let es = elems.iter().map(own);
             if *vec {
                 quote!(::std::vec![#(#es),*])
             } else {

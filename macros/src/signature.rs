@@ -262,6 +262,24 @@ pub fn read(cx: &Ctxt, sig: &syn::Signature, wrt: Option<&[Ident]>) -> Signature
     Signature { params, ret_ty, ret_kind }
 }
 
+impl Param {
+    /// What the analyses need to know about the parameter.
+    pub fn facts(&self) -> crate::analyse::ParamFacts {
+        let primitive = matches!(&self.ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| {
+            ["f64", "f32", "usize", "isize", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool"]
+                .iter()
+                .any(|t| i == t)
+        }));
+        let by_ref = matches!(&self.ty, Type::Reference(r) if r.mutability.is_none());
+        let array = matches!(&self.ty, Type::Array(_));
+        crate::analyse::ParamFacts {
+            active: self.active.is_some(),
+            by_ref: by_ref && self.active.is_some(),
+            copy: primitive || by_ref || array,
+        }
+    }
+}
+
 impl Signature {
     pub fn active(&self) -> impl Iterator<Item = (&Param, &Active)> {
         self.params.iter().filter_map(|p| p.active.as_ref().map(|a| (p, a)))

@@ -410,8 +410,8 @@ mod tests {
             log.push((i, a[i]));
             a[i] = v;
         }
-        undo_writes(&mut a, &mut log, 1);
-        assert_eq!(a, [1.0, 2.0, 6.0]);
+        undo_writes(&mut a, &mut log, 2);
+        assert_eq!(a, [5.0, 2.0, 6.0]);
         undo_writes(&mut a, &mut log, 0);
         assert_eq!(a, [1.0, 2.0, 3.0]);
     }
