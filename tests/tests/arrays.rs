@@ -161,9 +161,7 @@ fn const_generic_array_length() {
 }
 
 #[differentiable]
-fn mutated_vec_param(v: Vec<f64>) -> f64 {
-    // `mut v: Vec<f64>` as the parameter itself does not compile (see tests/tests/known_bugs.rs).
-    let mut v = v;
+fn mutated_vec_param(mut v: Vec<f64>) -> f64 {
     for i in 1..v.len() {
         v[i] += v[i - 1] * 0.5;
         v[i - 1] *= v[i];
@@ -191,9 +189,7 @@ fn owned_vec_parameter_rebound_and_written_in_place() {
 }
 
 #[differentiable]
-fn mutated_array_param(a: [f64; 3]) -> f64 {
-    // `mut a: [f64; 3]` as the parameter itself does not compile (see tests/tests/known_bugs.rs).
-    let mut a = a;
+fn mutated_array_param(mut a: [f64; 3]) -> f64 {
     a[0] = a[1] * a[2];
     a[1] -= a[0].sin();
     a[2] /= 1.0 + a[1] * a[1];

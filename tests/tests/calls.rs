@@ -114,11 +114,8 @@ fn aliasing_calls(x: &[f64]) -> f64 {
     for i in 0..x.len() {
         w[i] = x[i].cos();
     }
-    // Passing the same variable to both parameters, `dot(x, x)`, does not compile (see
-    // tests/tests/known_bugs.rs); copies give the same value.
-    let x2 = x.to_vec();
-    let w2 = w.clone();
-    dot(x, &x2) + 2.0 * dot(x, &w) + dot(&w, &w2)
+    // The same variable in both parameters: two cotangent slots for one buffer.
+    dot(x, x) + 2.0 * dot(x, &w) + dot(&w, &w)
 }
 
 #[test]

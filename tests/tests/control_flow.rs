@@ -90,9 +90,7 @@ fn shadowed_bindings_and_block_expression() {
 }
 
 #[differentiable]
-fn reassign_parameter(x: f64, y: f64) -> f64 {
-    // `mut x: f64` as the parameter itself does not compile (see tests/tests/known_bugs.rs).
-    let mut x = x;
+fn reassign_parameter(mut x: f64, y: f64) -> f64 {
     x = x * y;
     x += y.exp();
     x *= x;

@@ -104,7 +104,6 @@ fn trajectory_outputs_written_inside_a_loop() {
 
 #[differentiable]
 fn scale_shift(x: &[f64], s: f64) -> Vec<f64> {
-    // (An early `return vec![..]` here does not compile: see tests/tests/known_bugs.rs.)
     let mut out = x.to_vec();
     for i in 0..out.len() {
         out[i] = out[i] * s + (i as f64) * s * s;
@@ -320,7 +319,7 @@ fn tuple_of_three_statistics() {
 
 #[differentiable]
 fn array_and_scalar(x: &[f64]) -> ([f64; 4], f64) {
-    // (The same with `Vec<f64>` in the tuple does not compile: see tests/tests/known_bugs.rs.)
+    // (Tuples holding a `Vec<f64>` are covered in regressions.rs.)
     let mut v = [0.0; 4];
     let mut s = 0.0;
     for i in 0..x.len() {
