@@ -141,6 +141,50 @@ impl<'a> Adjoint<'a> {
         }
     }
 
+    fn copy(&self, o: &Operand) -> bool {
+        primal::is_copy(&self.an.copy, o)
+    }
+
+    /// `x_bar -= contribution` for an operand of any cotangent type.
+    fn subtract(&self, o: &Operand, contribution: TokenStream) -> TokenStream {
+        match self.active(o) {
+            Some(v) => {
+                let (r, b) = (rt(), self.bar_mut(v));
+                quote!(#r::subtract(#b, &#contribution);)
+            }
+            None => quote!(),
+        }
+    }
+
+    /// The reverse of `z = x op y` on vectors and matrices, through the runtime's rules:
+    /// x̄ += z̄, ȳ ±= z̄ for sums; the product and quotient rules' own VJPs otherwise.
+    fn propagate_generic(&self, op: BinOp, x: &Operand, y: &Operand, b: TokenStream) -> TokenStream {
+        let r = rt();
+        let pr = |o| primal::by_ref(self.f, &self.an.by_ref, o);
+        let (xv, yv) = (pr(x), pr(y));
+        match op {
+            BinOp::Add => [self.acc(x, b.clone()), self.acc(y, b)].into_iter().collect(),
+            BinOp::Sub => [self.acc(x, b.clone()), self.subtract(y, b)].into_iter().collect(),
+            BinOp::Mul | BinOp::Div => {
+                let (fa, fb) = if op == BinOp::Mul {
+                    (quote!(mul_vjp_a), quote!(mul_vjp_b))
+                } else {
+                    (quote!(div_vjp_a), quote!(div_vjp_b))
+                };
+                let a = self.active(x).map(|v| {
+                    let m = self.bar_mut(v);
+                    quote!(#r::#fa(#xv, #yv, &#b, #m);)
+                });
+                let c = self.active(y).map(|v| {
+                    let m = self.bar_mut(v);
+                    quote!(#r::#fb(#xv, #yv, &#b, #m);)
+                });
+                quote!(#a #c)
+            }
+            BinOp::Rem | BinOp::Bits(_) => quote!(),
+        }
+    }
+
     fn is_needed(&self, v: VarId) -> bool {
         self.an.needed[v] && !self.f.vars[v].deferred
     }
@@ -192,7 +236,7 @@ impl<'a> Adjoint<'a> {
                 let b = primal::binding(f, *var, ty, f.vars[*var].deferred);
                 match init {
                     Some(e) => {
-                        let e = primal::expr(f, &self.an.copy, e);
+                        let e = primal::expr(f, &self.an.copy, &self.an.by_ref, e);
                         quote!(#b = #e;)
                     }
                     None => quote!(#b;),
@@ -200,7 +244,7 @@ impl<'a> Adjoint<'a> {
             }
             Stmt::Assign { place, op, value, .. } => {
                 let (p, sym) = (primal::place(f, place), primal::assign_symbol(*op));
-                let v = primal::owned(f, &self.an.copy, value);
+                let v = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value);
                 let log = match place {
                     Place::Index(a, i) if logged.contains(a) => {
                         let (l, i, n) = (self.log(*a), self.op(i), self.name(*a));
@@ -418,7 +462,7 @@ impl<'a> Adjoint<'a> {
         let p = primal::place(f, place);
         let sym = primal::assign_symbol(op);
         let v = self.op(value);
-        let v_owned = primal::owned(f, &self.an.copy, value);
+        let v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, op, value);
         let k = self.fresh();
         let save = aux("s", k);
         let needs_save = self.is_needed(target);
@@ -441,6 +485,14 @@ impl<'a> Adjoint<'a> {
                 let b = aux("b", k);
                 let acc = self.acc(value, quote!(#b));
                 quote!(let #b = #r::take(&mut #pb); #restore #acc)
+            }
+            AssignOp::Add if !self.copy(value) => {
+                let acc = self.acc(value, quote!(#pb));
+                quote!(#restore #acc)
+            }
+            AssignOp::Sub if !self.copy(value) => {
+                let acc = self.subtract(value, quote!(#pb));
+                quote!(#restore #acc)
             }
             AssignOp::Add => {
                 let acc = self.acc_scalar(value, quote!(#pb));
@@ -474,7 +526,9 @@ impl<'a> Adjoint<'a> {
         let op = |o| self.op(o);
         match e {
             Expr::Use(a) | Expr::Copied { operand: a, .. } => self.acc(a, b),
+            Expr::Neg(a) if !self.copy(a) => self.subtract(a, b),
             Expr::Neg(a) => self.acc_scalar(a, quote!(-#b)),
+            Expr::Bin(kind, x, y) if !(self.copy(x) && self.copy(y)) => self.propagate_generic(*kind, x, y, b),
             Expr::Bin(kind, x, y) => {
                 let (xv, yv) = (op(x), op(y));
                 match kind {

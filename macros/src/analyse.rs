@@ -28,6 +28,9 @@ pub struct ParamFacts {
     pub copy: bool,
 }
 
+/// Methods whose result is a scalar whatever the receiver (reductions of vectors and matrices).
+pub const SCALAR_RESULTS: &[&str] = &["dot", "norm", "norm_squared", "sum"];
+
 pub struct Analysis {
     /// Values known to be `Copy`; others are cloned where the primal would move them, because the
     /// reverse sweep still reads them afterwards.
@@ -63,10 +66,15 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
                     Expr::Copied { operand: Operand::Var(u), method } if method == "clone" => {
                         (*var, copy[*u], by_ref[*u])
                     }
-                    Expr::Method { name, .. } => (*var, is_rule(&name.to_string()), false),
-                    Expr::Use(_) | Expr::Neg(_) | Expr::Bin(..) | Expr::Cast { .. } | Expr::Index { .. } => {
-                        (*var, true, false)
+                    Expr::Method { name, recv, args } => {
+                        let name = name.to_string();
+                        let scalar_result = SCALAR_RESULTS.contains(&name.as_str());
+                        let all_copy = std::iter::once(recv).chain(args).all(|o| o.var().is_none_or(|u| copy[u]));
+                        (*var, scalar_result || (is_rule(&name) && all_copy), false)
                     }
+                    Expr::Neg(a) => (*var, a.var().is_none_or(|u| copy[u]), false),
+                    Expr::Bin(_, a, b) => (*var, [a, b].iter().all(|o| o.var().is_none_or(|u| copy[u])), false),
+                    Expr::Use(_) | Expr::Cast { .. } | Expr::Index { .. } => (*var, true, false),
                     _ => (*var, false, false),
                 },
                 Stmt::Assign { place: Place::Var(t), op: AssignOp::Set, value, .. } => match value {

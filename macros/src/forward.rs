@@ -48,6 +48,72 @@ impl Forward<'_> {
         })
     }
 
+    fn copy(&self, o: &Operand) -> bool {
+        primal::is_copy(&self.an.copy, o)
+    }
+
+    /// The tangent of an active operand as a reference (tangents mirror their primal's reference-ness).
+    fn dot_ref(&self, o: &Operand) -> TokenStream {
+        let d = self.dot(o).expect("active operand");
+        match o {
+            Operand::Var(v) if self.an.by_ref[*v] => d,
+            _ => quote!(&#d),
+        }
+    }
+
+    /// Tangents of `x op y` on vectors and matrices, through the runtime's rules:
+    /// ż = ẋ ± ẏ, ż = ẋ·y + x·ẏ, ż = (ẋ − z·ẏ)/y.
+    fn tangent_generic(&self, op: BinOp, x: &Operand, y: &Operand, z: &proc_macro2::Ident) -> TokenStream {
+        let r = rt();
+        let pr = |o| primal::by_ref(self.f, &self.an.by_ref, o);
+        let (xa, ya) = (self.dot(x).is_some(), self.dot(y).is_some());
+        let clone = |d: TokenStream| quote!(::core::clone::Clone::clone(#d));
+        match (op, xa, ya) {
+            (BinOp::Add | BinOp::Sub, true, true) => {
+                let (a, c, s) = (self.dot_ref(x), self.dot_ref(y), primal::bin_symbol(op));
+                quote!(#a #s #c)
+            }
+            (BinOp::Add | BinOp::Sub, true, false) => clone(self.dot_ref(x)),
+            (BinOp::Add, false, true) => clone(self.dot_ref(y)),
+            (BinOp::Sub, false, true) => {
+                let c = self.dot_ref(y);
+                quote!(-#c)
+            }
+            (BinOp::Mul, _, _) => {
+                let a = xa.then(|| {
+                    let (d, yv) = (self.dot_ref(x), pr(y));
+                    quote!(#r::mul(#d, #yv))
+                });
+                let c = ya.then(|| {
+                    let (xv, d) = (pr(x), self.dot_ref(y));
+                    quote!(#r::mul(#xv, #d))
+                });
+                let terms = a.into_iter().chain(c);
+                quote!(#(#terms)+*)
+            }
+            (BinOp::Div, _, _) => {
+                let yv = pr(y);
+                let zy = ya.then(|| {
+                    let d = self.dot_ref(y);
+                    quote!(#r::mul(&#z, #d))
+                });
+                match (xa, zy) {
+                    (true, Some(zy)) => {
+                        let a = self.dot_ref(x);
+                        quote!(#r::div(&(#a - &#zy), #yv))
+                    }
+                    (true, None) => {
+                        let a = self.dot_ref(x);
+                        quote!(#r::div(#a, #yv))
+                    }
+                    (false, Some(zy)) => quote!(-#r::div(&#zy, #yv)),
+                    (false, None) => unreachable!("inactive quotient"),
+                }
+            }
+            _ => unreachable!("inactive or unsupported binary operation"),
+        }
+    }
+
     pub fn body(&self, stmts: &[Stmt], tail: &Option<Operand>) -> TokenStream {
         let body = self.block(stmts);
         let tail = tail.as_ref().map(|t| {
@@ -77,10 +143,15 @@ impl Forward<'_> {
                 let d = self.dot_or_zero(operand);
                 quote!(#d.#method())
             }
+            Expr::Neg(a) if !self.copy(a) => {
+                let d = self.dot_ref(a);
+                quote!(-#d)
+            }
             Expr::Neg(a) => {
                 let d = self.dot_or_zero(a);
                 quote!(-#d)
             }
+            Expr::Bin(b, x, y) if !(self.copy(x) && self.copy(y)) => self.tangent_generic(*b, x, y, v),
             Expr::Bin(b, x, y) => {
                 let (xd, yd) = (self.dot(x), self.dot(y));
                 let (xv, yv) = (op(x), op(y));
@@ -197,7 +268,7 @@ impl Forward<'_> {
                 let m = f.vars[*var].mutable.then(|| quote!(mut));
                 let t = ty.as_ref().map(|t| quote!(: #t));
                 if !self.an.active[*var] {
-                    let e = primal::expr(f, &self.an.copy, e);
+                    let e = primal::expr(f, &self.an.copy, &self.an.by_ref, e);
                     return quote!(#b = #e;);
                 }
                 if let Expr::Call { path, args } = e {
@@ -215,7 +286,7 @@ impl Forward<'_> {
                         return quote!(let (#m #name, #m #d) #t = #callee(#(#args),*););
                     }
                 }
-                let primal_e = primal::expr(f, &self.an.copy, e);
+                let primal_e = primal::expr(f, &self.an.copy, &self.an.by_ref, e);
                 let tangent = if expr_active(e, &self.an.active) {
                     self.tangent(e, name)
                 } else {
@@ -227,7 +298,7 @@ impl Forward<'_> {
             Stmt::Assign { place, op, value, .. } => {
                 let p = primal::place(f, place);
                 let v = self.op(value);
-                let v_owned = primal::owned(f, &self.an.copy, value);
+                let v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value);
                 let sym = primal::assign_symbol(*op);
                 let target = crate::analyse::place_var(place);
                 if !self.an.active[target] {
@@ -248,6 +319,14 @@ impl Forward<'_> {
                 let tangent = match (op, vd) {
                     (AssignOp::Set, Some(d)) => quote!(#pd = ::core::clone::Clone::clone(&#d);),
                     (AssignOp::Set, None) => quote!(#pd = #r::zero_like(&#v);),
+                    (AssignOp::Add, Some(_)) if !self.copy(value) => {
+                        let d = self.dot_ref(value);
+                        quote!(#pd += #d;)
+                    }
+                    (AssignOp::Sub, Some(_)) if !self.copy(value) => {
+                        let d = self.dot_ref(value);
+                        quote!(#pd -= #d;)
+                    }
                     (AssignOp::Add, Some(d)) => quote!(#pd += #d;),
                     (AssignOp::Sub, Some(d)) => quote!(#pd -= #d;),
                     (AssignOp::Add | AssignOp::Sub, None) => quote!(),

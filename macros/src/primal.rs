@@ -81,7 +81,52 @@ pub fn owned(f: &Function, copy: &[bool], o: &Operand) -> TokenStream {
     }
 }
 
-pub fn expr(f: &Function, copy: &[bool], e: &Expr) -> TokenStream {
+/// Whether an operand is known to be `Copy` (constants are).
+pub fn is_copy(copy: &[bool], o: &Operand) -> bool {
+    o.var().is_none_or(|v| copy[v])
+}
+
+/// An operand as a reference, for rules taking `&A`: a variable that is itself a reference is passed as
+/// it is, other values are borrowed.
+pub fn by_ref(f: &Function, refs: &[bool], o: &Operand) -> TokenStream {
+    let t = operand(f, o);
+    match o {
+        Operand::Var(v) if refs[*v] => t,
+        _ => quote!(&#t),
+    }
+}
+
+/// `x op y` for operands of any type: plain arithmetic on `Copy` scalars, the borrowed operators or
+/// the runtime's product and quotient rules on vectors and matrices (which must not be moved, and whose
+/// `*` depends on both shapes).
+pub fn binary(op: BinOp, x: (TokenStream, TokenStream, bool), y: (TokenStream, TokenStream, bool)) -> TokenStream {
+    let ((xv, xr, xc), (yv, yr, yc)) = (x, y);
+    let r = rt();
+    if xc && yc {
+        let s = bin_symbol(op);
+        return quote!(#xv #s #yv);
+    }
+    match op {
+        BinOp::Mul => quote!(#r::mul(#xr, #yr)),
+        BinOp::Div => quote!(#r::div(#xr, #yr)),
+        _ => {
+            let s = bin_symbol(op);
+            quote!(#xr #s #yr)
+        }
+    }
+}
+
+/// The right-hand side of `place op= value` as the primal statement needs it: owned for `=`, borrowed
+/// for `+=`/`-=` of vectors and matrices, as it is otherwise.
+pub fn assigned(f: &Function, copy: &[bool], refs: &[bool], op: AssignOp, value: &Operand) -> TokenStream {
+    match op {
+        AssignOp::Set => owned(f, copy, value),
+        AssignOp::Add | AssignOp::Sub if !is_copy(copy, value) => by_ref(f, refs, value),
+        _ => operand(f, value),
+    }
+}
+
+pub fn expr(f: &Function, copy: &[bool], refs: &[bool], e: &Expr) -> TokenStream {
     let op = |o| operand(f, o);
     let own = |o| owned(f, copy, o);
     match e {
@@ -91,12 +136,12 @@ pub fn expr(f: &Function, copy: &[bool], e: &Expr) -> TokenStream {
             quote!(#o.#method())
         }
         Expr::Neg(a) => {
-            let a = op(a);
+            let a = if is_copy(copy, a) { op(a) } else { by_ref(f, refs, a) };
             quote!(-#a)
         }
         Expr::Bin(b, x, y) => {
-            let (x, y, s) = (op(x), op(y), bin_symbol(*b));
-            quote!(#x #s #y)
+            let side = |o| (op(o), by_ref(f, refs, o), is_copy(copy, o));
+            binary(*b, side(x), side(y))
         }
         Expr::Method { name, recv, args } => {
             let recv = op(recv);

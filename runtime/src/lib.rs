@@ -66,13 +66,14 @@
 //! ```
 
 pub mod check;
+pub mod linalg;
 pub mod rules;
 pub mod tangent;
 
 pub use adjoint_macros::differentiable;
 pub use check::{check_gradient, check_jvp, CheckError, CheckOptions, CheckReport};
 pub use rules::Real;
-pub use tangent::Cotangent;
+pub use tangent::{Cotangent, Tangent};
 
 /// Stops differentiation: the value of `x`, treated as a constant by `#[differentiable]`.
 ///
@@ -97,6 +98,7 @@ pub fn no_grad<T>(x: T) -> T {
 /// The one path generated code uses to reach the runtime. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::linalg::*;
     pub use crate::rules::*;
     pub use crate::tangent::*;
 }

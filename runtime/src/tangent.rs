@@ -18,6 +18,8 @@
 pub trait Accumulate {
     /// `self += other`, elementwise. Shapes must agree.
     fn accumulate(&mut self, other: &Self);
+    /// `self -= other`, elementwise. Shapes must agree.
+    fn subtract(&mut self, other: &Self);
     /// Sets every component to zero, keeping the shape.
     fn set_zero(&mut self);
 }
@@ -62,6 +64,10 @@ macro_rules! scalar_cotangent {
                 *self += *other;
             }
             #[inline(always)]
+            fn subtract(&mut self, other: &Self) {
+                *self -= *other;
+            }
+            #[inline(always)]
             fn set_zero(&mut self) {
                 *self = 0.0;
             }
@@ -76,6 +82,13 @@ impl<T: Accumulate> Accumulate for [T] {
         assert_eq!(self.len(), other.len(), "adjoint: cotangent length mismatch");
         for (a, b) in self.iter_mut().zip(other) {
             a.accumulate(b);
+        }
+    }
+    #[inline]
+    fn subtract(&mut self, other: &Self) {
+        assert_eq!(self.len(), other.len(), "adjoint: cotangent length mismatch");
+        for (a, b) in self.iter_mut().zip(other) {
+            a.subtract(b);
         }
     }
     #[inline]
@@ -98,6 +111,10 @@ impl<T: Accumulate> Accumulate for Vec<T> {
         self.as_mut_slice().accumulate(other);
     }
     #[inline]
+    fn subtract(&mut self, other: &Self) {
+        self.as_mut_slice().subtract(other);
+    }
+    #[inline]
     fn set_zero(&mut self) {
         self.as_mut_slice().set_zero();
     }
@@ -113,6 +130,10 @@ impl<T: Accumulate, const N: usize> Accumulate for [T; N] {
     #[inline]
     fn accumulate(&mut self, other: &Self) {
         self.as_mut_slice().accumulate(other);
+    }
+    #[inline]
+    fn subtract(&mut self, other: &Self) {
+        self.as_mut_slice().subtract(other);
     }
     #[inline]
     fn set_zero(&mut self) {
@@ -132,6 +153,10 @@ macro_rules! tuple_cotangent {
             #[inline]
             fn accumulate(&mut self, other: &Self) {
                 $(self.$i.accumulate(&other.$i);)+
+            }
+            #[inline]
+            fn subtract(&mut self, other: &Self) {
+                $(self.$i.subtract(&other.$i);)+
             }
             #[inline]
             fn set_zero(&mut self) {
@@ -260,4 +285,120 @@ pub fn check_len(name: &str, buffer: usize, primal: usize) {
 #[inline]
 pub fn sum<T: Copy + core::ops::Add<Output = T> + Cotangent>(xs: &[T], like: T) -> T {
     xs.iter().fold(like.zero_like(), |a, &b| a + b)
+}
+
+/// A finite-dimensional real vector space of parameters, tangents and gradients: what optimisers and
+/// samplers need from a parameter type. Implemented for `f64`, `Vec<f64>`, `[f64; N]`, nalgebra
+/// vectors and matrices of `f64`, and derived for structs of those with `#[derive(Tangent)]`.
+///
+/// ```
+/// use adjoint::Tangent;
+///
+/// let p = vec![3.0, 4.0];
+/// assert_eq!(p.dim(), 2);
+/// assert_eq!(p.dot(&p), 25.0);
+/// let mut flat = Vec::new();
+/// p.flatten_into(&mut flat);
+/// assert_eq!(p.unflatten(&[1.0, 2.0]), vec![1.0, 2.0]);
+/// ```
+pub trait Tangent: Cotangent + Clone {
+    /// The number of real components.
+    fn dim(&self) -> usize;
+    /// The Euclidean inner product `⟨self, other⟩`.
+    fn dot(&self, other: &Self) -> f64;
+    /// `self += alpha · other`.
+    fn axpy(&mut self, alpha: f64, other: &Self);
+    /// `self *= alpha`.
+    fn scale(&mut self, alpha: f64);
+    /// Appends the components, in a fixed order, to `out`.
+    fn flatten_into(&self, out: &mut Vec<f64>);
+    /// A value shaped like `self` whose components are read, in the same order, from the front of
+    /// `flat`; returns it and the number of components read. `flat` must hold at least `dim()` values.
+    fn unflatten_from(&self, flat: &[f64]) -> (Self, usize);
+
+    /// `‖self‖₂`.
+    fn norm(&self) -> f64 {
+        self.dot(self).sqrt()
+    }
+    /// A value shaped like `self` read from exactly `dim()` components.
+    fn unflatten(&self, flat: &[f64]) -> Self {
+        self.unflatten_from(flat).0
+    }
+}
+
+impl Tangent for f64 {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn dot(&self, other: &Self) -> f64 {
+        self * other
+    }
+    fn axpy(&mut self, alpha: f64, other: &Self) {
+        *self += alpha * other;
+    }
+    fn scale(&mut self, alpha: f64) {
+        *self *= alpha;
+    }
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.push(*self);
+    }
+    fn unflatten_from(&self, flat: &[f64]) -> (Self, usize) {
+        (flat[0], 1)
+    }
+}
+
+impl Tangent for Vec<f64> {
+    fn dim(&self) -> usize {
+        self.len()
+    }
+    fn dot(&self, other: &Self) -> f64 {
+        self.iter().zip(other).map(|(a, b)| a * b).sum()
+    }
+    fn axpy(&mut self, alpha: f64, other: &Self) {
+        for (a, b) in self.iter_mut().zip(other) {
+            *a += alpha * b;
+        }
+    }
+    fn scale(&mut self, alpha: f64) {
+        for a in self {
+            *a *= alpha;
+        }
+    }
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend_from_slice(self);
+    }
+    fn unflatten_from(&self, flat: &[f64]) -> (Self, usize) {
+        (flat[..self.len()].to_vec(), self.len())
+    }
+}
+
+impl<const N: usize> Tangent for [f64; N] {
+    fn dim(&self) -> usize {
+        N
+    }
+    fn dot(&self, other: &Self) -> f64 {
+        self.iter().zip(other).map(|(a, b)| a * b).sum()
+    }
+    fn axpy(&mut self, alpha: f64, other: &Self) {
+        for (a, b) in self.iter_mut().zip(other) {
+            *a += alpha * b;
+        }
+    }
+    fn scale(&mut self, alpha: f64) {
+        for a in self {
+            *a *= alpha;
+        }
+    }
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend_from_slice(self);
+    }
+    fn unflatten_from(&self, flat: &[f64]) -> (Self, usize) {
+        (core::array::from_fn(|i| flat[i]), N)
+    }
+}
+
+/// `dst -= src`: the transpose of a subtraction or negation.
+#[inline(always)]
+pub fn subtract<T: Accumulate + ?Sized>(dst: &mut T, src: &T) {
+    dst.subtract(src);
 }
