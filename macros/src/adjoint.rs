@@ -32,9 +32,10 @@
 //! ```
 
 use crate::analyse::{carried, expr_active, place_var, Analysis};
+use crate::forward::closure_jvp;
 use crate::ir::*;
 use crate::names::{aux, bar, vjp_internal};
-use crate::primal::{self, rt};
+use crate::primal::{self, rt, MATRIX_METHODS};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use std::cell::{Cell, RefCell};
@@ -138,6 +139,51 @@ impl<'a> Adjoint<'a> {
                 quote!(#r::accumulate(#b, &#contribution);)
             }
             None => quote!(),
+        }
+    }
+
+    fn pr(&self, o: &Operand) -> TokenStream {
+        primal::by_ref(self.f, &self.an.by_ref, o)
+    }
+
+    /// The reverse of the vector and matrix methods (formulas in `adjoint::linalg`).
+    fn matrix_propagate(&self, name: &str, recv: &Operand, args: &[Operand], z: VarId, b: TokenStream) -> TokenStream {
+        let r = rt();
+        let zn = self.name(z);
+        let a = self.pr(recv);
+        let into = |o: &Operand, call: &dyn Fn(TokenStream) -> TokenStream| match self.active(o) {
+            Some(v) => call(self.bar_mut(v)),
+            None => quote!(),
+        };
+        match name {
+            "transpose" => into(recv, &|m| quote!(#r::transpose_vjp(&#b, #m);)),
+            "sum" => into(recv, &|m| quote!(#r::sum_vjp(&#b, #m);)),
+            "norm_squared" => into(recv, &|m| quote!(#r::norm_squared_vjp(#a, &#b, #m);)),
+            "norm" => into(recv, &|m| quote!(#r::norm_vjp(#a, &#zn, &#b, #m);)),
+            "row" | "column" => {
+                let i = self.op(&args[0]);
+                let f = proc_macro2::Ident::new(&format!("{name}_vjp"), proc_macro2::Span::call_site());
+                into(recv, &|m| quote!(#r::#f(#i, &#b, #m);))
+            }
+            "dot" | "component_mul" => {
+                let c = self.pr(&args[0]);
+                let f = proc_macro2::Ident::new(&format!("{name}_vjp"), proc_macro2::Span::call_site());
+                let x = into(recv, &|m| quote!(#r::#f(#c, &#b, #m);));
+                let y = into(&args[0], &|m| quote!(#r::#f(#a, &#b, #m);));
+                quote!(#x #y)
+            }
+            "component_div" => {
+                let c = self.pr(&args[0]);
+                let x = into(recv, &|m| quote!(#r::component_div_vjp_a(#c, &#b, #m);));
+                let y = into(&args[0], &|m| quote!(#r::component_div_vjp_b(#c, &#zn, &#b, #m);));
+                quote!(#x #y)
+            }
+            "add_scalar" => {
+                let x = self.acc(recv, b.clone());
+                let y = into(&args[0], &|m| quote!(#r::add_scalar_vjp_s(&#b, #m);));
+                quote!(#x #y)
+            }
+            _ => unreachable!("matrix method without a reverse rule"),
         }
     }
 
@@ -547,6 +593,42 @@ impl<'a> Adjoint<'a> {
                     BinOp::Rem | BinOp::Bits(_) => quote!(),
                 }
             }
+            Expr::Method { name, recv, args } if MATRIX_METHODS.contains(&name.to_string().as_str()) => {
+                self.matrix_propagate(&name.to_string(), recv, args, v, b)
+            }
+            Expr::Map { recv, other, closure } => {
+                let r = rt();
+                let jvp = closure_jvp(closure);
+                let a = self.pr(recv);
+                match other {
+                    None => match self.active(recv) {
+                        Some(av) => {
+                            let m = self.bar_mut(av);
+                            quote!(#r::map_vjp(#a, &#b, #m, #jvp);)
+                        }
+                        None => quote!(),
+                    },
+                    Some(o) => {
+                        let ov = self.pr(o);
+                        let side = |x: &Operand, first: bool| match self.active(x) {
+                            Some(xv) => {
+                                let m = self.bar_mut(xv);
+                                quote!(#r::zip_map_vjp(#a, #ov, &#b, #m, #first, #jvp);)
+                            }
+                            None => quote!(),
+                        };
+                        let (s1, s2) = (side(recv, true), side(o, false));
+                        quote!(#s1 #s2)
+                    }
+                }
+            }
+            Expr::FromElement { elem, .. } => match self.active(elem) {
+                Some(ev) => {
+                    let (r, eb) = (rt(), bar(self.name(ev)));
+                    quote!(#r::from_element_vjp(&#b, &mut #eb);)
+                }
+                None => quote!(),
+            },
             Expr::Method { name, recv, args } => {
                 let x = op(recv);
                 match name.to_string().as_str() {

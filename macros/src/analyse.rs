@@ -24,7 +24,7 @@ pub struct ParamFacts {
     pub active: bool,
     /// A reference (`&[f64]`, `&Vec<f64>`, `&[f64; N]`).
     pub by_ref: bool,
-    /// Its type is `Copy` (scalars, references, arrays of floats, primitive integers).
+    /// A scalar (float or integer): plain arithmetic applies and copies are free.
     pub copy: bool,
 }
 
@@ -32,8 +32,9 @@ pub struct ParamFacts {
 pub const SCALAR_RESULTS: &[&str] = &["dot", "norm", "norm_squared", "sum"];
 
 pub struct Analysis {
-    /// Values known to be `Copy`; others are cloned where the primal would move them, because the
-    /// reverse sweep still reads them afterwards.
+    /// Values known to be scalars: their arithmetic is emitted as plain operators. Others (arrays,
+    /// vectors, matrices, references to them, unknown types) go through the runtime's rules, and are
+    /// cloned where the primal would move them, because the reverse sweep still reads them afterwards.
     pub copy: Vec<bool>,
     /// Values that are references to arrays (a reference parameter, or a copy of one); their cotangent
     /// is an owned array.
@@ -141,7 +142,7 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
                     vs.push(*var);
                     vs
                 }
-                Expr::Call { .. } => e.reads(),
+                Expr::Call { .. } | Expr::Map { .. } | Expr::FromElement { .. } => e.reads(),
                 Expr::Index { index, .. } => index.var().into_iter().collect(),
                 Expr::Repeat { len, .. } => len.reads.clone(),
                 Expr::Opaque(o) => o.reads.clone(),
@@ -259,6 +260,15 @@ fn report_unsupported(cx: &Ctxt, f: &Function, body: &[Stmt], active: &[bool]) {
                 pretty(ty),
                 pretty(ty)
             )),
+            Expr::Map { closure, .. } => {
+                for c in closure.captures.iter().filter(|c| active[**c]) {
+                    at(format!(
+                        "this closure reads `{}`, which is differentiated; a `map` closure may only read its \
+                         parameters and constants: combine the values with `zip_map` instead",
+                        f.vars[*c].name
+                    ));
+                }
+            }
             Expr::Bin(BinOp::Rem, ..) if any_active => {
                 at("`%` of a differentiated value is not supported; use `no_grad(..)` or rewrite with `floor`".into())
             }

@@ -13,10 +13,11 @@
 //! let b_dot = __t2_dot - __t4_dot;
 //! ```
 
-use crate::analyse::{expr_active, Analysis};
+use crate::analyse::{analyse, expr_active, Analysis, ParamFacts};
+use crate::ctxt::Ctxt;
 use crate::ir::*;
 use crate::names::{dot, jvp_internal};
-use crate::primal::{self, rt};
+use crate::primal::{self, rt, MATRIX_METHODS};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -46,6 +47,82 @@ impl Forward<'_> {
             let (r, v) = (rt(), self.op(o));
             quote!(#r::zero_like(&#v))
         })
+    }
+
+    fn pr(&self, o: &Operand) -> TokenStream {
+        primal::by_ref(self.f, &self.an.by_ref, o)
+    }
+
+    /// `Some(&ȧ)` for an active operand, `None` for a constant one.
+    fn opt_dot(&self, o: &Operand) -> TokenStream {
+        match self.dot(o) {
+            Some(_) => {
+                let d = self.dot_ref(o);
+                quote!(::core::option::Option::Some(#d))
+            }
+            None => quote!(::core::option::Option::None),
+        }
+    }
+
+    /// Tangents of the vector and matrix methods (formulas in `adjoint::linalg`).
+    fn matrix_tangent(&self, name: &str, recv: &Operand, args: &[Operand], z: &proc_macro2::Ident) -> TokenStream {
+        let r = rt();
+        let a = self.pr(recv);
+        let arg = args.first();
+        match name {
+            "transpose" | "sum" => {
+                let d = self.dot_ref(recv);
+                let m = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+                quote!(#d.#m())
+            }
+            "row" | "column" => {
+                let (d, i) = (self.dot_ref(recv), self.op(&args[0]));
+                let m = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+                quote!(#d.#m(#i).clone_owned())
+            }
+            "norm_squared" => {
+                let d = self.dot_ref(recv);
+                quote!({ let __d = #a.dot(#d); __d + __d })
+            }
+            "norm" => {
+                let d = self.dot_ref(recv);
+                quote!(#r::norm_jvp(#a, &#z, #d))
+            }
+            "dot" => {
+                let b = self.pr(&args[0]);
+                let terms = [
+                    self.dot(recv).map(|_| {
+                        let d = self.dot_ref(recv);
+                        quote!(#d.dot(#b))
+                    }),
+                    self.dot(&args[0]).map(|_| {
+                        let d = self.dot_ref(&args[0]);
+                        quote!(#a.dot(#d))
+                    }),
+                ];
+                let terms = terms.into_iter().flatten();
+                quote!(#(#terms)+*)
+            }
+            "component_mul" => {
+                let (b, ad, bd) = (self.pr(&args[0]), self.opt_dot(recv), self.opt_dot(&args[0]));
+                quote!(#r::component_mul_jvp(#a, #ad, #b, #bd))
+            }
+            "component_div" => {
+                let (b, ad, bd) = (self.pr(&args[0]), self.opt_dot(recv), self.opt_dot(&args[0]));
+                quote!(#r::component_div_jvp(#b, &#z, #ad, #bd))
+            }
+            "add_scalar" => {
+                let s = arg.map(|s| self.dot_or_zero(s)).expect("a scalar");
+                match self.dot(recv) {
+                    Some(_) => {
+                        let d = self.dot_ref(recv);
+                        quote!(#d.add_scalar(#s))
+                    }
+                    None => quote!(#r::zero_like(#a).add_scalar(#s)),
+                }
+            }
+            _ => unreachable!("matrix method without a tangent rule"),
+        }
     }
 
     fn copy(&self, o: &Operand) -> bool {
@@ -170,6 +247,9 @@ impl Forward<'_> {
                     _ => unreachable!("inactive or unsupported binary operation"),
                 }
             }
+            Expr::Method { name, recv, args } if MATRIX_METHODS.contains(&name.to_string().as_str()) => {
+                self.matrix_tangent(&name.to_string(), recv, args, v)
+            }
             Expr::Method { name, recv, args } => {
                 let x = op(recv);
                 match name.to_string().as_str() {
@@ -243,6 +323,25 @@ impl Forward<'_> {
                 } else {
                     quote!([#d; #n])
                 }
+            }
+            Expr::Map { recv, other, closure } => {
+                let r = rt();
+                let jvp = closure_jvp(closure);
+                let a = self.pr(recv);
+                match other {
+                    None => {
+                        let d = self.dot_ref(recv);
+                        quote!(#r::map_jvp(#a, #d, #jvp))
+                    }
+                    Some(b) => {
+                        let (bv, ad, bd) = (self.pr(b), self.opt_dot(recv), self.opt_dot(b));
+                        quote!(#r::zip_map_jvp(#a, #ad, #bv, #bd, #jvp))
+                    }
+                }
+            }
+            Expr::FromElement { path, dims, elem } => {
+                let (dims, d) = (dims.iter().map(|o| self.op(o)), self.dot_or_zero(elem));
+                quote!(#path(#(#dims,)* #d))
             }
             Expr::Call { .. } | Expr::Opaque(_) => unreachable!("handled by the caller"),
         }
@@ -373,4 +472,24 @@ impl Forward<'_> {
             }
         }
     }
+}
+
+/// The JVP of a `map`/`zip_map` closure, as a closure `|v, v_dot| -> (value, tangent)` (or
+/// `|u, u_dot, v, v_dot|`), made by the forward transform of the closure's body with every parameter
+/// active.
+pub fn closure_jvp(c: &Closure) -> TokenStream {
+    let f = &c.body;
+    let facts: Vec<ParamFacts> = f
+        .vars
+        .iter()
+        .filter(|v| matches!(v.origin, Origin::Param(_)))
+        .map(|_| ParamFacts { active: true, by_ref: false, copy: true })
+        .collect();
+    let an = analyse(&Ctxt::default(), f, &f.body, &facts);
+    let body = Forward { f, an: &an }.body(&f.body, &f.tail);
+    let params = f.vars.iter().filter(|v| matches!(v.origin, Origin::Param(_))).map(|v| {
+        let (n, d) = (&v.name, dot(&v.name));
+        quote!(#n, #d)
+    });
+    quote!(|#(#params),*| { #body })
 }

@@ -23,6 +23,7 @@ pub enum Origin {
     Flag,
 }
 
+#[derive(Clone)]
 pub struct VarInfo {
     /// The name in generated code.
     pub name: Ident,
@@ -112,7 +113,29 @@ pub enum Expr {
         elem: Operand,
         len: Opaque,
     },
+    /// `a.map(|v| ..)` or `a.zip_map(&b, |u, v| ..)`: elementwise, with the closure's body differentiated.
+    Map {
+        recv: Operand,
+        other: Option<Operand>,
+        closure: Box<Closure>,
+    },
+    /// `DVector::from_element(n, x)`, `DMatrix::from_element(r, c, x)`: a constant shape filled with `x`.
+    FromElement {
+        path: syn::Path,
+        dims: Vec<Operand>,
+        elem: Operand,
+    },
     Opaque(Opaque),
+}
+
+/// A closure given to `map`/`zip_map`: as written (renamed), and its body lowered as a function of its
+/// parameters, from which the forward transform makes its JVP.
+#[derive(Clone)]
+pub struct Closure {
+    pub tokens: TokenStream,
+    pub body: Function,
+    /// Outer variables the closure reads (they must be constants).
+    pub captures: Vec<VarId>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -180,6 +203,7 @@ pub enum Stmt {
     Return(Operand),
 }
 
+#[derive(Clone)]
 pub struct Function {
     pub vars: Vec<VarInfo>,
     pub body: Vec<Stmt>,
@@ -233,7 +257,8 @@ impl Expr {
             Expr::Index { index, .. } => vec![index],
             Expr::Call { args, .. } => args.iter().map(|a| &a.operand).collect(),
             Expr::Tuple(es) | Expr::Array { elems: es, .. } => es.iter().collect(),
-            Expr::Repeat { elem, .. } => vec![elem],
+            Expr::Repeat { elem, .. } | Expr::FromElement { elem, .. } => vec![elem],
+            Expr::Map { recv, other, .. } => std::iter::once(recv).chain(other).collect(),
             Expr::Opaque(_) => vec![],
         }
     }
@@ -244,6 +269,8 @@ impl Expr {
         match self {
             Expr::Index { base, .. } => out.push(*base),
             Expr::Repeat { len, .. } => out.extend(&len.reads),
+            Expr::Map { closure, .. } => out.extend(&closure.captures),
+            Expr::FromElement { dims, .. } => out.extend(dims.iter().filter_map(Operand::var)),
             Expr::Opaque(o) => out.extend(&o.reads),
             _ => {}
         }
@@ -307,6 +334,14 @@ impl Display<'_> {
             }
             Expr::Repeat { vec, elem, len } => {
                 format!("{}[{}; {}]", if *vec { "vec!" } else { "" }, op(elem), tokens(&len.tokens))
+            }
+            Expr::Map { recv, other, closure } => match other {
+                Some(b) => format!("{}.zip_map({}, {})", op(recv), op(b), tokens(&closure.tokens)),
+                None => format!("{}.map({})", op(recv), tokens(&closure.tokens)),
+            },
+            Expr::FromElement { path, dims, elem } => {
+                let dims: Vec<String> = dims.iter().map(op).collect();
+                format!("{}({}, {})", quote::quote!(#path).to_string().replace(' ', ""), dims.join(", "), op(elem))
             }
             Expr::Opaque(o) => format!("const {{ {} }}", tokens(&o.tokens)),
         }

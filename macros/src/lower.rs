@@ -77,7 +77,7 @@ const ITERATOR_METHODS: &[&str] = &[
 ];
 
 pub fn is_rule(name: &str) -> bool {
-    UNARY_RULES.contains(&name) || BINARY_RULES.contains(&name)
+    UNARY_RULES.contains(&name) || BINARY_RULES.contains(&name) || crate::primal::MATRIX_METHODS.contains(&name)
 }
 
 pub struct Lowerer<'a> {
@@ -102,13 +102,15 @@ struct Renamer<'a, 'b> {
     lowerer: &'a Lowerer<'b>,
     reads: Vec<VarId>,
     closure: Option<Span>,
+    /// Names bound inside the expression (a closure's parameters), left alone.
+    exclude: HashSet<String>,
 }
 
 impl VisitMut for Renamer<'_, '_> {
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
         match e {
             syn::Expr::Path(p) if p.qself.is_none() => {
-                if let Some(id) = p.path.get_ident() {
+                if let Some(id) = p.path.get_ident().filter(|id| !self.exclude.contains(&id.to_string())) {
                     if let Some(v) = self.lowerer.lookup(&id.to_string()) {
                         self.reads.push(v);
                         let name = self.lowerer.vars[v].name.clone();
@@ -181,7 +183,7 @@ impl Lowerer<'_> {
 
     fn opaque(&mut self, e: &syn::Expr) -> Opaque {
         let mut e = e.clone();
-        let mut r = Renamer { lowerer: self, reads: Vec::new(), closure: None };
+        let mut r = Renamer { lowerer: self, reads: Vec::new(), closure: None, exclude: HashSet::new() };
         r.visit_expr_mut(&mut e);
         let (reads, closure) = (r.reads, r.closure);
         if let Some(span) = closure {
@@ -781,7 +783,17 @@ impl Lowerer<'_> {
         if COPIES.contains(&name.as_str()) && m.args.is_empty() {
             return Expr::Copied { operand: self.expr(&m.receiver, out), method: m.method.clone() };
         }
-        if ITERATOR_METHODS.contains(&name.as_str()) {
+        if let Some(closure) = map_closure(m) {
+            let recv = self.expr(&m.receiver, out);
+            let other = (m.args.len() == 2).then(|| self.expr(&m.args[0], out));
+            let closure = Box::new(self.closure(closure));
+            return Expr::Map { recv, other, closure };
+        }
+        // `sum`, `map`, ... of a variable are vector methods; only chains like `x.iter().sum()` are iterators.
+        let chained = matches!(&*m.receiver, syn::Expr::MethodCall(_));
+        let iterator_only =
+            ["iter", "iter_mut", "into_iter", "zip", "enumerate", "collect", "fold", "filter", "for_each"];
+        if ITERATOR_METHODS.contains(&name.as_str()) && (chained || iterator_only.contains(&name.as_str())) {
             self.cx.error_spanned_by(
                 &m.method,
                 format!("iterator method `.{name}(..)` is not supported here; write a `for` loop that accumulates the result"),
@@ -791,6 +803,36 @@ impl Lowerer<'_> {
         let recv = self.expr(&m.receiver, out);
         let args = m.args.iter().map(|a| self.expr(a, out)).collect();
         Expr::Method { name: m.method.clone(), recv, args }
+    }
+
+    /// A closure of `map`/`zip_map`: outer variables renamed (and recorded as captures), the body lowered
+    /// as a function of the closure's parameters.
+    fn closure(&mut self, c: &syn::ExprClosure) -> Closure {
+        let mut params = Vec::new();
+        for input in &c.inputs {
+            let pat = match input {
+                syn::Pat::Type(pt) => &*pt.pat,
+                p => p,
+            };
+            match pat {
+                syn::Pat::Ident(pi) if pi.subpat.is_none() => params.push((pi.ident.clone(), pi.mutability.is_some())),
+                other => self.cx.error_spanned_by(other, "a closure parameter must be a name, e.g. `|v| v.tanh()`"),
+            }
+        }
+        let mut renamed = c.clone();
+        let exclude = params.iter().map(|(p, _)| p.to_string()).collect();
+        let mut r = Renamer { lowerer: self, reads: Vec::new(), closure: None, exclude };
+        r.visit_expr_mut(&mut renamed.body);
+        let (captures, nested) = (r.reads, r.closure);
+        if let Some(span) = nested {
+            self.cx.error_at(span, "closures inside a `map` closure are not supported");
+        }
+        let block: syn::Block = match &*renamed.body {
+            syn::Expr::Block(b) if b.label.is_none() => b.block.clone(),
+            body => syn::parse_quote!({ #body }),
+        };
+        let body = lower(self.cx, &params, &block);
+        Closure { tokens: renamed.into_token_stream(), body, captures }
     }
 
     fn call(&mut self, whole: &syn::Expr, c: &syn::ExprCall, out: &mut Vec<Stmt>) -> Expr {
@@ -816,6 +858,11 @@ impl Lowerer<'_> {
             let recv = ops.remove(0);
             let name = p.path.segments.last().expect("segment").ident.clone();
             return Expr::Method { name, recv, args: ops };
+        }
+        if last == "from_element" && !c.args.is_empty() {
+            let mut ops: Vec<Operand> = c.args.iter().map(|a| self.expr(a, out)).collect();
+            let elem = ops.pop().expect("an element");
+            return Expr::FromElement { path: p.path.clone(), dims: ops, elem };
         }
         let args = c
             .args
@@ -953,6 +1000,19 @@ impl Lowerer<'_> {
         let mut pat = pat.clone();
         Binder { l: self }.visit_pat_mut(&mut pat);
         pat.into_token_stream()
+    }
+}
+
+/// The closure of `a.map(|v| ..)` or `a.zip_map(&b, |u, v| ..)`.
+fn map_closure(m: &syn::ExprMethodCall) -> Option<&syn::ExprClosure> {
+    let (arity, closure) = match (m.method.to_string().as_str(), m.args.len()) {
+        ("map", 1) => (1, &m.args[0]),
+        ("zip_map", 2) => (2, &m.args[1]),
+        _ => return None,
+    };
+    match closure {
+        syn::Expr::Closure(c) if c.inputs.len() == arity => Some(c),
+        _ => None,
     }
 }
 

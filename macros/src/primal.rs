@@ -81,6 +81,24 @@ pub fn owned(f: &Function, copy: &[bool], o: &Operand) -> TokenStream {
     }
 }
 
+/// Vector and matrix methods with a derivative rule (in `adjoint::linalg`).
+pub const MATRIX_METHODS: &[&str] = &[
+    "transpose",
+    "sum",
+    "norm",
+    "norm_squared",
+    "dot",
+    "component_mul",
+    "component_div",
+    "add_scalar",
+    "row",
+    "column",
+];
+/// Matrix methods whose matrix argument is passed by reference.
+const BORROWED_ARGS: &[&str] = &["dot", "component_mul", "component_div"];
+/// Matrix methods returning views, copied out with `clone_owned()`.
+const VIEWS: &[&str] = &["row", "column"];
+
 /// Whether an operand is known to be `Copy` (constants are).
 pub fn is_copy(copy: &[bool], o: &Operand) -> bool {
     o.var().is_none_or(|v| copy[v])
@@ -145,8 +163,27 @@ pub fn expr(f: &Function, copy: &[bool], refs: &[bool], e: &Expr) -> TokenStream
         }
         Expr::Method { name, recv, args } => {
             let recv = op(recv);
-            let args = args.iter().map(op);
-            quote!(#recv.#name(#(#args),*))
+            let m = name.to_string();
+            // Matrix methods take their matrix arguments by reference; row and column views are
+            // copied out so that they are values like any other.
+            let args =
+                args.iter().map(|a| if BORROWED_ARGS.contains(&m.as_str()) { by_ref(f, refs, a) } else { op(a) });
+            let owned = VIEWS.contains(&m.as_str()).then(|| quote!(.clone_owned()));
+            quote!(#recv.#name(#(#args),*)#owned)
+        }
+        Expr::Map { recv, other, closure } => {
+            let (recv, c) = (op(recv), &closure.tokens);
+            match other {
+                Some(b) => {
+                    let b = by_ref(f, refs, b);
+                    quote!(#recv.zip_map(#b, #c))
+                }
+                None => quote!(#recv.map(#c)),
+            }
+        }
+        Expr::FromElement { path, dims, elem } => {
+            let (dims, x) = (dims.iter().map(op), op(elem));
+            quote!(#path(#(#dims,)* #x))
         }
         Expr::Cast { operand, ty, .. } => {
             let o = op(operand);

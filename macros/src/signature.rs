@@ -103,6 +103,9 @@ fn active_kind(ty: &Type, mutable: bool) -> Option<Active> {
     if let Some(t) = vec_elem(ty) {
         return Some(owned(quote!([#t]), quote!(::std::vec::Vec<#t>), false, true));
     }
+    if let Some(space) = tangent_space(ty) {
+        return Some(Active { local_bar: mutable, ..space });
+    }
     if let Type::Array(a) = ty {
         let t = float_elem(&a.elem)?;
         let n = &a.len;
@@ -111,6 +114,9 @@ fn active_kind(ty: &Type, mutable: bool) -> Option<Active> {
     if let Type::Reference(r) = ty {
         if r.mutability.is_some() {
             return None;
+        }
+        if let Some(inner) = tangent_space(&r.elem) {
+            return Some(Active { by_ref: true, local_bar: false, ..inner });
         }
         let borrowed = |bar_target, grad_ty, slice| Active {
             bar_target,
@@ -137,6 +143,31 @@ fn active_kind(ty: &Type, mutable: bool) -> Option<Active> {
         };
     }
     None
+}
+
+/// A named type other than `Vec` and the floats (nalgebra vectors and matrices, `#[derive(Tangent)]`
+/// structs): its own tangent, cotangent and gradient type, through the runtime's `Cotangent` trait.
+fn tangent_space(ty: &Type) -> Option<Active> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() || float_elem(ty).is_some() || vec_elem(ty).is_some() {
+        return None;
+    }
+    let name = p.path.segments.last()?.ident.to_string();
+    let primitive = [
+        "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128", "bool", "char",
+        "String", "str", "Vec", "Option",
+    ];
+    if primitive.contains(&name.as_str()) {
+        return None;
+    }
+    Some(Active {
+        bar_target: quote!(#ty),
+        grad_ty: quote!(#ty),
+        by_ref: false,
+        local_bar: false,
+        scalar: false,
+        slice: false,
+    })
 }
 
 fn ret_kind(ty: &Type) -> Option<RetKind> {
@@ -271,12 +302,7 @@ impl Param {
                 .any(|t| i == t)
         }));
         let by_ref = matches!(&self.ty, Type::Reference(r) if r.mutability.is_none());
-        let array = matches!(&self.ty, Type::Array(_));
-        crate::analyse::ParamFacts {
-            active: self.active.is_some(),
-            by_ref: by_ref && self.active.is_some(),
-            copy: primitive || by_ref || array,
-        }
+        crate::analyse::ParamFacts { active: self.active.is_some(), by_ref, copy: primitive }
     }
 }
 

@@ -7,7 +7,7 @@
 //! product with no rule is a compile error that names it.
 
 use crate::rules::Real;
-use crate::tangent::{Accumulate, Cotangent, Placeholder, Tangent, ZeroOwned};
+use crate::tangent::{Accumulate, Cotangent, Placeholder, Tangent};
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix, RealField};
 
@@ -47,16 +47,6 @@ where
     #[inline]
     fn zero_like(&self) -> Self {
         self.map(|_| <T as Real>::ZERO)
-    }
-}
-
-impl<T: LinalgScalar, R: Dim, C: Dim> ZeroOwned for OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    type Owned = Self;
-    fn zero_owned(&self) -> Self {
-        self.zero_like()
     }
 }
 
@@ -254,4 +244,255 @@ pub fn div_vjp_a<A: DivRule<B>, B>(a: &A, b: &B, z_bar: &A::Output, a_bar: &mut 
 #[inline(always)]
 pub fn div_vjp_b<A: DivRule<B>, B>(a: &A, b: &B, z_bar: &A::Output, b_bar: &mut B) {
     A::div_vjp_b(a, b, z_bar, b_bar)
+}
+
+// ---- methods: each primal, its tangent (emitted by the macro from the method itself, noted here), and
+// ---- its VJP below. `A`, `B` are matrices of the same shape unless said otherwise.
+
+/// z = Aᵀ ⇒ ż = Ȧᵀ; Ā += z̄ᵀ
+pub fn transpose_vjp<T: LinalgScalar, R: Dim, C: Dim>(z_bar: &OMatrix<T, C, R>, a_bar: &mut OMatrix<T, R, C>)
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
+{
+    for i in 0..a_bar.nrows() {
+        for j in 0..a_bar.ncols() {
+            a_bar[(i, j)] += z_bar[(j, i)];
+        }
+    }
+}
+
+/// z = Σᵢ Aᵢ ⇒ ż = Σᵢ Ȧᵢ; Āᵢ += z̄
+pub fn sum_vjp<T: LinalgScalar, R: Dim, C: Dim>(z_bar: &T, a_bar: &mut OMatrix<T, R, C>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    a_bar.add_scalar_mut(*z_bar);
+}
+
+/// z = ⟨A, B⟩ ⇒ ż = ⟨Ȧ, B⟩ + ⟨A, Ḃ⟩; Ā += z̄·B (and B̄ += z̄·A, the same rule with the roles swapped)
+pub fn dot_vjp<T: LinalgScalar, R: Dim, C: Dim>(other: &OMatrix<T, R, C>, z_bar: &T, a_bar: &mut OMatrix<T, R, C>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_scaled(a_bar, *z_bar, other);
+}
+
+/// z = ‖A‖² ⇒ ż = 2⟨A, Ȧ⟩; Ā += 2z̄·A
+pub fn norm_squared_vjp<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>, z_bar: &T, a_bar: &mut OMatrix<T, R, C>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_scaled(a_bar, *z_bar + *z_bar, a);
+}
+
+/// z = ‖A‖ ⇒ ż = ⟨A, Ȧ⟩/z; Ā += (z̄/z)·A (nothing at A = 0, where the norm has no derivative)
+pub fn norm_vjp<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>, z: &T, z_bar: &T, a_bar: &mut OMatrix<T, R, C>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    if *z != <T as Real>::ZERO {
+        add_scaled(a_bar, *z_bar / *z, a);
+    }
+}
+
+/// z = ‖A‖ ⇒ ż = ⟨A, Ȧ⟩/z (0 at A = 0)
+pub fn norm_jvp<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>, z: &T, a_dot: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    if *z == <T as Real>::ZERO {
+        <T as Real>::ZERO
+    } else {
+        a.dot(a_dot) / *z
+    }
+}
+
+/// z = A∘B ⇒ ż = Ȧ∘B + A∘Ḃ; Ā += z̄∘B (and B̄ += z̄∘A)
+pub fn component_mul_vjp<T: LinalgScalar, R: Dim, C: Dim>(
+    other: &OMatrix<T, R, C>,
+    z_bar: &OMatrix<T, R, C>,
+    a_bar: &mut OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    for ((a, o), z) in a_bar.iter_mut().zip(other.iter()).zip(z_bar.iter()) {
+        *a += *z * *o;
+    }
+}
+
+/// z = A⊘B ⇒ ż = (Ȧ − z∘Ḃ)⊘B; Ā += z̄⊘B
+pub fn component_div_vjp_a<T: LinalgScalar, R: Dim, C: Dim>(
+    b: &OMatrix<T, R, C>,
+    z_bar: &OMatrix<T, R, C>,
+    a_bar: &mut OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    for ((a, b), z) in a_bar.iter_mut().zip(b.iter()).zip(z_bar.iter()) {
+        *a += *z / *b;
+    }
+}
+
+/// z = A⊘B ⇒ B̄ −= z̄∘z⊘B
+pub fn component_div_vjp_b<T: LinalgScalar, R: Dim, C: Dim>(
+    b: &OMatrix<T, R, C>,
+    z: &OMatrix<T, R, C>,
+    z_bar: &OMatrix<T, R, C>,
+    b_bar: &mut OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    for (((bb, b), z), zb) in b_bar.iter_mut().zip(b.iter()).zip(z.iter()).zip(z_bar.iter()) {
+        *bb -= *zb * *z / *b;
+    }
+}
+
+/// z = A∘B ⇒ ż = Ȧ∘B + A∘Ḃ (the tangent of the elementwise product and of `component_div`'s numerator)
+pub fn component_mul_jvp<T: LinalgScalar, R: Dim, C: Dim>(
+    a: &OMatrix<T, R, C>,
+    a_dot: Option<&OMatrix<T, R, C>>,
+    b: &OMatrix<T, R, C>,
+    b_dot: Option<&OMatrix<T, R, C>>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut z_dot = a.zero_like();
+    if let Some(a_dot) = a_dot {
+        component_mul_vjp(b, a_dot, &mut z_dot);
+    }
+    if let Some(b_dot) = b_dot {
+        component_mul_vjp(a, b_dot, &mut z_dot);
+    }
+    z_dot
+}
+
+/// z = A⊘B ⇒ ż = (Ȧ − z∘Ḃ)⊘B
+pub fn component_div_jvp<T: LinalgScalar, R: Dim, C: Dim>(
+    b: &OMatrix<T, R, C>,
+    z: &OMatrix<T, R, C>,
+    a_dot: Option<&OMatrix<T, R, C>>,
+    b_dot: Option<&OMatrix<T, R, C>>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut z_dot = b.zero_like();
+    if let Some(a_dot) = a_dot {
+        component_div_vjp_a(b, a_dot, &mut z_dot);
+    }
+    if let Some(b_dot) = b_dot {
+        component_div_vjp_b(b, z, b_dot, &mut z_dot);
+    }
+    z_dot
+}
+
+/// z = A + s·𝟙 ⇒ ż = Ȧ + ṡ·𝟙; s̄ += Σᵢ z̄ᵢ (and Ā += z̄)
+pub fn add_scalar_vjp_s<T: LinalgScalar, R: Dim, C: Dim>(z_bar: &OMatrix<T, R, C>, s_bar: &mut T)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    *s_bar += z_bar.sum();
+}
+
+/// z = row i of A ⇒ ż = row i of Ȧ; (row i of Ā) += z̄
+pub fn row_vjp<T: LinalgScalar, R: Dim, C: Dim>(
+    i: usize,
+    z_bar: &OMatrix<T, nalgebra::U1, C>,
+    a_bar: &mut OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<nalgebra::U1, C>,
+{
+    for j in 0..a_bar.ncols() {
+        a_bar[(i, j)] += z_bar[j];
+    }
+}
+
+/// z = column j of A ⇒ ż = column j of Ȧ; (column j of Ā) += z̄
+pub fn column_vjp<T: LinalgScalar, R: Dim, C: Dim>(
+    j: usize,
+    z_bar: &OMatrix<T, R, nalgebra::U1>,
+    a_bar: &mut OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R, nalgebra::U1>,
+{
+    for i in 0..a_bar.nrows() {
+        a_bar[(i, j)] += z_bar[i];
+    }
+}
+
+/// z = A.map(f) ⇒ żᵢ = f′(Aᵢ)·Ȧᵢ, with `jvp(v, v̇) = (f(v), f′(v)·v̇)` generated by the macro from the
+/// closure's body.
+pub fn map_jvp<T: LinalgScalar, R: Dim, C: Dim>(
+    a: &OMatrix<T, R, C>,
+    a_dot: &OMatrix<T, R, C>,
+    jvp: impl Fn(T, T) -> (T, T),
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    a.zip_map(a_dot, |v, v_dot| jvp(v, v_dot).1)
+}
+
+/// z = A.map(f) ⇒ Āᵢ += z̄ᵢ·f′(Aᵢ), the derivative taken from the closure's JVP at `v̇ = 1`.
+pub fn map_vjp<T: LinalgScalar, R: Dim, C: Dim>(
+    a: &OMatrix<T, R, C>,
+    z_bar: &OMatrix<T, R, C>,
+    a_bar: &mut OMatrix<T, R, C>,
+    jvp: impl Fn(T, T) -> (T, T),
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    for ((ab, a), z) in a_bar.iter_mut().zip(a.iter()).zip(z_bar.iter()) {
+        *ab += *z * jvp(*a, <T as Real>::ONE).1;
+    }
+}
+
+/// z = A.zip_map(B, f) ⇒ żᵢ = ∂f/∂u·Ȧᵢ + ∂f/∂v·Ḃᵢ, with `jvp(u, u̇, v, v̇)` generated from the closure
+/// (a missing tangent is zero).
+pub fn zip_map_jvp<T: LinalgScalar, R: Dim, C: Dim>(
+    a: &OMatrix<T, R, C>,
+    a_dot: Option<&OMatrix<T, R, C>>,
+    b: &OMatrix<T, R, C>,
+    b_dot: Option<&OMatrix<T, R, C>>,
+    jvp: impl Fn(T, T, T, T) -> (T, T),
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let zero = <T as Real>::ZERO;
+    let mut z_dot = a.zero_like();
+    for (k, zd) in z_dot.iter_mut().enumerate() {
+        let ad = a_dot.map_or(zero, |d| d[k]);
+        let bd = b_dot.map_or(zero, |d| d[k]);
+        *zd = jvp(a[k], ad, b[k], bd).1;
+    }
+    z_dot
+}
+
+/// z = A.zip_map(B, f) ⇒ Āᵢ += z̄ᵢ·∂f/∂u(Aᵢ, Bᵢ) (`first = true`) or B̄ᵢ += z̄ᵢ·∂f/∂v(Aᵢ, Bᵢ), the partial
+/// taken from the closure's JVP with a unit tangent on one side.
+pub fn zip_map_vjp<T: LinalgScalar, R: Dim, C: Dim>(
+    a: &OMatrix<T, R, C>,
+    b: &OMatrix<T, R, C>,
+    z_bar: &OMatrix<T, R, C>,
+    x_bar: &mut OMatrix<T, R, C>,
+    first: bool,
+    jvp: impl Fn(T, T, T, T) -> (T, T),
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (one, zero) = (<T as Real>::ONE, <T as Real>::ZERO);
+    let (du, dv) = if first { (one, zero) } else { (zero, one) };
+    for k in 0..x_bar.len() {
+        x_bar[k] += z_bar[k] * jvp(a[k], du, b[k], dv).1;
+    }
+}
+
+/// z = from_element(shape, x) ⇒ ż = from_element(shape, ẋ); x̄ += Σᵢ z̄ᵢ
+pub fn from_element_vjp<T: LinalgScalar, R: Dim, C: Dim>(z_bar: &OMatrix<T, R, C>, x_bar: &mut T)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    *x_bar += z_bar.sum();
 }

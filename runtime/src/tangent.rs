@@ -187,15 +187,9 @@ impl<T: Cotangent> ZeroOwned for [T] {
         self.iter().map(Cotangent::zero_like).collect()
     }
 }
-impl<T: Cotangent> ZeroOwned for Vec<T> {
-    type Owned = Vec<T>;
-    fn zero_owned(&self) -> Vec<T> {
-        self.zero_like()
-    }
-}
-impl<T: Cotangent, const N: usize> ZeroOwned for [T; N] {
-    type Owned = [T; N];
-    fn zero_owned(&self) -> [T; N] {
+impl<T: Cotangent> ZeroOwned for T {
+    type Owned = T;
+    fn zero_owned(&self) -> T {
         self.zero_like()
     }
 }
