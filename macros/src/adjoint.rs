@@ -569,7 +569,8 @@ impl<'a> Adjoint<'a> {
         let r = rt();
         let f = self.f;
         let z = self.name(v);
-        let op = |o| self.op(o);
+        // Scalar formulas read values: a borrowed scalar field is dereferenced.
+        let op = |o| primal::value(self.f, &self.an.by_ref, o);
         match e {
             Expr::Use(a) | Expr::Copied { operand: a, .. } => self.acc(a, b),
             Expr::Neg(a) if !self.copy(a) => self.subtract(a, b),
@@ -679,14 +680,21 @@ impl<'a> Adjoint<'a> {
                 let x = op(operand);
                 self.acc_scalar(operand, quote!(#r::cast_like(#b, #x)))
             }
-            Expr::Index { base, index } => {
+            Expr::Index { base, fields, index } => {
                 let (bb, i) = (bar(self.name(*base)), op(index));
                 if self.an.active[*base] {
-                    quote!(#bb[#i] += #b;)
+                    quote!(#bb #(.#fields)* [#i] += #b;)
                 } else {
                     quote!()
                 }
             }
+            Expr::NamedField { base, field } => match self.active(base) {
+                Some(bv) => {
+                    let (r, bb) = (rt(), bar(self.name(bv)));
+                    quote!(#r::accumulate(&mut #bb.#field, &#b);)
+                }
+                None => quote!(),
+            },
             Expr::Call { path, args } => {
                 let callee = primal::companion(path, vjp_internal);
                 let primals = args.iter().map(|a| primal::call_arg(f, a));

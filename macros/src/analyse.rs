@@ -75,6 +75,7 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
                     }
                     Expr::Neg(a) => (*var, a.var().is_none_or(|u| copy[u]), false),
                     Expr::Bin(_, a, b) => (*var, [a, b].iter().all(|o| o.var().is_none_or(|u| copy[u])), false),
+                    Expr::NamedField { .. } => (*var, false, true),
                     Expr::Use(_) | Expr::Cast { .. } | Expr::Index { .. } => (*var, true, false),
                     _ => (*var, false, false),
                 },
@@ -144,6 +145,7 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
                 }
                 Expr::Call { .. } | Expr::Map { .. } | Expr::FromElement { .. } => e.reads(),
                 Expr::Index { index, .. } => index.var().into_iter().collect(),
+                Expr::NamedField { .. } => vec![],
                 Expr::Repeat { len, .. } => len.reads.clone(),
                 Expr::Opaque(o) => o.reads.clone(),
                 _ => vec![],

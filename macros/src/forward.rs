@@ -213,7 +213,8 @@ impl Forward<'_> {
 
     fn tangent(&self, e: &Expr, v: &proc_macro2::Ident) -> TokenStream {
         let r = rt();
-        let op = |o| self.op(o);
+        // Scalar formulas read values: a borrowed scalar field is dereferenced.
+        let op = |o| primal::value(self.f, &self.an.by_ref, o);
         match e {
             Expr::Use(a) => self.dot_or_zero(a),
             Expr::Copied { operand, method } => {
@@ -295,9 +296,13 @@ impl Forward<'_> {
                 let d = self.dot_or_zero(operand);
                 quote!(#d as #ty)
             }
-            Expr::Index { base, index } => {
+            Expr::Index { base, fields, index } => {
                 let (d, i) = (dot(self.f.name(*base)), op(index));
-                quote!(#d[#i])
+                quote!(#d #(.#fields)* [#i])
+            }
+            Expr::NamedField { base, field } => {
+                let d = self.dot(base).expect("active base");
+                quote!(&#d.#field)
             }
             Expr::Tuple(es) => {
                 let ds = es.iter().map(|e| self.dot_or_zero(e));

@@ -91,9 +91,16 @@ pub enum Expr {
         ty: syn::Type,
         to_float: bool,
     },
+    /// `base.f.g[index]`: an element of a variable, or of a (nested) field of one.
     Index {
         base: VarId,
+        fields: Vec<Ident>,
         index: Operand,
+    },
+    /// `&base.field`: a borrowed field of a struct (a parameter struct, or constant data).
+    NamedField {
+        base: Operand,
+        field: Ident,
     },
     /// A call to another function: differentiable (if any argument is active) or constant.
     Call {
@@ -250,7 +257,11 @@ impl Expr {
     /// The operands whose derivatives flow into this expression's value.
     pub fn operands(&self) -> Vec<&Operand> {
         match self {
-            Expr::Use(a) | Expr::Copied { operand: a, .. } | Expr::Neg(a) | Expr::Field(a, _) => vec![a],
+            Expr::Use(a)
+            | Expr::Copied { operand: a, .. }
+            | Expr::Neg(a)
+            | Expr::Field(a, _)
+            | Expr::NamedField { base: a, .. } => vec![a],
             Expr::Bin(_, a, b) => vec![a, b],
             Expr::Method { recv, args, .. } => std::iter::once(recv).chain(args).collect(),
             Expr::Cast { operand, .. } => vec![operand],
@@ -321,7 +332,11 @@ impl Display<'_> {
                 format!("{}.{name}({})", op(recv), args.join(", "))
             }
             Expr::Cast { operand, ty, .. } => format!("{} as {}", op(operand), quote::quote!(#ty)),
-            Expr::Index { base, index } => format!("{}[{}]", self.function.name(*base), op(index)),
+            Expr::Index { base, fields, index } => {
+                let path: String = fields.iter().map(|f| format!(".{f}")).collect();
+                format!("{}{path}[{}]", self.function.name(*base), op(index))
+            }
+            Expr::NamedField { base, field } => format!("&{}.{field}", op(base)),
             Expr::Call { path, args } => {
                 let args: Vec<String> =
                     args.iter().map(|a| format!("{}{}", if a.by_ref { "&" } else { "" }, op(&a.operand))).collect();

@@ -18,6 +18,7 @@ mod adjoint;
 mod analyse;
 mod args;
 mod ctxt;
+mod derive_tangent;
 mod emit;
 mod fallback;
 mod forward;
@@ -38,4 +39,14 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit::differentiable(attr.into(), item.into()).into()
+}
+
+/// Makes a struct of parameters a tangent space: `#[derive(Tangent, Clone)] struct Mlp { w: DMatrix<f64>, .. }`.
+///
+/// Fields may be `f64`, `Vec<f64>`, `[f64; N]`, nalgebra vectors and matrices of `f64`, and other
+/// `#[derive(Tangent)]` structs. The struct can then be a differentiated parameter (`wrt(p)`), and its
+/// gradient has the same type; see `adjoint::Tangent`.
+#[proc_macro_derive(Tangent)]
+pub fn derive_tangent(input: TokenStream) -> TokenStream {
+    derive_tangent::derive(input.into()).into()
 }

@@ -503,7 +503,7 @@ impl Lowerer<'_> {
                 out.push(Stmt::Let {
                     var: v,
                     ty: None,
-                    init: Some(Expr::Index { base: *base, index: Operand::Var(j) }),
+                    init: Some(Expr::Index { base: *base, fields: vec![], index: Operand::Var(j) }),
                 });
             }
             (syn::Pat::Tuple(pt), ElemTree::Pair(a, b)) if pt.elems.len() == 2 => {
@@ -653,18 +653,18 @@ impl Lowerer<'_> {
                 if constant_base(&ix.expr, self) {
                     return Expr::Opaque(self.opaque(e));
                 }
-                match self.index_base(&ix.expr) {
+                let (base_expr, fields) = field_path(&ix.expr);
+                match self.index_base(base_expr) {
                     Some(base) => {
                         let index = self.index_operand(&ix.index, out);
-                        Expr::Index { base, index }
+                        Expr::Index { base, fields, index }
                     }
                     None => Expr::Use(Operand::Const(quote!(0.0))),
                 }
             }
             syn::Expr::Field(f) => match &f.member {
                 syn::Member::Unnamed(i) => Expr::Field(self.expr(&f.base, out), i.index),
-                // Named fields only exist on constant data here (no active type has them).
-                syn::Member::Named(_) => Expr::Opaque(self.opaque(e)),
+                syn::Member::Named(n) => Expr::NamedField { base: self.expr(&f.base, out), field: n.clone() },
             },
             syn::Expr::Tuple(t) => Expr::Tuple(t.elems.iter().map(|e| self.expr(e, out)).collect()),
             syn::Expr::Array(a) => {
@@ -1016,14 +1016,28 @@ fn map_closure(m: &syn::ExprMethodCall) -> Option<&syn::ExprClosure> {
     }
 }
 
-/// Whether an indexed expression is constant data: a field of a variable (`data.xs[i]`) or a path that
-/// is not a local variable (a `const` table). Active arrays are always local variables.
+/// Whether an indexed expression is a path that is not a local variable (a `const` table): constant.
 fn constant_base(e: &syn::Expr, l: &Lowerer) -> bool {
     match e {
         syn::Expr::Paren(p) => constant_base(&p.expr, l),
-        syn::Expr::Field(f) => matches!(f.member, syn::Member::Named(_)),
         syn::Expr::Path(p) => p.path.get_ident().is_none_or(|id| l.lookup(&id.to_string()).is_none()),
         _ => false,
+    }
+}
+
+/// `p.layer.w` → (`p`, [layer, w]): the variable and the named fields leading to an indexed array.
+fn field_path(e: &syn::Expr) -> (&syn::Expr, Vec<Ident>) {
+    match e {
+        syn::Expr::Paren(p) => field_path(&p.expr),
+        syn::Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => {
+                let (base, mut fields) = field_path(&f.base);
+                fields.push(n.clone());
+                (base, fields)
+            }
+            syn::Member::Unnamed(_) => (e, vec![]),
+        },
+        _ => (e, vec![]),
     }
 }
 

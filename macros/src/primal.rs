@@ -104,6 +104,15 @@ pub fn is_copy(copy: &[bool], o: &Operand) -> bool {
     o.var().is_none_or(|v| copy[v])
 }
 
+/// An operand as a value, for scalar formulas: a variable holding a reference is dereferenced.
+pub fn value(f: &Function, refs: &[bool], o: &Operand) -> TokenStream {
+    let t = operand(f, o);
+    match o {
+        Operand::Var(v) if refs[*v] => quote!((*#t)),
+        _ => t,
+    }
+}
+
 /// An operand as a reference, for rules taking `&A`: a variable that is itself a reference is passed as
 /// it is, other values are borrowed.
 pub fn by_ref(f: &Function, refs: &[bool], o: &Operand) -> TokenStream {
@@ -189,9 +198,13 @@ pub fn expr(f: &Function, copy: &[bool], refs: &[bool], e: &Expr) -> TokenStream
             let o = op(operand);
             quote!(#o as #ty)
         }
-        Expr::Index { base, index } => {
+        Expr::Index { base, fields, index } => {
             let (b, i) = (f.name(*base), op(index));
-            quote!(#b[#i])
+            quote!(#b #(.#fields)* [#i])
+        }
+        Expr::NamedField { base, field } => {
+            let b = op(base);
+            quote!(&#b.#field)
         }
         Expr::Call { path, args } => {
             let args = args.iter().map(|a| call_arg(f, a));

@@ -174,7 +174,7 @@ fn ret_kind(ty: &Type) -> Option<RetKind> {
     if float_elem(ty).is_some() {
         return Some(RetKind::Scalar);
     }
-    if vec_elem(ty).is_some() {
+    if vec_elem(ty).is_some() || tangent_space(ty).is_some() {
         return Some(RetKind::Array);
     }
     match ty {
@@ -283,8 +283,8 @@ pub fn read(cx: &Ctxt, sig: &syn::Signature, wrt: Option<&[Ident]>) -> Signature
             if !matches!(sig.output, ReturnType::Default) {
                 cx.error_spanned_by(
                     &ret_ty,
-                    "unsupported return type for #[differentiable]; return `f64`, `f32`, `Vec<f64>`, `[f64; N]` or a \
-                     tuple of those",
+                    "unsupported return type for #[differentiable]; return `f64`, `f32`, `Vec<f64>`, `[f64; N]`, a \
+                     nalgebra vector or matrix, or a tuple of those",
                 );
             }
             RetKind::Scalar

@@ -70,7 +70,7 @@ pub mod linalg;
 pub mod rules;
 pub mod tangent;
 
-pub use adjoint_macros::differentiable;
+pub use adjoint_macros::{differentiable, Tangent};
 pub use check::{check_gradient, check_jvp, CheckError, CheckOptions, CheckReport};
 pub use rules::Real;
 pub use tangent::{Cotangent, Tangent};
