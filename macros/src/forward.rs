@@ -372,7 +372,7 @@ impl Forward<'_> {
                 let m = f.vars[*var].mutable.then(|| quote!(mut));
                 let t = ty.as_ref().map(|t| quote!(: #t));
                 if !self.an.active[*var] {
-                    let e = primal::expr(f, &self.an.copy, &self.an.by_ref, e);
+                    let e = primal::defining_expr(f, &self.an.copy, &self.an.by_ref, *var, e);
                     return quote!(#b = #e;);
                 }
                 if let Expr::Call { path, args } = e {
@@ -390,7 +390,7 @@ impl Forward<'_> {
                         return quote!(let (#m #name, #m #d) #t = #callee(#(#args),*););
                     }
                 }
-                let primal_e = primal::expr(f, &self.an.copy, &self.an.by_ref, e);
+                let primal_e = primal::defining_expr(f, &self.an.copy, &self.an.by_ref, *var, e);
                 let tangent = if expr_active(e, &self.an.active) {
                     self.tangent(e, name)
                 } else {

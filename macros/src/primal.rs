@@ -153,6 +153,28 @@ pub fn assigned(f: &Function, copy: &[bool], refs: &[bool], op: AssignOp, value:
     }
 }
 
+/// The primal expression defining variable `var`, with every token at the span of the user's expression,
+/// so that a type error (a product with no rule, say) points at the user's code.
+pub fn defining_expr(f: &Function, copy: &[bool], refs: &[bool], var: VarId, e: &Expr) -> TokenStream {
+    respan(expr(f, copy, refs, e), f.vars[var].span)
+}
+
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
+}
+
 pub fn expr(f: &Function, copy: &[bool], refs: &[bool], e: &Expr) -> TokenStream {
     let op = |o| operand(f, o);
     let own = |o| owned(f, copy, o);
