@@ -73,16 +73,16 @@ impl Forward<'_> {
             "transpose" | "sum" => {
                 let d = self.dot_ref(recv);
                 let m = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
-                quote!(#d.#m())
+                quote!((#d).#m())
             }
             "row" | "column" => {
                 let (d, i) = (self.dot_ref(recv), self.op(&args[0]));
                 let m = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
-                quote!(#d.#m(#i).clone_owned())
+                quote!((#d).#m(#i).clone_owned())
             }
             "norm_squared" => {
                 let d = self.dot_ref(recv);
-                quote!({ let __d = #a.dot(#d); __d + __d })
+                quote!({ let __d = (#a).dot(#d); __d + __d })
             }
             "norm" => {
                 let d = self.dot_ref(recv);
@@ -93,11 +93,11 @@ impl Forward<'_> {
                 let terms = [
                     self.dot(recv).map(|_| {
                         let d = self.dot_ref(recv);
-                        quote!(#d.dot(#b))
+                        quote!((#d).dot(#b))
                     }),
                     self.dot(&args[0]).map(|_| {
                         let d = self.dot_ref(&args[0]);
-                        quote!(#a.dot(#d))
+                        quote!((#a).dot(#d))
                     }),
                 ];
                 let terms = terms.into_iter().flatten();
@@ -116,7 +116,7 @@ impl Forward<'_> {
                 match self.dot(recv) {
                     Some(_) => {
                         let d = self.dot_ref(recv);
-                        quote!(#d.add_scalar(#s))
+                        quote!((#d).add_scalar(#s))
                     }
                     None => quote!(#r::zero_like(#a).add_scalar(#s)),
                 }

@@ -332,9 +332,9 @@ pub fn pop<T>(tape: &mut Vec<T>) -> T {
 
 /// Undoes the indexed writes logged since `mark`, newest first, restoring `a` to its state at `mark`.
 #[inline]
-pub fn undo_writes<A, T>(a: &mut A, log: &mut Vec<(usize, T)>, mark: usize)
+pub fn undo_writes<A, I, T>(a: &mut A, log: &mut Vec<(I, T)>, mark: usize)
 where
-    A: core::ops::IndexMut<usize, Output = T> + ?Sized,
+    A: core::ops::IndexMut<I, Output = T> + ?Sized,
 {
     while log.len() > mark {
         let (i, old) = pop(log);

@@ -43,3 +43,26 @@ fn layer_gradient() {
     let (_, g) = layer_grad(&w, &x);
     fd_check(|v| layer(&DMatrix::from_column_slice(3, 2, v), &x), w.as_slice(), g.as_slice());
 }
+
+/// Element writes `m[(i, j)]` inside loops, overwriting a needed matrix (the write log is indexed by pairs).
+#[differentiable(wrt(x))]
+fn cumulative(x: &DVector<f64>) -> f64 {
+    let n = x.len();
+    let mut m = DMatrix::from_element(n, n, 0.0);
+    for i in 0..n {
+        for j in 0..n {
+            m[(i, j)] = x[i] * x[j];
+            if j > 0 {
+                m[(i, j)] = m[(i, j - 1)] * m[(i, j)].sin();
+            }
+        }
+    }
+    m.sum()
+}
+
+#[test]
+fn element_writes_in_loops() {
+    let x = DVector::from_vec(vec![0.3, -0.7, 1.1]);
+    let (_, g) = cumulative_grad(&x);
+    fd_check(|v| cumulative(&DVector::from_column_slice(v)), x.as_slice(), g.as_slice());
+}
