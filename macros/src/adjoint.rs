@@ -361,6 +361,18 @@ impl<'a> Adjoint<'a> {
         let f = self.f;
         let r = rt();
         match s {
+            // `z = a.map(f)` keeps f′(a), computed with z in one pass, for its reverse.
+            Stmt::Let { var, init: Some(Expr::Map { recv, other: None, closure }), .. }
+                if self.an.active[*var] && self.active(recv).is_some() =>
+            {
+                let k = self.fresh();
+                let (z, d, a) = (self.name(*var), aux("dmap", k), self.pr(recv));
+                let jvp = closure_jvp(closure);
+                let m = self.bar_mut(self.active(recv).expect("active"));
+                let b = bar(z);
+                let fwd = quote!(let (#z, #d) = #r::map_with_derivative(#a, #jvp););
+                (fwd, quote!(#r::component_mul_vjp(&#d, &#b, #m);))
+            }
             Stmt::Let { var, ty, init } => {
                 let fwd = self.plain(s, &HashSet::new());
                 let _ = ty;

@@ -23,14 +23,15 @@ where
     #[inline]
     fn accumulate(&mut self, other: &Self) {
         assert_eq!(self.shape(), other.shape(), "adjoint: cotangent shape mismatch");
-        for (a, b) in self.iter_mut().zip(other.iter()) {
+        // Owned matrices are contiguous; slices iterate several times faster than nalgebra's iterators.
+        for (a, b) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
             *a += *b;
         }
     }
     #[inline]
     fn subtract(&mut self, other: &Self) {
         assert_eq!(self.shape(), other.shape(), "adjoint: cotangent shape mismatch");
-        for (a, b) in self.iter_mut().zip(other.iter()) {
+        for (a, b) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
             *a -= *b;
         }
     }
@@ -93,7 +94,7 @@ pub fn add_scaled<T: LinalgScalar, R: Dim, C: Dim>(dst: &mut OMatrix<T, R, C>, a
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    for (d, s) in dst.iter_mut().zip(src.iter()) {
+    for (d, s) in dst.as_mut_slice().iter_mut().zip(src.as_slice()) {
         *d += alpha * *s;
     }
 }
@@ -201,17 +202,20 @@ scalar_rules!(f32, f64);
 
 impl<T: LinalgScalar, R1: Dim, C1: Dim, C2: Dim> MulRule<OMatrix<T, C1, C2>> for OMatrix<T, R1, C1>
 where
-    DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2> + Allocator<C2, C1>,
+    DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2> + Allocator<C2, C1> + Allocator<C1, R1>,
 {
     type Output = OMatrix<T, R1, C2>;
     fn mul(a: &Self, b: &OMatrix<T, C1, C2>) -> OMatrix<T, R1, C2> {
         a * b
     }
+    /// z = a·b ⇒ ā += z̄·bᵀ (`gemm` on a contiguous transposed copy, which reaches nalgebra's blocked
+    /// kernel; strided views do not do so safely in nalgebra 0.33).
     fn mul_vjp_a(_a: &Self, b: &OMatrix<T, C1, C2>, z_bar: &OMatrix<T, R1, C2>, a_bar: &mut Self) {
         a_bar.gemm(T::one(), z_bar, &b.transpose(), T::one());
     }
+    /// z = a·b ⇒ b̄ += aᵀ·z̄ (likewise: nalgebra's `gemm_tr` is a matrix-vector product per column).
     fn mul_vjp_b(a: &Self, _b: &OMatrix<T, C1, C2>, z_bar: &OMatrix<T, R1, C2>, b_bar: &mut OMatrix<T, C1, C2>) {
-        b_bar.gemm_tr(T::one(), a, z_bar, T::one());
+        b_bar.gemm(T::one(), &a.transpose(), z_bar, T::one());
     }
 }
 
@@ -315,7 +319,7 @@ pub fn component_mul_vjp<T: LinalgScalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    for ((a, o), z) in a_bar.iter_mut().zip(other.iter()).zip(z_bar.iter()) {
+    for ((a, o), z) in a_bar.as_mut_slice().iter_mut().zip(other.as_slice()).zip(z_bar.as_slice()) {
         *a += *z * *o;
     }
 }
@@ -328,7 +332,7 @@ pub fn component_div_vjp_a<T: LinalgScalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    for ((a, b), z) in a_bar.iter_mut().zip(b.iter()).zip(z_bar.iter()) {
+    for ((a, b), z) in a_bar.as_mut_slice().iter_mut().zip(b.as_slice()).zip(z_bar.as_slice()) {
         *a += *z / *b;
     }
 }
@@ -342,7 +346,8 @@ pub fn component_div_vjp_b<T: LinalgScalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    for (((bb, b), z), zb) in b_bar.iter_mut().zip(b.iter()).zip(z.iter()).zip(z_bar.iter()) {
+    for (((bb, b), z), zb) in b_bar.as_mut_slice().iter_mut().zip(b.as_slice()).zip(z.as_slice()).zip(z_bar.as_slice())
+    {
         *bb -= *zb * *z / *b;
     }
 }
@@ -443,7 +448,7 @@ pub fn map_vjp<T: LinalgScalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    for ((ab, a), z) in a_bar.iter_mut().zip(a.iter()).zip(z_bar.iter()) {
+    for ((ab, a), z) in a_bar.as_mut_slice().iter_mut().zip(a.as_slice()).zip(z_bar.as_slice()) {
         *ab += *z * jvp(*a, <T as Real>::ONE).1;
     }
 }
@@ -495,4 +500,21 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     *x_bar += z_bar.sum();
+}
+
+/// z = A.map(f), with the elementwise derivative f′(A) computed in the same pass (one evaluation of the
+/// closure's JVP per element, at `v̇ = 1`): what the reverse sweep keeps, so that `f` is not evaluated
+/// again when its derivative is needed (Āᵢ += z̄ᵢ·f′(Aᵢ) is then [`component_mul_vjp`]).
+pub fn map_with_derivative<T: LinalgScalar, R: Dim, C: Dim>(
+    a: &OMatrix<T, R, C>,
+    jvp: impl Fn(T, T) -> (T, T),
+) -> (OMatrix<T, R, C>, OMatrix<T, R, C>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (mut z, mut d) = (a.clone(), a.clone());
+    for ((zk, dk), ak) in z.as_mut_slice().iter_mut().zip(d.as_mut_slice()).zip(a.as_slice()) {
+        (*zk, *dk) = jvp(*ak, <T as Real>::ONE);
+    }
+    (z, d)
 }
