@@ -2,8 +2,10 @@
 //!
 //! `#[differentiable]` rewrites an annotated function, at compile time, into forward-mode (JVP) and
 //! reverse-mode (VJP, gradient) Rust code. This crate is what the generated code runs on: the scalar
-//! derivative rules ([`rules`]), the vector-space operations on tangents and cotangents ([`tangent`]),
-//! and a finite-difference checker users call in their own tests ([`check`]).
+//! derivative rules ([`rules`]) and those of nalgebra linear algebra ([`linalg`]), the vector-space
+//! operations on tangents and cotangents ([`tangent`], with `#[derive(Tangent)]` for parameter structs),
+//! the [`objective`] traits optimisers and samplers consume, and a finite-difference checker users call
+//! in their own tests ([`check`]).
 //!
 //! ```
 //! use adjoint::differentiable;
@@ -67,11 +69,16 @@
 
 pub mod check;
 pub mod linalg;
+pub mod objective;
 pub mod rules;
 pub mod tangent;
 
 pub use adjoint_macros::{differentiable, Tangent};
 pub use check::{check_gradient, check_jvp, CheckError, CheckOptions, CheckReport};
+pub use objective::{
+    Boltzmann, FnLogDensity, FnObjective, LogDensity, NegLogDensity, Objective, ObjectiveError, TangentLogDensity,
+    TangentObjective,
+};
 pub use rules::Real;
 pub use tangent::{Cotangent, Tangent};
 

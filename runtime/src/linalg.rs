@@ -37,7 +37,7 @@ where
     }
     #[inline]
     fn set_zero(&mut self) {
-        self.fill(<T as Real>::ZERO);
+        self.as_mut_slice().fill(<T as Real>::ZERO);
     }
 }
 
@@ -79,12 +79,12 @@ where
         self.scale_mut(alpha);
     }
     fn flatten_into(&self, out: &mut Vec<f64>) {
-        out.extend(self.iter().copied());
+        out.extend_from_slice(self.as_slice());
     }
     fn unflatten_from(&self, flat: &[f64]) -> (Self, usize) {
         let (r, c) = self.shape_generic();
         let n = self.len();
-        (OMatrix::from_iterator_generic(r, c, flat[..n].iter().copied()), n)
+        (OMatrix::from_column_slice_generic(r, c, &flat[..n]), n)
     }
 }
 
