@@ -282,7 +282,7 @@ impl<'a> Adjoint<'a> {
                 let b = primal::binding(f, *var, ty, f.vars[*var].deferred);
                 match init {
                     Some(e) => {
-                        let e = primal::defining_expr(f, &self.an.copy, &self.an.by_ref, *var, e);
+                        let e = primal::defining_expr(f, self.an, *var, e);
                         quote!(#b = #e;)
                     }
                     None => quote!(#b;),

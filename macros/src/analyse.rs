@@ -22,8 +22,11 @@ use std::collections::HashSet;
 #[derive(Clone, Copy)]
 pub struct ParamFacts {
     pub active: bool,
-    /// A reference (`&[f64]`, `&Vec<f64>`, `&[f64; N]`).
+    /// A reference (`&[f64]`, `&Vec<f64>`, `&[f64; N]`, `&DMatrix<f64>`, `&Params`).
     pub by_ref: bool,
+    /// A reference to a slice, whose `.clone()` is the reference again (a slice is not `Clone`); the
+    /// `.clone()` of any other reference is an owned value.
+    pub slice_ref: bool,
     /// A scalar (float or integer): plain arithmetic applies and copies are free.
     pub copy: bool,
 }
@@ -50,11 +53,13 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
     let mut active = vec![false; n];
     let mut copy = vec![true; n];
     let mut by_ref = vec![false; n];
+    let mut slice_ref = vec![false; n];
     for (v, info) in f.vars.iter().enumerate() {
         if let Origin::Param(i) = info.origin {
             active[v] = params[i].active;
             copy[v] = params[i].copy;
             by_ref[v] = params[i].by_ref;
+            slice_ref[v] = params[i].slice_ref;
         }
     }
     // Copy-ness and reference-ness flow through copies, to a fixpoint.
@@ -65,7 +70,7 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
                 Stmt::Let { var, init: Some(e), .. } => match e {
                     Expr::Use(Operand::Var(u)) => (*var, copy[*u], by_ref[*u]),
                     Expr::Copied { operand: Operand::Var(u), method } if method == "clone" => {
-                        (*var, copy[*u], by_ref[*u])
+                        (*var, copy[*u], slice_ref[*u])
                     }
                     Expr::Method { name, recv, args } => {
                         let name = name.to_string();
@@ -92,6 +97,22 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
             if !by_ref[target] && value_ref {
                 by_ref[target] = true;
                 changed = true;
+            }
+            // Only plain copies and `.clone()` of a slice reference are slice references again.
+            let copied_ref = match s {
+                Stmt::Let { init: Some(Expr::Use(Operand::Var(u))), .. } => Some(*u),
+                Stmt::Let { init: Some(Expr::Copied { operand: Operand::Var(u), method }), .. }
+                    if method == "clone" =>
+                {
+                    Some(*u)
+                }
+                _ => None,
+            };
+            if let Some(u) = copied_ref {
+                if slice_ref[u] && !slice_ref[target] {
+                    slice_ref[target] = true;
+                    changed = true;
+                }
             }
         });
         if !changed {

@@ -372,7 +372,7 @@ impl Forward<'_> {
                 let m = f.vars[*var].mutable.then(|| quote!(mut));
                 let t = ty.as_ref().map(|t| quote!(: #t));
                 if !self.an.active[*var] {
-                    let e = primal::defining_expr(f, &self.an.copy, &self.an.by_ref, *var, e);
+                    let e = primal::defining_expr(f, self.an, *var, e);
                     return quote!(#b = #e;);
                 }
                 if let Expr::Call { path, args } = e {
@@ -390,7 +390,7 @@ impl Forward<'_> {
                         return quote!(let (#m #name, #m #d) #t = #callee(#(#args),*););
                     }
                 }
-                let primal_e = primal::defining_expr(f, &self.an.copy, &self.an.by_ref, *var, e);
+                let primal_e = primal::defining_expr(f, self.an, *var, e);
                 let tangent = if expr_active(e, &self.an.active) {
                     self.tangent(e, name)
                 } else {
@@ -488,7 +488,7 @@ pub fn closure_jvp(c: &Closure) -> TokenStream {
         .vars
         .iter()
         .filter(|v| matches!(v.origin, Origin::Param(_)))
-        .map(|_| ParamFacts { active: true, by_ref: false, copy: true })
+        .map(|_| ParamFacts { active: true, by_ref: false, slice_ref: false, copy: true })
         .collect();
     let an = analyse(&Ctxt::default(), f, &f.body, &facts);
     let body = Forward { f, an: &an }.body(&f.body, &f.tail);

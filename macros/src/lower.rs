@@ -26,6 +26,9 @@ pub const UNARY_RULES: &[&str] = &[
 pub const BINARY_RULES: &[&str] = &["powi", "powf", "atan2", "hypot", "max", "min", "mul_add"];
 /// Methods whose result never carries a derivative (piecewise constant, or not a float).
 const ZERO_DERIVATIVE: &[&str] = &[
+    "nrows",
+    "ncols",
+    "shape",
     "floor",
     "ceil",
     "round",
@@ -50,7 +53,7 @@ const ZERO_DERIVATIVE: &[&str] = &[
     "gt",
     "ge",
 ];
-const COPIES: &[&str] = &["clone", "to_vec", "to_owned"];
+const COPIES: &[&str] = &["clone", "to_vec", "to_owned", "clone_owned", "into_owned"];
 const ITERATOR_METHODS: &[&str] = &[
     "iter",
     "iter_mut",
@@ -789,11 +792,9 @@ impl Lowerer<'_> {
             let closure = Box::new(self.closure(closure));
             return Expr::Map { recv, other, closure };
         }
-        // `sum`, `map`, ... of a variable are vector methods; only chains like `x.iter().sum()` are iterators.
-        let chained = matches!(&*m.receiver, syn::Expr::MethodCall(_));
-        let iterator_only =
-            ["iter", "iter_mut", "into_iter", "zip", "enumerate", "collect", "fold", "filter", "for_each"];
-        if ITERATOR_METHODS.contains(&name.as_str()) && (chained || iterator_only.contains(&name.as_str())) {
+        // `sum`, `map`, ... of vectors and matrices are their own methods; only chains through an iterator
+        // (`x.iter().map(..).sum()`) are iterators.
+        if ITERATOR_METHODS.contains(&name.as_str()) && (iterator_only(&name) || through_iterator(&m.receiver)) {
             self.cx.error_spanned_by(
                 &m.method,
                 format!("iterator method `.{name}(..)` is not supported here; write a `for` loop that accumulates the result"),
@@ -1000,6 +1001,34 @@ impl Lowerer<'_> {
         let mut pat = pat.clone();
         Binder { l: self }.visit_pat_mut(&mut pat);
         pat.into_token_stream()
+    }
+}
+
+/// Methods that only iterators have.
+fn iterator_only(name: &str) -> bool {
+    [
+        "iter",
+        "iter_mut",
+        "into_iter",
+        "zip",
+        "enumerate",
+        "collect",
+        "fold",
+        "filter",
+        "for_each",
+        "chain",
+        "windows",
+        "chunks",
+    ]
+    .contains(&name)
+}
+
+/// Whether a method chain passes through an iterator (`x.iter()…`).
+fn through_iterator(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::MethodCall(m) => iterator_only(&m.method.to_string()) || through_iterator(&m.receiver),
+        syn::Expr::Paren(p) => through_iterator(&p.expr),
+        _ => false,
     }
 }
 

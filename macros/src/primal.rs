@@ -1,5 +1,6 @@
 //! Emitting the primal computation of IR expressions and statements, shared by both transforms.
 
+use crate::analyse::Analysis;
 use crate::ir::*;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -126,20 +127,27 @@ pub fn by_ref(f: &Function, refs: &[bool], o: &Operand) -> TokenStream {
 /// `x op y` for operands of any type: plain arithmetic on `Copy` scalars, the borrowed operators or
 /// the runtime's product and quotient rules on vectors and matrices (which must not be moved, and whose
 /// `*` depends on both shapes).
-pub fn binary(op: BinOp, x: (TokenStream, TokenStream, bool), y: (TokenStream, TokenStream, bool)) -> TokenStream {
+pub fn binary(
+    op: BinOp,
+    x: (TokenStream, TokenStream, bool),
+    y: (TokenStream, TokenStream, bool),
+    active: bool,
+) -> TokenStream {
     let ((xv, xr, xc), (yv, yr, yc)) = (x, y);
     let r = rt();
+    let s = bin_symbol(op);
     if xc && yc {
-        let s = bin_symbol(op);
         return quote!(#xv #s #yv);
     }
     match op {
-        BinOp::Mul => quote!(#r::mul(#xr, #yr)),
-        BinOp::Div => quote!(#r::div(#xr, #yr)),
-        _ => {
-            let s = bin_symbol(op);
-            quote!(#xr #s #yr)
+        BinOp::Mul if active => quote!(#r::mul(#xr, #yr)),
+        BinOp::Div if active => quote!(#r::div(#xr, #yr)),
+        // Constants (shapes, indices, data): the operator itself, scalars by value, the rest borrowed.
+        _ if !active => {
+            let (a, b) = (if xc { xv } else { xr }, if yc { yv } else { yr });
+            quote!(#a #s #b)
         }
+        _ => quote!(#xr #s #yr),
     }
 }
 
@@ -155,8 +163,15 @@ pub fn assigned(f: &Function, copy: &[bool], refs: &[bool], op: AssignOp, value:
 
 /// The primal expression defining variable `var`, with every token at the span of the user's expression,
 /// so that a type error (a product with no rule, say) points at the user's code.
-pub fn defining_expr(f: &Function, copy: &[bool], refs: &[bool], var: VarId, e: &Expr) -> TokenStream {
-    respan(expr(f, copy, refs, e), f.vars[var].span)
+pub fn defining_expr(f: &Function, an: &Analysis, var: VarId, e: &Expr) -> TokenStream {
+    let e = match e {
+        Expr::Bin(op, x, y) => {
+            let side = |o| (operand(f, o), by_ref(f, &an.by_ref, o), is_copy(&an.copy, o));
+            binary(*op, side(x), side(y), an.active[var])
+        }
+        _ => expr(f, &an.copy, &an.by_ref, e),
+    };
+    respan(e, f.vars[var].span)
 }
 
 fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
@@ -190,7 +205,7 @@ pub fn expr(f: &Function, copy: &[bool], refs: &[bool], e: &Expr) -> TokenStream
         }
         Expr::Bin(b, x, y) => {
             let side = |o| (op(o), by_ref(f, refs, o), is_copy(copy, o));
-            binary(*b, side(x), side(y))
+            binary(*b, side(x), side(y), true)
         }
         Expr::Method { name, recv, args } => {
             let recv = op(recv);

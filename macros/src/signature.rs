@@ -302,7 +302,8 @@ impl Param {
                 .any(|t| i == t)
         }));
         let by_ref = matches!(&self.ty, Type::Reference(r) if r.mutability.is_none());
-        crate::analyse::ParamFacts { active: self.active.is_some(), by_ref, copy: primitive }
+        let slice_ref = matches!(&self.ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(_)));
+        crate::analyse::ParamFacts { active: self.active.is_some(), by_ref, slice_ref, copy: primitive }
     }
 }
 
