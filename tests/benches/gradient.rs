@@ -26,10 +26,13 @@
 //!
 //! The design goal is `grad_into ≤ 3 × f` and `grad_into ≤ 1.5 × hand-written`.
 
+mod harness;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use adjoint::differentiable;
+use harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
 use rand::{Rng, SeedableRng};
 
 #[differentiable]
@@ -118,105 +121,12 @@ fn check(x: &[f64], v: &[f64]) {
     assert!((d - dot).abs() <= 1e-12 * scale.max(1.0), "n={n}: jvp {d} vs g·v {dot}");
 }
 
-/// One thing to time: a closure doing one call, and its calibrated repetitions per sample.
-struct Candidate<'a> {
-    name: &'static str,
-    run: Box<dyn FnMut() + 'a>,
-    reps: u64,
-    samples: Vec<f64>, // seconds per call
-}
-
-impl<'a> Candidate<'a> {
-    fn new(name: &'static str, run: impl FnMut() + 'a) -> Self {
-        Candidate { name, run: Box::new(run), reps: 1, samples: Vec::new() }
-    }
-
-    /// Wall time of `reps` calls.
-    fn time(&mut self, reps: u64) -> Duration {
-        let start = Instant::now();
-        for _ in 0..reps {
-            (self.run)();
-        }
-        start.elapsed()
-    }
-
-    /// Warms up for at least `warm`, then doubles the repetitions until a sample lasts `target`.
-    fn calibrate(&mut self, warm: Duration, target: Duration) {
-        let start = Instant::now();
-        while start.elapsed() < warm {
-            self.time(1);
-        }
-        let mut reps = 1;
-        loop {
-            let t = self.time(reps);
-            if t >= target {
-                break;
-            }
-            // Jump close to the target once a sample is long enough to be measured, else double.
-            reps = if t >= target / 16 {
-                (reps as f64 * target.as_secs_f64() / t.as_secs_f64()).ceil() as u64
-            } else {
-                reps * 2
-            };
-        }
-        self.reps = reps;
-    }
-
-    fn median(&self) -> f64 {
-        let mut s = self.samples.clone();
-        s.sort_by(f64::total_cmp);
-        let m = s.len() / 2;
-        if s.len() % 2 == 1 {
-            s[m]
-        } else {
-            0.5 * (s[m - 1] + s[m])
-        }
-    }
-
-    /// Median absolute deviation relative to the median, a robust noise figure.
-    fn spread(&self) -> f64 {
-        let med = self.median();
-        let mut d: Vec<f64> = self.samples.iter().map(|s| (s - med).abs()).collect();
-        d.sort_by(f64::total_cmp);
-        d[d.len() / 2] / med
-    }
-}
-
-struct Settings {
-    warm: Duration,
-    target: Duration,
-    samples: usize,
-}
-
-/// Times all candidates round-robin; the order rotates per sample so none is always first.
-fn measure(cands: &mut [Candidate], s: &Settings) {
-    for c in cands.iter_mut() {
-        c.calibrate(s.warm, s.target);
-    }
-    for k in 0..s.samples {
-        let m = cands.len();
-        for j in 0..m {
-            let c = &mut cands[(k + j) % m];
-            let reps = c.reps;
-            let t = c.time(reps);
-            c.samples.push(t.as_secs_f64() / reps as f64);
-        }
-    }
-}
-
-fn fmt_time(secs: f64) -> String {
-    if secs < 1e-6 {
-        format!("{:.1} ns", secs * 1e9)
-    } else if secs < 1e-3 {
-        format!("{:.2} µs", secs * 1e6)
-    } else {
-        format!("{:.3} ms", secs * 1e3)
-    }
-}
+/// Times here run from ns to ms.
+const TIME: TimeFormat = TimeFormat { ns: true, us_decimals: 2 };
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter or `--list` would be meaningless here.
-    let quick = std::env::var("ADJOINT_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty());
+    let quick = quick_mode();
     let settings = if quick {
         Settings { warm: Duration::from_millis(20), target: Duration::from_millis(2), samples: 7 }
     } else {
@@ -259,13 +169,13 @@ fn main() {
             eprintln!(
                 "  {:<10} {:>10} /call  ±{:.1}% (MAD)  {} reps × {} samples",
                 c.name,
-                fmt_time(c.median()),
+                fmt_time(c.median(), TIME),
                 100.0 * c.spread(),
                 c.reps,
                 c.samples.len()
             );
         }
-        let med = |name: &str| cands.iter().find(|c| c.name == name).unwrap().median();
+        let med = |name: &str| median_of(&cands, name);
         rows.push((n, med("f"), med("grad_into"), med("grad"), med("gather"), med("scatter"), med("jvp")));
     }
 
@@ -277,8 +187,8 @@ fn main() {
     for (n, f, into, alloc, gather, scatter, jvp) in rows {
         println!(
             "| {n} | {} | {} | {:.2}× | {:.2}× | {:.2}× | {:.2}× | {:.2}× |",
-            fmt_time(f),
-            fmt_time(into),
+            fmt_time(f, TIME),
+            fmt_time(into, TIME),
             into / f,
             into / gather,
             into / scatter,

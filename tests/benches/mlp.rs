@@ -13,7 +13,8 @@
 //!
 //! Values and gradients are checked against each other (each field to 1e-10 relative) before
 //! anything is timed, and the hand-written gradient against a central difference. Timing as in
-//! `gradient.rs`: warm-up, repetitions calibrated per sample, samples round-robin, medians.
+//! `gradient.rs` (both use `harness/mod.rs`): warm-up, repetitions calibrated per sample, samples
+//! round-robin, medians.
 //!
 //! ```text
 //! cargo bench -p adjoint-tests --bench mlp
@@ -22,10 +23,13 @@
 //!
 //! The design goal is `grad_into ≤ 3 × loss` and `grad_into ≤ 1.5 × hand-written`.
 
+mod harness;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use adjoint::{differentiable, Tangent};
+use harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
 use nalgebra::{DMatrix, DVector, RowDVector};
 use rand::{Rng, SeedableRng};
 
@@ -204,103 +208,15 @@ fn check(p: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>, ones: &RowDVector<f64>, di
     );
 }
 
-/// One thing to time: a closure doing one call, and its calibrated repetitions per sample.
-struct Candidate<'a> {
-    name: &'static str,
-    run: Box<dyn FnMut() + 'a>,
-    reps: u64,
-    samples: Vec<f64>, // seconds per call
-}
-
-impl<'a> Candidate<'a> {
-    fn new(name: &'static str, run: impl FnMut() + 'a) -> Self {
-        Candidate { name, run: Box::new(run), reps: 1, samples: Vec::new() }
-    }
-
-    fn time(&mut self, reps: u64) -> Duration {
-        let start = Instant::now();
-        for _ in 0..reps {
-            (self.run)();
-        }
-        start.elapsed()
-    }
-
-    /// Warms up for at least `warm`, then grows the repetitions until a sample lasts `target`.
-    fn calibrate(&mut self, warm: Duration, target: Duration) {
-        let start = Instant::now();
-        while start.elapsed() < warm {
-            self.time(1);
-        }
-        let mut reps = 1;
-        loop {
-            let t = self.time(reps);
-            if t >= target {
-                break;
-            }
-            reps = if t >= target / 16 {
-                (reps as f64 * target.as_secs_f64() / t.as_secs_f64()).ceil() as u64
-            } else {
-                reps * 2
-            };
-        }
-        self.reps = reps;
-    }
-
-    fn sorted(&self) -> Vec<f64> {
-        let mut s = self.samples.clone();
-        s.sort_by(f64::total_cmp);
-        s
-    }
-
-    fn median(&self) -> f64 {
-        let s = self.sorted();
-        let m = s.len() / 2;
-        if s.len() % 2 == 1 {
-            s[m]
-        } else {
-            0.5 * (s[m - 1] + s[m])
-        }
-    }
-
-    /// Median absolute deviation relative to the median.
-    fn spread(&self) -> f64 {
-        let med = self.median();
-        let mut d: Vec<f64> = self.samples.iter().map(|s| (s - med).abs()).collect();
-        d.sort_by(f64::total_cmp);
-        d[d.len() / 2] / med
-    }
-}
-
-/// Times all candidates round-robin; the order rotates per sample so none is always first.
-fn measure(cands: &mut [Candidate], warm: Duration, target: Duration, samples: usize) {
-    for c in cands.iter_mut() {
-        c.calibrate(warm, target);
-    }
-    for k in 0..samples {
-        let m = cands.len();
-        for j in 0..m {
-            let c = &mut cands[(k + j) % m];
-            let reps = c.reps;
-            let t = c.time(reps);
-            c.samples.push(t.as_secs_f64() / reps as f64);
-        }
-    }
-}
-
-fn fmt_time(secs: f64) -> String {
-    if secs < 1e-3 {
-        format!("{:.1} µs", secs * 1e6)
-    } else {
-        format!("{:.3} ms", secs * 1e3)
-    }
-}
+/// Times here are µs to ms.
+const TIME: TimeFormat = TimeFormat { ns: false, us_decimals: 1 };
 
 fn main() {
-    let quick = std::env::var("ADJOINT_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty());
-    let (warm, target, samples) = if quick {
-        (Duration::from_millis(20), Duration::from_millis(4), 7)
+    let quick = quick_mode();
+    let settings = if quick {
+        Settings { warm: Duration::from_millis(20), target: Duration::from_millis(4), samples: 7 }
     } else {
-        (Duration::from_millis(300), Duration::from_millis(20), 31)
+        Settings { warm: Duration::from_millis(300), target: Duration::from_millis(20), samples: 31 }
     };
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5EED_A11A);
@@ -343,7 +259,7 @@ fn main() {
             black_box(hand_alloc(black_box(p), black_box(x), black_box(y)));
         }),
     ];
-    measure(&mut cands, warm, target, samples);
+    measure(&mut cands, &settings);
 
     eprintln!("MLP {N_IN}-{N_HIDDEN}-{N_OUT}, batch {BATCH}:");
     for c in &cands {
@@ -351,14 +267,14 @@ fn main() {
         eprintln!(
             "  {:<10} {:>10} /call  ±{:.1}% (MAD)  min {}  {} reps × {} samples",
             c.name,
-            fmt_time(c.median()),
+            fmt_time(c.median(), TIME),
             100.0 * c.spread(),
-            fmt_time(s[0]),
+            fmt_time(s[0], TIME),
             c.reps,
             s.len()
         );
     }
-    let med = |name: &str| cands.iter().find(|c| c.name == name).unwrap().median();
+    let med = |name: &str| median_of(&cands, name);
     let (f, into, alloc, hw, hw_alloc) = (med("loss"), med("grad_into"), med("grad"), med("hand"), med("hand_alloc"));
 
     println!();
@@ -366,10 +282,10 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
         "| {} | {} | {} | {} | {:.2}× | {:.2}× | {:.2}× | {:.2}× |",
-        fmt_time(f),
-        fmt_time(into),
-        fmt_time(hw),
-        fmt_time(hw_alloc),
+        fmt_time(f, TIME),
+        fmt_time(into, TIME),
+        fmt_time(hw, TIME),
+        fmt_time(hw_alloc, TIME),
         into / f,
         into / hw,
         into / hw_alloc,

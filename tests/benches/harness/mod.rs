@@ -1,0 +1,137 @@
+//! Timing harness shared by the `harness = false` benches (`gradient.rs`, `mlp.rs`), included
+//! with `mod harness;`.
+//!
+//! It provides
+//!
+//! * [`Candidate`] – one thing to time (a closure doing one call), with repetition calibration,
+//!   the median time per call and its median absolute deviation;
+//! * [`measure`] – warm-up and calibration of every candidate, then samples taken round-robin
+//!   over the candidates (so machine noise hits all of them alike), per [`Settings`];
+//! * [`quick_mode`] – whether `ADJOINT_BENCH_QUICK` asks for a short run;
+//! * [`median_of`] and [`fmt_time`] – helpers for the reports.
+//!
+//! What is timed, the checks before timing and the tables stay in each bench.
+
+use std::time::{Duration, Instant};
+
+/// One thing to time: a closure doing one call, and its calibrated repetitions per sample.
+pub struct Candidate<'a> {
+    pub name: &'static str,
+    run: Box<dyn FnMut() + 'a>,
+    pub reps: u64,
+    pub samples: Vec<f64>, // seconds per call
+}
+
+impl<'a> Candidate<'a> {
+    pub fn new(name: &'static str, run: impl FnMut() + 'a) -> Self {
+        Candidate { name, run: Box::new(run), reps: 1, samples: Vec::new() }
+    }
+
+    /// Wall time of `reps` calls.
+    fn time(&mut self, reps: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..reps {
+            (self.run)();
+        }
+        start.elapsed()
+    }
+
+    /// Warms up for at least `warm`, then grows the repetitions until a sample lasts `target`.
+    fn calibrate(&mut self, warm: Duration, target: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < warm {
+            self.time(1);
+        }
+        let mut reps = 1;
+        loop {
+            let t = self.time(reps);
+            if t >= target {
+                break;
+            }
+            // Jump close to the target once a sample is long enough to be measured, else double.
+            reps = if t >= target / 16 {
+                (reps as f64 * target.as_secs_f64() / t.as_secs_f64()).ceil() as u64
+            } else {
+                reps * 2
+            };
+        }
+        self.reps = reps;
+    }
+
+    /// The samples (seconds per call) in increasing order.
+    pub fn sorted(&self) -> Vec<f64> {
+        let mut s = self.samples.clone();
+        s.sort_by(f64::total_cmp);
+        s
+    }
+
+    pub fn median(&self) -> f64 {
+        let s = self.sorted();
+        let m = s.len() / 2;
+        if s.len() % 2 == 1 {
+            s[m]
+        } else {
+            0.5 * (s[m - 1] + s[m])
+        }
+    }
+
+    /// Median absolute deviation relative to the median, a robust noise figure.
+    pub fn spread(&self) -> f64 {
+        let med = self.median();
+        let mut d: Vec<f64> = self.samples.iter().map(|s| (s - med).abs()).collect();
+        d.sort_by(f64::total_cmp);
+        d[d.len() / 2] / med
+    }
+}
+
+/// Warm-up time and sample length per candidate, and the number of samples.
+pub struct Settings {
+    pub warm: Duration,
+    pub target: Duration,
+    pub samples: usize,
+}
+
+/// Whether `ADJOINT_BENCH_QUICK` is set to something other than empty or `0`.
+pub fn quick_mode() -> bool {
+    std::env::var("ADJOINT_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty())
+}
+
+/// Times all candidates round-robin; the order rotates per sample so none is always first.
+pub fn measure(cands: &mut [Candidate], s: &Settings) {
+    for c in cands.iter_mut() {
+        c.calibrate(s.warm, s.target);
+    }
+    for k in 0..s.samples {
+        let m = cands.len();
+        for j in 0..m {
+            let c = &mut cands[(k + j) % m];
+            let reps = c.reps;
+            let t = c.time(reps);
+            c.samples.push(t.as_secs_f64() / reps as f64);
+        }
+    }
+}
+
+/// Median time per call of the candidate called `name`.
+pub fn median_of(cands: &[Candidate], name: &str) -> f64 {
+    cands.iter().find(|c| c.name == name).unwrap().median()
+}
+
+/// How [`fmt_time`] writes a time.
+#[derive(Clone, Copy)]
+pub struct TimeFormat {
+    /// Times below 1 µs in ns (one decimal) rather than in µs.
+    pub ns: bool,
+    /// Decimals of times in µs (below 1 ms); times from 1 ms up are in ms with three.
+    pub us_decimals: usize,
+}
+
+pub fn fmt_time(secs: f64, f: TimeFormat) -> String {
+    if f.ns && secs < 1e-6 {
+        format!("{:.1} ns", secs * 1e9)
+    } else if secs < 1e-3 {
+        format!("{:.*} µs", f.us_decimals, secs * 1e6)
+    } else {
+        format!("{:.3} ms", secs * 1e3)
+    }
+}
