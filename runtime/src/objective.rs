@@ -485,6 +485,31 @@ fn check_value_and_gradient(value: f64, grad: &mut [f64], sense: Sense) -> Resul
     Ok(value)
 }
 
+/// `Objective` or `LogDensity` for an adaptor, forwarding to its `core` (a `FlatCore` or a `TangentCore`)
+/// with the trait's [`Sense`]; `$value` and `$value_and_gradient` are the names of the trait's methods.
+macro_rules! core_trait_impl {
+    (
+        impl<$($g:ident),*> $trait:ident($value:ident, $value_and_gradient:ident), Sense::$sense:ident for $ty:ty
+        where
+            $($bound:tt)*
+    ) => {
+        impl<$($g),*> $trait for $ty
+        where
+            $($bound)*
+        {
+            fn dim(&self) -> usize {
+                self.core.dim
+            }
+            fn $value(&self, x: &[f64]) -> Result<f64, ObjectiveError> {
+                self.core.value(x, Sense::$sense)
+            }
+            fn $value_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, ObjectiveError> {
+                self.core.value_and_gradient(x, grad, Sense::$sense)
+            }
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Flat parameters
 // ---------------------------------------------------------------------------------------------------
@@ -519,6 +544,48 @@ impl<D: fmt::Debug, F, G> FlatCore<D, F, G> {
     fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name).field("dim", &self.dim).field("data", &self.data).finish_non_exhaustive()
     }
+}
+
+/// The impls of a flat adaptor, a struct with a `core: FlatCore<D, F, G>` field: `new` and `data` with
+/// the documentation given, the trait named with its [`Sense`] (its two method names are also the names
+/// of the function parameters of `new`), and `Debug`.
+macro_rules! flat_adaptor {
+    (
+        $ty:ident: $trait:ident($value:ident, $value_and_gradient:ident), Sense::$sense:ident;
+        $(#[$new:meta])* fn new;
+        $(#[$data:meta])* fn data;
+    ) => {
+        impl<D, F, G> $ty<D, F, G>
+        where
+            F: Fn(&[f64], &D) -> f64,
+            G: Fn(&[f64], &D, &mut [f64]) -> f64,
+        {
+            $(#[$new])*
+            pub fn new(dim: usize, data: D, $value: F, $value_and_gradient: G) -> Self {
+                Self { core: FlatCore { dim, data, value: $value, value_and_gradient: $value_and_gradient } }
+            }
+        }
+
+        impl<D, F, G> $ty<D, F, G> {
+            $(#[$data])*
+            pub fn data(&self) -> &D {
+                &self.core.data
+            }
+        }
+
+        core_trait_impl! {
+            impl<D, F, G> $trait($value, $value_and_gradient), Sense::$sense for $ty<D, F, G>
+            where
+                F: Fn(&[f64], &D) -> f64,
+                G: Fn(&[f64], &D, &mut [f64]) -> f64,
+        }
+
+        impl<D: fmt::Debug, F, G> fmt::Debug for $ty<D, F, G> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.core.debug(stringify!($ty), f)
+            }
+        }
+    };
 }
 
 /// An [`Objective`] over a flat `&[f64]`: a value function and a value-and-gradient function, both
@@ -559,11 +626,9 @@ pub struct FnObjective<D, F, G> {
     core: FlatCore<D, F, G>,
 }
 
-impl<D, F, G> FnObjective<D, F, G>
-where
-    F: Fn(&[f64], &D) -> f64,
-    G: Fn(&[f64], &D, &mut [f64]) -> f64,
-{
+flat_adaptor! {
+    FnObjective: Objective(value, value_and_gradient), Sense::Minimise;
+
     /// An objective of dimension `dim` evaluating `value(x, &data)`, and
     /// `value_and_gradient(x, &data, grad)` for the gradient: for a generated function,
     /// `FnObjective::new(dim, data, f, f_grad_into)`.
@@ -584,12 +649,8 @@ where
     /// assert_eq!(g.value(&[1.0, 2.0])?, 5.0);
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn new(dim: usize, data: D, value: F, value_and_gradient: G) -> Self {
-        Self { core: FlatCore { dim, data, value, value_and_gradient } }
-    }
-}
+    fn new;
 
-impl<D, F, G> FnObjective<D, F, G> {
     /// The data the functions are called with.
     ///
     /// ```
@@ -598,31 +659,7 @@ impl<D, F, G> FnObjective<D, F, G> {
     /// let f = FnObjective::new(1, vec![1.0, 2.0], |x, c: &Vec<f64>| x[0] * c[0], |_, c: &Vec<f64>, g| { g[0] = c[0]; 0.0 });
     /// assert_eq!(f.data(), &vec![1.0, 2.0]);
     /// ```
-    pub fn data(&self) -> &D {
-        &self.core.data
-    }
-}
-
-impl<D, F, G> Objective for FnObjective<D, F, G>
-where
-    F: Fn(&[f64], &D) -> f64,
-    G: Fn(&[f64], &D, &mut [f64]) -> f64,
-{
-    fn dim(&self) -> usize {
-        self.core.dim
-    }
-    fn value(&self, x: &[f64]) -> Result<f64, ObjectiveError> {
-        self.core.value(x, Sense::Minimise)
-    }
-    fn value_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, ObjectiveError> {
-        self.core.value_and_gradient(x, grad, Sense::Minimise)
-    }
-}
-
-impl<D: fmt::Debug, F, G> fmt::Debug for FnObjective<D, F, G> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.debug("FnObjective", f)
-    }
+    fn data;
 }
 
 /// A [`LogDensity`] over a flat `&[f64]`: a log-density function and a value-and-gradient function, both
@@ -660,11 +697,9 @@ pub struct FnLogDensity<D, F, G> {
     core: FlatCore<D, F, G>,
 }
 
-impl<D, F, G> FnLogDensity<D, F, G>
-where
-    F: Fn(&[f64], &D) -> f64,
-    G: Fn(&[f64], &D, &mut [f64]) -> f64,
-{
+flat_adaptor! {
+    FnLogDensity: LogDensity(log_density, log_density_and_gradient), Sense::LogDensity;
+
     /// A log density of dimension `dim` evaluating `log_density(x, &data)`, and
     /// `log_density_and_gradient(x, &data, grad)` for the gradient: for a generated function,
     /// `FnLogDensity::new(dim, data, f, f_grad_into)`.
@@ -681,12 +716,8 @@ where
     /// assert_eq!(p.grad_log_density(&[1.0, -1.0])?, vec![-4.0, 4.0]);
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn new(dim: usize, data: D, log_density: F, log_density_and_gradient: G) -> Self {
-        Self { core: FlatCore { dim, data, value: log_density, value_and_gradient: log_density_and_gradient } }
-    }
-}
+    fn new;
 
-impl<D, F, G> FnLogDensity<D, F, G> {
     /// The data the functions are called with.
     ///
     /// ```
@@ -695,31 +726,7 @@ impl<D, F, G> FnLogDensity<D, F, G> {
     /// let p = FnLogDensity::new(1, 2.5, |x, s: &f64| -x[0] * x[0] / s, |_, _, _| 0.0);
     /// assert_eq!(*p.data(), 2.5);
     /// ```
-    pub fn data(&self) -> &D {
-        &self.core.data
-    }
-}
-
-impl<D, F, G> LogDensity for FnLogDensity<D, F, G>
-where
-    F: Fn(&[f64], &D) -> f64,
-    G: Fn(&[f64], &D, &mut [f64]) -> f64,
-{
-    fn dim(&self) -> usize {
-        self.core.dim
-    }
-    fn log_density(&self, x: &[f64]) -> Result<f64, ObjectiveError> {
-        self.core.value(x, Sense::LogDensity)
-    }
-    fn log_density_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, ObjectiveError> {
-        self.core.value_and_gradient(x, grad, Sense::LogDensity)
-    }
-}
-
-impl<D: fmt::Debug, F, G> fmt::Debug for FnLogDensity<D, F, G> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.debug("FnLogDensity", f)
-    }
+    fn data;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -834,6 +841,77 @@ impl<P: fmt::Debug, D: fmt::Debug, F, G> TangentCore<P, D, F, G> {
     }
 }
 
+/// The impls of a structured adaptor, a struct with a `core: TangentCore<P, D, F, G>` field: `new`,
+/// `flatten`, `unflatten`, `template`, `data` and `Clone` with the documentation given, the trait named
+/// with its [`Sense`] (its two method names are also the names of the function parameters of `new`), and
+/// `Debug`.
+macro_rules! tangent_adaptor {
+    (
+        $ty:ident: $trait:ident($value:ident, $value_and_gradient:ident), Sense::$sense:ident;
+        $(#[$new:meta])* fn new;
+        $(#[$flatten:meta])* fn flatten;
+        $(#[$unflatten:meta])* fn unflatten;
+        $(#[$template:meta])* fn template;
+        $(#[$data:meta])* fn data;
+        $(#[$clone:meta])* fn clone;
+    ) => {
+        impl<P, D, F, G> $ty<P, D, F, G>
+        where
+            P: Tangent,
+            F: Fn(&P, &D) -> f64,
+            G: Fn(&P, &D, &mut P) -> f64,
+        {
+            $(#[$new])*
+            pub fn new(template: P, data: D, $value: F, $value_and_gradient: G) -> Self {
+                Self { core: TangentCore::new(template, data, $value, $value_and_gradient) }
+            }
+        }
+
+        impl<P: Tangent, D, F, G> $ty<P, D, F, G> {
+            $(#[$flatten])*
+            pub fn flatten(&self, p: &P) -> Result<Vec<f64>, ObjectiveError> {
+                self.core.flatten(p)
+            }
+
+            $(#[$unflatten])*
+            pub fn unflatten(&self, x: &[f64]) -> Result<P, ObjectiveError> {
+                self.core.unflatten(x)
+            }
+
+            $(#[$template])*
+            pub fn template(&self) -> &P {
+                &self.core.template
+            }
+
+            $(#[$data])*
+            pub fn data(&self) -> &D {
+                &self.core.data
+            }
+        }
+
+        core_trait_impl! {
+            impl<P, D, F, G> $trait($value, $value_and_gradient), Sense::$sense for $ty<P, D, F, G>
+            where
+                P: Tangent,
+                F: Fn(&P, &D) -> f64,
+                G: Fn(&P, &D, &mut P) -> f64,
+        }
+
+        impl<P: Tangent, D: Clone, F: Clone, G: Clone> Clone for $ty<P, D, F, G> {
+            $(#[$clone])*
+            fn clone(&self) -> Self {
+                Self { core: self.core.clone() }
+            }
+        }
+
+        impl<P: fmt::Debug, D: fmt::Debug, F, G> fmt::Debug for $ty<P, D, F, G> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.core.debug(stringify!($ty), f)
+            }
+        }
+    };
+}
+
 /// An [`Objective`] over a structured parameter `P` (nalgebra vectors and matrices, `#[derive(Tangent)]`
 /// structs, anything implementing [`Tangent`]), seen by the optimiser as its flat components.
 ///
@@ -903,12 +981,9 @@ pub struct TangentObjective<P, D, F, G> {
     core: TangentCore<P, D, F, G>,
 }
 
-impl<P, D, F, G> TangentObjective<P, D, F, G>
-where
-    P: Tangent,
-    F: Fn(&P, &D) -> f64,
-    G: Fn(&P, &D, &mut P) -> f64,
-{
+tangent_adaptor! {
+    TangentObjective: Objective(value, value_and_gradient), Sense::Minimise;
+
     /// An objective over parameters shaped like `template` (its values are not used; its dimension is
     /// the objective's), evaluating `value(&p, &data)`, and `value_and_gradient(&p, &data, &mut g)` for
     /// the gradient: for a generated function, `TangentObjective::new(p0, data, f, f_grad_into)`.
@@ -934,12 +1009,8 @@ where
     /// assert_eq!(f.gradient(&[0.0, 0.0])?, vec![-2.0, -4.0]);
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn new(template: P, data: D, value: F, value_and_gradient: G) -> Self {
-        Self { core: TangentCore::new(template, data, value, value_and_gradient) }
-    }
-}
+    fn new;
 
-impl<P: Tangent, D, F, G> TangentObjective<P, D, F, G> {
     /// The flat components of `p`, for a starting point. An error if `p` has a different dimension than
     /// the template.
     ///
@@ -953,9 +1024,7 @@ impl<P: Tangent, D, F, G> TangentObjective<P, D, F, G> {
     /// assert!(f.flatten(&DMatrix::zeros(3, 3)).is_err());
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn flatten(&self, p: &P) -> Result<Vec<f64>, ObjectiveError> {
-        self.core.flatten(p)
-    }
+    fn flatten;
 
     /// The parameter whose flat components are `x`, for a result. An error if `x` does not have the
     /// objective's dimension.
@@ -969,9 +1038,7 @@ impl<P: Tangent, D, F, G> TangentObjective<P, D, F, G> {
     /// assert!(f.unflatten(&[1.0]).is_err());
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn unflatten(&self, x: &[f64]) -> Result<P, ObjectiveError> {
-        self.core.unflatten(x)
-    }
+    fn unflatten;
 
     /// The template the parameters are shaped like.
     ///
@@ -981,9 +1048,7 @@ impl<P: Tangent, D, F, G> TangentObjective<P, D, F, G> {
     /// let f = TangentObjective::new([0.0; 3], (), |p: &[f64; 3], _| p[0], |_, _, g| { g[0] = 1.0; 0.0 });
     /// assert_eq!(f.template(), &[0.0; 3]);
     /// ```
-    pub fn template(&self) -> &P {
-        &self.core.template
-    }
+    fn template;
 
     /// The data the functions are called with.
     ///
@@ -993,39 +1058,10 @@ impl<P: Tangent, D, F, G> TangentObjective<P, D, F, G> {
     /// let f = TangentObjective::new(0.0, 2.0, |p: &f64, k: &f64| k * p, |_, k, g| { *g = *k; 0.0 });
     /// assert_eq!(*f.data(), 2.0);
     /// ```
-    pub fn data(&self) -> &D {
-        &self.core.data
-    }
-}
+    fn data;
 
-impl<P, D, F, G> Objective for TangentObjective<P, D, F, G>
-where
-    P: Tangent,
-    F: Fn(&P, &D) -> f64,
-    G: Fn(&P, &D, &mut P) -> f64,
-{
-    fn dim(&self) -> usize {
-        self.core.dim
-    }
-    fn value(&self, x: &[f64]) -> Result<f64, ObjectiveError> {
-        self.core.value(x, Sense::Minimise)
-    }
-    fn value_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, ObjectiveError> {
-        self.core.value_and_gradient(x, grad, Sense::Minimise)
-    }
-}
-
-impl<P: Tangent, D: Clone, F: Clone, G: Clone> Clone for TangentObjective<P, D, F, G> {
     /// A copy with its own scratch space, e.g. one per thread.
-    fn clone(&self) -> Self {
-        Self { core: self.core.clone() }
-    }
-}
-
-impl<P: fmt::Debug, D: fmt::Debug, F, G> fmt::Debug for TangentObjective<P, D, F, G> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.debug("TangentObjective", f)
-    }
+    fn clone;
 }
 
 /// A [`LogDensity`] over a structured parameter `P` implementing [`Tangent`], seen by the sampler as its
@@ -1056,12 +1092,9 @@ pub struct TangentLogDensity<P, D, F, G> {
     core: TangentCore<P, D, F, G>,
 }
 
-impl<P, D, F, G> TangentLogDensity<P, D, F, G>
-where
-    P: Tangent,
-    F: Fn(&P, &D) -> f64,
-    G: Fn(&P, &D, &mut P) -> f64,
-{
+tangent_adaptor! {
+    TangentLogDensity: LogDensity(log_density, log_density_and_gradient), Sense::LogDensity;
+
     /// A log density over parameters shaped like `template`, evaluating `log_density(&p, &data)`, and
     /// `log_density_and_gradient(&p, &data, &mut g)` for the gradient: for a generated function,
     /// `TangentLogDensity::new(p0, data, f, f_grad_into)`.
@@ -1084,12 +1117,8 @@ where
     /// assert_eq!(p.grad_log_density(&[1.0, 2.0, 3.0])?, vec![-1.0, -2.0, -3.0]);
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn new(template: P, data: D, log_density: F, log_density_and_gradient: G) -> Self {
-        Self { core: TangentCore::new(template, data, log_density, log_density_and_gradient) }
-    }
-}
+    fn new;
 
-impl<P: Tangent, D, F, G> TangentLogDensity<P, D, F, G> {
     /// The flat components of `p`, for an initial position. An error if `p` has a different dimension
     /// than the template.
     ///
@@ -1100,9 +1129,7 @@ impl<P: Tangent, D, F, G> TangentLogDensity<P, D, F, G> {
     /// assert_eq!(p.flatten(&[3.0, 4.0])?, vec![3.0, 4.0]);
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn flatten(&self, p: &P) -> Result<Vec<f64>, ObjectiveError> {
-        self.core.flatten(p)
-    }
+    fn flatten;
 
     /// The parameter whose flat components are `x`, for a draw. An error if `x` does not have the
     /// dimension of the log density.
@@ -1115,9 +1142,7 @@ impl<P: Tangent, D, F, G> TangentLogDensity<P, D, F, G> {
     /// assert!(p.unflatten(&[3.0]).is_err());
     /// # Ok::<(), adjoint::objective::ObjectiveError>(())
     /// ```
-    pub fn unflatten(&self, x: &[f64]) -> Result<P, ObjectiveError> {
-        self.core.unflatten(x)
-    }
+    fn unflatten;
 
     /// The template the parameters are shaped like.
     ///
@@ -1127,9 +1152,7 @@ impl<P: Tangent, D, F, G> TangentLogDensity<P, D, F, G> {
     /// let p = TangentLogDensity::new(vec![0.0; 2], (), |p: &Vec<f64>, _| -p[0], |_, _, g| { g[0] = -1.0; 0.0 });
     /// assert_eq!(p.template().len(), 2);
     /// ```
-    pub fn template(&self) -> &P {
-        &self.core.template
-    }
+    fn template;
 
     /// The data the functions are called with.
     ///
@@ -1139,39 +1162,10 @@ impl<P: Tangent, D, F, G> TangentLogDensity<P, D, F, G> {
     /// let p = TangentLogDensity::new(0.0, "model", |p: &f64, _| -p * p, |p, _, g| { *g = -2.0 * p; -p * p });
     /// assert_eq!(*p.data(), "model");
     /// ```
-    pub fn data(&self) -> &D {
-        &self.core.data
-    }
-}
+    fn data;
 
-impl<P, D, F, G> LogDensity for TangentLogDensity<P, D, F, G>
-where
-    P: Tangent,
-    F: Fn(&P, &D) -> f64,
-    G: Fn(&P, &D, &mut P) -> f64,
-{
-    fn dim(&self) -> usize {
-        self.core.dim
-    }
-    fn log_density(&self, x: &[f64]) -> Result<f64, ObjectiveError> {
-        self.core.value(x, Sense::LogDensity)
-    }
-    fn log_density_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, ObjectiveError> {
-        self.core.value_and_gradient(x, grad, Sense::LogDensity)
-    }
-}
-
-impl<P: Tangent, D: Clone, F: Clone, G: Clone> Clone for TangentLogDensity<P, D, F, G> {
     /// A copy with its own scratch space, e.g. one per chain.
-    fn clone(&self) -> Self {
-        Self { core: self.core.clone() }
-    }
-}
-
-impl<P: fmt::Debug, D: fmt::Debug, F, G> fmt::Debug for TangentLogDensity<P, D, F, G> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.debug("TangentLogDensity", f)
-    }
+    fn clone;
 }
 
 // ---------------------------------------------------------------------------------------------------
