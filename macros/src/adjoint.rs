@@ -34,7 +34,7 @@
 use crate::analyse::{carried, expr_active, place_var, Analysis};
 use crate::forward::closure_jvp;
 use crate::ir::*;
-use crate::names::{aux, bar, vjp_internal};
+use crate::names::{aux, bar, dual_internal, vjp2_internal, vjp_internal};
 use crate::primal::{self, rt, MATRIX_METHODS};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -46,6 +46,12 @@ pub struct Adjoint<'a> {
     pub an: &'a Analysis,
     /// Variables whose cotangent binding is a `&mut` borrowed from the caller.
     pub ref_bar: Vec<bool>,
+    /// Emit the code on dual numbers (`f64` → `Dual<f64>` for differentiated values), the second-order
+    /// variant: constants flowing into differentiated values are lifted, calls go to the callees' dual
+    /// variants (see [`crate::emit`] and `adjoint::dual`).
+    pub dual: bool,
+    /// The function's float type (`f64` or `f32`), the scalar of its duals.
+    pub scalar: TokenStream,
     counter: Cell<usize>,
     tapes: RefCell<Vec<Ident>>,
     logs: RefCell<BTreeMap<VarId, Ident>>,
@@ -60,11 +66,13 @@ struct Region {
 }
 
 impl<'a> Adjoint<'a> {
-    pub fn new(f: &'a Function, an: &'a Analysis, ref_bar: Vec<bool>) -> Self {
+    pub fn new(f: &'a Function, an: &'a Analysis, ref_bar: Vec<bool>, dual: bool) -> Self {
         Self {
             f,
             an,
             ref_bar,
+            dual,
+            scalar: quote!(f64),
             counter: Cell::new(0),
             tapes: RefCell::new(Vec::new()),
             logs: RefCell::new(BTreeMap::new()),
@@ -187,6 +195,38 @@ impl<'a> Adjoint<'a> {
         }
     }
 
+    /// The primal expression defining an active `var` in dual code: constants are lifted, active float
+    /// casts are the identity (on duals), calls go to the callee's dual primal.
+    fn dual_expr(&self, var: VarId, e: &Expr) -> TokenStream {
+        let f = self.f;
+        let r = rt();
+        // The result placeholder of the single-exit form takes the (dual) type of its annotation.
+        if f.vars[var].origin == crate::ir::Origin::Flag {
+            return primal::defining_expr(f, self.an, var, e);
+        }
+        if !expr_active(e, &self.an.active) {
+            let e = primal::defining_expr(f, self.an, var, e);
+            let s = &self.scalar;
+            return quote!(#r::constant::<#s, _>(#e));
+        }
+        match e {
+            // A float constant receiving a differentiated argument (`2.0f64.powf(x)`) is lifted.
+            Expr::Method { name, recv: Operand::Const(c), args } if is_float_literal(c) => {
+                let args = args.iter().map(|a| self.op(a));
+                quote!(#r::Dual::constant(#c).#name(#(#args),*))
+            }
+            Expr::Call { path, args } => {
+                let callee = primal::companion(path, dual_internal);
+                let args = args.iter().map(|a| {
+                    let p = primal::call_arg(f, a);
+                    quote!(#r::lift(#p))
+                });
+                quote!(#callee(#(#args),*))
+            }
+            _ => primal::defining_expr(f, self.an, var, e),
+        }
+    }
+
     fn copy(&self, o: &Operand) -> bool {
         primal::is_copy(&self.an.copy, o)
     }
@@ -279,8 +319,14 @@ impl<'a> Adjoint<'a> {
         let f = self.f;
         match s {
             Stmt::Let { var, ty, init } => {
-                let b = primal::binding(f, *var, ty, f.vars[*var].deferred);
+                let active = self.an.active[*var];
+                let ty = if self.dual && active { ty.as_ref().map(|t| Box::new(dualize_type(t))) } else { ty.clone() };
+                let b = primal::binding(f, *var, &ty, f.vars[*var].deferred);
                 match init {
+                    Some(e) if self.dual && active => {
+                        let e = self.dual_expr(*var, e);
+                        quote!(#b = #e;)
+                    }
                     Some(e) => {
                         let e = primal::defining_expr(f, self.an, *var, e);
                         quote!(#b = #e;)
@@ -290,7 +336,13 @@ impl<'a> Adjoint<'a> {
             }
             Stmt::Assign { place, op, value, .. } => {
                 let (p, sym) = (primal::place(f, place), primal::assign_symbol(*op));
-                let v = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value);
+                let mut v = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value);
+                if self.dual && *op == AssignOp::Set && self.an.active[place_var(place)] && self.active(value).is_none()
+                {
+                    let r = rt();
+                    let sc = &self.scalar;
+                    v = quote!(#r::constant::<#sc, _>(#v));
+                }
                 let log = match place {
                     Place::Index(a, i) if logged.contains(a) => {
                         let (l, i, n) = (self.log(*a), self.op(i), self.name(*a));
@@ -332,6 +384,20 @@ impl<'a> Adjoint<'a> {
             }
             Stmt::Break | Stmt::Continue | Stmt::Return(_) => unreachable!("normalised away"),
         }
+    }
+
+    /// The function's primal computation alone (the dual primal `__adjoint_dual_f` of callers' dual code).
+    pub fn primal_body(&self, body: &[Stmt], result: &Operand) -> TokenStream {
+        let code = self.plain_block(body, &HashSet::new());
+        let value = match result {
+            Operand::Const(c) if self.dual => {
+                let r = rt();
+                quote!(#r::lift(#c))
+            }
+            _ => primal::owned(self.f, &self.an.copy, result),
+        };
+        let storage = self.storage();
+        quote!(#storage #code #value)
     }
 
     // ---- reversal of blocks ----------------------------------------------------------------------
@@ -520,7 +586,11 @@ impl<'a> Adjoint<'a> {
         let p = primal::place(f, place);
         let sym = primal::assign_symbol(op);
         let v = self.op(value);
-        let v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, op, value);
+        let mut v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, op, value);
+        if self.dual && op == AssignOp::Set && self.an.active[place_var(place)] && self.active(value).is_none() {
+            let sc = &self.scalar;
+            v_owned = quote!(#r::constant::<#sc, _>(#v_owned));
+        }
         let k = self.fresh();
         let save = aux("s", k);
         let needs_save = self.is_needed(target);
@@ -581,8 +651,12 @@ impl<'a> Adjoint<'a> {
         let r = rt();
         let f = self.f;
         let z = self.name(v);
-        // Scalar formulas read values: a borrowed scalar field is dereferenced.
-        let op = |o| primal::value(self.f, &self.an.by_ref, o);
+        // Scalar formulas read values: a borrowed scalar field is dereferenced; on duals, float
+        // constants are lifted so that the rules' arguments have one type.
+        let op = |o: &Operand| match o {
+            Operand::Const(c) if self.dual && is_float_literal(c) => quote!(#r::Dual::constant(#c)),
+            _ => primal::value(self.f, &self.an.by_ref, o),
+        };
         match e {
             Expr::Use(a) | Expr::Copied { operand: a, .. } => self.acc(a, b),
             Expr::Neg(a) if !self.copy(a) => self.subtract(a, b),
@@ -708,8 +782,15 @@ impl<'a> Adjoint<'a> {
                 None => quote!(),
             },
             Expr::Call { path, args } => {
-                let callee = primal::companion(path, vjp_internal);
-                let primals = args.iter().map(|a| primal::call_arg(f, a));
+                let callee = primal::companion(path, if self.dual { vjp2_internal } else { vjp_internal });
+                let primals = args.iter().map(|a| {
+                    let p = primal::call_arg(f, a);
+                    if self.dual {
+                        quote!(#r::lift(#p))
+                    } else {
+                        p
+                    }
+                });
                 // A variable passed twice gets a separate buffer for its second slot (two `&mut` of one
                 // cotangent cannot coexist), added in after the call.
                 let (mut seen, mut before, mut after) = (Vec::new(), TokenStream::new(), TokenStream::new());
@@ -769,4 +850,31 @@ impl<'a> Adjoint<'a> {
             Expr::Opaque(_) => quote!(),
         }
     }
+}
+
+/// Whether constant tokens are a float literal (`2.0`, `1e-3`, `0.5_f64`), which dual code lifts.
+pub fn is_float_literal(c: &TokenStream) -> bool {
+    matches!(syn::parse2::<syn::Lit>(c.clone()), Ok(syn::Lit::Float(_)))
+}
+
+/// A type with `f64`/`f32` replaced by `Dual<f64>`/`Dual<f32>`: the parameter and result types of the
+/// dual variants.
+pub fn dualize_type(ty: &syn::Type) -> syn::Type {
+    use syn::visit_mut::VisitMut;
+    struct Dualize;
+    impl VisitMut for Dualize {
+        fn visit_type_mut(&mut self, t: &mut syn::Type) {
+            if let syn::Type::Path(p) = t {
+                if p.qself.is_none() && (p.path.is_ident("f64") || p.path.is_ident("f32")) {
+                    let inner = p.clone();
+                    *t = syn::parse_quote!(::adjoint::__private::Dual<#inner>);
+                    return;
+                }
+            }
+            syn::visit_mut::visit_type_mut(self, t);
+        }
+    }
+    let mut t = ty.clone();
+    Dualize.visit_type_mut(&mut t);
+    t
 }

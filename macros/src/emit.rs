@@ -3,8 +3,8 @@
 //! calls from other differentiable functions use), and the public API with its documentation:
 //! `f_jvp`, `f_vjp`, and for scalar results `f_grad` and `f_grad_into`.
 
-use crate::adjoint::Adjoint;
-use crate::analyse::{analyse, ParamFacts};
+use crate::adjoint::{dualize_type, Adjoint};
+use crate::analyse::{analyse, Analysis, ParamFacts};
 use crate::args::{self, Args};
 use crate::ctxt::Ctxt;
 use crate::fallback;
@@ -14,9 +14,9 @@ use crate::lower::lower;
 use crate::names::{self, bar, dot};
 use crate::normalize::normalize;
 use crate::primal::{import_rt, rt, rt_path};
-use crate::signature::{self, RetKind, Signature};
+use crate::signature::{self, Param, RetKind, Signature};
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
@@ -63,6 +63,15 @@ struct Bodies {
     param_names: Vec<Ident>,
     /// The bodies call user-supplied rules (`custom(..)`), which take every cotangent as a buffer.
     custom: bool,
+    /// The dual-number variants (primal and reverse sweep), when the function supports them.
+    second_order: Option<SecondOrder>,
+}
+
+/// Bodies of `__adjoint_dual_f` (the primal on duals) and `__adjoint_vjp2_f` (the reverse sweep on duals,
+/// i.e. forward-over-reverse).
+struct SecondOrder {
+    primal: TokenStream,
+    vjp: TokenStream,
 }
 
 impl Bodies {
@@ -72,6 +81,7 @@ impl Bodies {
             vjp: fallback::unreachable_body(),
             param_names: sig.params.iter().map(|p| p.ident.clone()).collect(),
             custom: true,
+            second_order: None,
         }
     }
 }
@@ -110,7 +120,7 @@ impl Generated<'_> {
                 ref_bar[v] = self.sig.params[i].active.as_ref().is_some_and(|a| !a.local_bar);
             }
         }
-        let adj = Adjoint::new(&function, &an, ref_bar);
+        let adj = Adjoint::new(&function, &an, ref_bar, false);
         let r = rt();
         let z_bar = names::output_bar();
         let value = match &result {
@@ -135,7 +145,73 @@ impl Generated<'_> {
         let block = adj.block(&body, quote!(let __value = #value; #seed));
         let storage = adj.storage();
         let vjp_body = quote!(#storage #block);
-        Some(Bodies { jvp: jvp_body, vjp: vjp_body, param_names, custom: false })
+
+        // Second order: the same sweeps on dual numbers, where the function's constructs allow it.
+        let second_order = self.second_order_supported(&body, &an).then(|| {
+            let mut dual = Adjoint::new(&function, &an, adj.ref_bar.clone(), true);
+            dual.scalar = self.sig.scalar_type();
+            let primal = dual.primal_body(&body, &result);
+            let value = match &result {
+                Operand::Const(c) => quote!(#r::lift(#c)),
+                Operand::Var(_) => value.clone(),
+            };
+            let block = dual.block(&body, quote!(let __value = #value; #seed));
+            let storage = dual.storage();
+            SecondOrder { primal, vjp: quote!(#storage #block) }
+        });
+        Some(Bodies { jvp: jvp_body, vjp: vjp_body, param_names, custom: false, second_order })
+    }
+
+    /// Whether the dual-number variants can be generated: float parameters and results (not nalgebra
+    /// types or structs yet), no vector-method rules, and no constant expression that would turn a
+    /// differentiated value into an integer or hide it behind `no_grad` (both need plain floats).
+    fn second_order_supported(&self, body: &[crate::ir::Stmt], an: &Analysis) -> bool {
+        use crate::ir::{walk, Expr, Stmt};
+        let plain_params = self.sig.active().all(|(_, a)| a.plain) && self.sig.plain_ret;
+        let mut ok = plain_params;
+        let unsafe_opaque = |o: &crate::ir::Opaque| {
+            o.reads.iter().any(|v| an.active[*v])
+                && o.tokens
+                    .clone()
+                    .into_iter()
+                    .any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "as" || i == "no_grad"))
+        };
+        walk(body, &mut |s| {
+            let exprs: Vec<&Expr> = match s {
+                Stmt::Let { init: Some(e), .. } => vec![e],
+                _ => vec![],
+            };
+            for e in exprs {
+                match e {
+                    Expr::Map { .. } | Expr::FromElement { .. } | Expr::NamedField { .. } => ok = false,
+                    // Casts between f32 and f64 of differentiated values: not on duals yet.
+                    Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => ok = false,
+                    Expr::Method { name, .. } if crate::primal::MATRIX_METHODS.contains(&name.to_string().as_str()) => {
+                        ok = false
+                    }
+                    // A constant computed from a differentiated value (`x.floor()`) would be a dual.
+                    Expr::Opaque(o) if o.reads.iter().any(|v| an.active[*v]) => ok = false,
+                    // A constant non-scalar argument cannot be lifted to duals without copying it.
+                    Expr::Call { args, .. }
+                        if crate::analyse::expr_active(e, &an.active)
+                            && args.iter().any(|a| a.operand.var().is_some_and(|v| !an.active[v] && !an.copy[v])) =>
+                    {
+                        ok = false
+                    }
+                    _ => {}
+                }
+            }
+            let conds: Vec<&crate::ir::Opaque> = match s {
+                Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![cond],
+                Stmt::Match { scrutinee, .. } => vec![scrutinee],
+                Stmt::For { iter, .. } => vec![iter],
+                _ => vec![],
+            };
+            if conds.into_iter().any(unsafe_opaque) {
+                ok = false;
+            }
+        });
+        ok
     }
 
     fn local_bar(&self, v: usize, f: &crate::ir::Function) -> bool {
@@ -161,6 +237,198 @@ impl Generated<'_> {
             vjp: quote!(#vjp(#(#primals,)* #z_bar, #(#bars),*)),
             param_names: self.sig.params.iter().map(|p| p.ident.clone()).collect(),
             custom: true,
+            second_order: None,
+        }
+    }
+
+    /// Parameters, cotangent slots, prologue and epilogue of a hidden reverse entry point; `dual` gives the
+    /// types of the second-order variant (`f64` → `Dual<f64>` in differentiated parameters).
+    fn reverse_entry(
+        &self,
+        names: &[Ident],
+        dual: bool,
+        is_custom: bool,
+    ) -> (Vec<TokenStream>, Vec<TokenStream>, TokenStream, TokenStream) {
+        let (r, rp) = (rt(), rt_path());
+        let ty_of = |p: &Param, t: &syn::Type| if dual && p.active.is_some() { dualize_type(t) } else { t.clone() };
+        let slot_name = |n: &Ident, local: bool| if local { format_ident!("__slot_{}", n) } else { bar(n) };
+        let params = self
+            .sig
+            .params
+            .iter()
+            .zip(names)
+            .map(|(p, n)| {
+                let (ty, m) = (ty_of(p, &p.ty), p.mutable.then(|| quote!(mut)));
+                quote!(#m #n: #ty)
+            })
+            .collect();
+        let slots = self
+            .sig
+            .params
+            .iter()
+            .zip(names)
+            .map(|(p, n)| match &p.active {
+                Some(a) => {
+                    let s = slot_name(n, a.local_bar);
+                    let t = &a.bar_target;
+                    let t = if dual { dualize_type(&syn::parse_quote!(#t)).into_token_stream() } else { t.clone() };
+                    quote!(#s: ::core::option::Option<&mut #t>)
+                }
+                None => quote!(_: ::core::option::Option<&mut #rp::NoTangent>),
+            })
+            .collect();
+        let mut prologue = TokenStream::new();
+        let mut epilogue = TokenStream::new();
+        for (p, n) in self.sig.params.iter().zip(names) {
+            let Some(a) = &p.active else { continue };
+            let zero = format_ident!("__zero_{}", n);
+            let b = bar(n);
+            let t = &a.bar_target;
+            let t = if dual { dualize_type(&syn::parse_quote!(#t)).into_token_stream() } else { t.clone() };
+            let owned_zero = if a.by_ref { quote!(#r::zero_owned(#n)) } else { quote!(#r::zero_owned(&#n)) };
+            if a.local_bar && !is_custom {
+                let s = slot_name(n, true);
+                let init = if a.scalar { quote!(#r::bar_zero(&#n)) } else { owned_zero };
+                prologue.extend(quote!(let mut #b = #init;));
+                epilogue.extend(quote!(if let ::core::option::Option::Some(s) = #s { #r::accumulate(s, &#b); }));
+            } else {
+                let s = slot_name(n, a.local_bar);
+                let init = if a.scalar { quote!(#r::zero_like(&#n)) } else { owned_zero };
+                prologue.extend(quote! {
+                    let mut #zero;
+                    let #b: &mut #t = match #s {
+                        ::core::option::Option::Some(b) => b,
+                        ::core::option::Option::None => { #zero = #init; &mut #zero }
+                    };
+                });
+                if a.slice {
+                    // Equal lengths, checked before anything is written (this also lets the compiler
+                    // drop the bounds checks of the reverse sweep).
+                    let name = n.to_string();
+                    prologue.extend(quote!(#r::check_len(#name, #b.len(), #n.len());));
+                }
+            }
+        }
+        (params, slots, prologue, epilogue)
+    }
+
+    /// The dual-number entry points (`__adjoint_dual_f`, `__adjoint_vjp2_f`) that callers' second-order
+    /// code uses — with bodies that panic when the function has no second-order code — and, when it has,
+    /// the public `f_hvp`.
+    fn second_order_items(&self, bodies: &Bodies, allow: &TokenStream) -> TokenStream {
+        let func = self.func;
+        let (vis, f, generics) = (&func.vis, &func.sig.ident, &func.sig.generics);
+        let where_clause = &generics.where_clause;
+        let (r, import) = (rt(), import_rt());
+        let names = &bodies.param_names;
+        let dual_ret = dualize_type(&self.sig.ret_ty);
+        let z_bar = names::output_bar();
+        let (params, slots, prologue, epilogue) = self.reverse_entry(names, true, bodies.custom);
+        let (dual_primal, vjp2) = (names::dual_internal(f), names::vjp2_internal(f));
+        let name = f.to_string();
+        let (primal_body, vjp_body) = match &bodies.second_order {
+            Some(so) => {
+                let (p, v) = (&so.primal, &so.vjp);
+                (quote!(#p), quote!(#prologue #v #epilogue __value))
+            }
+            None => (quote!(#r::no_second_order(#name)), quote!(#r::no_second_order(#name))),
+        };
+        let hvp = bodies.second_order.as_ref().filter(|_| matches!(self.sig.ret_kind, RetKind::Scalar)).map(|_| {
+            let hvp = format_ident!("{}_hvp", f);
+            let actives: Vec<_> = self.sig.active().collect();
+            let primal_params = self.sig.params.iter().map(|p| {
+                let (n, ty) = (&p.ident, &p.ty);
+                let d = dot(n);
+                match p.active {
+                    Some(_) => quote!(#n: #ty, #d: #ty),
+                    None => quote!(#n: #ty),
+                }
+            });
+            let lifts = actives.iter().map(|(p, a)| {
+                let (n, d, dn) = (&p.ident, dot(&p.ident), format_ident!("__dual_{}", p.ident));
+                if a.by_ref {
+                    quote!(let #dn = #r::dualize(#n, #d);)
+                } else {
+                    quote!(let #dn = #r::dualize(&#n, &#d);)
+                }
+            });
+            let bars = actives.iter().map(|(p, _)| {
+                let (dn, gb) = (format_ident!("__dual_{}", p.ident), format_ident!("__dual_bar_{}", p.ident));
+                quote!(let mut #gb = #r::zero_like(&#dn);)
+            });
+            let call_args = self.sig.params.iter().map(|p| {
+                let n = &p.ident;
+                match &p.active {
+                    Some(a) => {
+                        let dn = format_ident!("__dual_{}", n);
+                        if a.by_ref {
+                            quote!(&#dn)
+                        } else {
+                            quote!(#dn)
+                        }
+                    }
+                    None => quote!(#n),
+                }
+            });
+            let call_slots = self.sig.params.iter().map(|p| match p.active {
+                Some(_) => {
+                    let gb = format_ident!("__dual_bar_{}", p.ident);
+                    quote!(::core::option::Option::Some(&mut #gb))
+                }
+                None => quote!(::core::option::Option::None),
+            });
+            let splits: Vec<(Ident, Ident)> = actives
+                .iter()
+                .map(|(p, _)| (format_ident!("__grad_{}", p.ident), format_ident!("__hv_{}", p.ident)))
+                .collect();
+            let split_stmts = actives.iter().zip(&splits).map(|((p, _), (g, h))| {
+                let gb = format_ident!("__dual_bar_{}", p.ident);
+                quote!(let (#g, #h) = #r::split_dual(&#gb);)
+            });
+            let grad_tys: Vec<&TokenStream> = actives.iter().map(|(_, a)| &a.grad_ty).collect();
+            let (g_names, h_names): (Vec<&Ident>, Vec<&Ident>) = splits.iter().map(|(g, h)| (g, h)).unzip();
+            let (grad_ty, grads, hvs) = if actives.len() == 1 {
+                let t = grad_tys[0];
+                let (g, h) = (g_names[0], h_names[0]);
+                (quote!(#t), quote!(#g), quote!(#h))
+            } else {
+                (quote!((#(#grad_tys),*)), quote!((#(#g_names),*)), quote!((#(#h_names),*)))
+            };
+            let ret = &self.sig.ret_ty;
+            let doc = format!(
+                " Second order: the value of [`{f}`], its gradient, and the Hessian-vector product `H·v` along the \
+                 direction `x_dot` of each differentiated parameter, exactly (forward-over-reverse: the reverse \
+                 sweep run on dual numbers).\n\n Generated by `#[differentiable]`; costs about two gradients."
+            );
+            quote! {
+                #[doc = #doc]
+                #allow
+                #vis fn #hvp #generics (#(#primal_params),*) -> (#ret, #grad_ty, #grad_ty) #where_clause {
+                    #import
+                    #(#lifts)*
+                    #(#bars)*
+                    let __value = #vjp2(#(#call_args,)* #r::Dual::constant(1.0), #(#call_slots),*);
+                    #(#split_stmts)*
+                    (__value.re, #grads, #hvs)
+                }
+            }
+        });
+        quote! {
+            #[doc(hidden)]
+            #allow
+            #vis fn #dual_primal #generics (#(#params),*) -> #dual_ret #where_clause {
+                #import
+                #primal_body
+            }
+
+            #[doc(hidden)]
+            #allow
+            #vis fn #vjp2 #generics (#(#params,)* #z_bar: #dual_ret, #(#slots),*) -> #dual_ret #where_clause {
+                #import
+                #vjp_body
+            }
+
+            #hvp
         }
     }
 
@@ -220,55 +488,14 @@ impl Generated<'_> {
         let jvp_internal = names::jvp_internal(f);
         let jvp_body = &bodies.jvp;
 
-        // ---- hidden reverse entry point --------------------------------------------------------
+        // ---- hidden reverse entry points (on floats, and on duals for second order) -------------
         let z_bar = names::output_bar();
-        let slot_name = |n: &Ident, local: bool| if local { format_ident!("__slot_{}", n) } else { bar(n) };
-        let vjp_slots = self.sig.params.iter().zip(names).map(|(p, n)| match &p.active {
-            Some(a) => {
-                let (s, t) = (slot_name(n, a.local_bar), &a.bar_target);
-                quote!(#s: ::core::option::Option<&mut #t>)
-            }
-            None => quote!(_: ::core::option::Option<&mut #rp::NoTangent>),
-        });
-        let vjp_params = self.sig.params.iter().zip(names).map(|(p, n)| {
-            let (ty, m) = (&p.ty, p.mutable.then(|| quote!(mut)));
-            quote!(#m #n: #ty)
-        });
         let is_custom = bodies.custom;
-        let mut vjp_prologue = TokenStream::new();
-        let mut vjp_epilogue = TokenStream::new();
-        for (p, n) in self.sig.params.iter().zip(names) {
-            let Some(a) = &p.active else { continue };
-            let zero = format_ident!("__zero_{}", n);
-            let b = bar(n);
-            let t = &a.bar_target;
-            let owned_zero = if a.by_ref { quote!(#r::zero_owned(#n)) } else { quote!(#r::zero_owned(&#n)) };
-            if a.local_bar && !is_custom {
-                let s = slot_name(n, true);
-                let init = if a.scalar { quote!(#r::bar_zero(&#n)) } else { owned_zero };
-                vjp_prologue.extend(quote!(let mut #b = #init;));
-                vjp_epilogue.extend(quote!(if let ::core::option::Option::Some(s) = #s { #r::accumulate(s, &#b); }));
-            } else {
-                let s = slot_name(n, a.local_bar);
-                let init = if a.scalar { quote!(#r::zero_like(&#n)) } else { owned_zero };
-                vjp_prologue.extend(quote! {
-                    let mut #zero;
-                    let #b: &mut #t = match #s {
-                        ::core::option::Option::Some(b) => b,
-                        ::core::option::Option::None => { #zero = #init; &mut #zero }
-                    };
-                });
-                if a.slice {
-                    // Equal lengths, checked before anything is written (this also lets the compiler
-                    // drop the bounds checks of the reverse sweep).
-                    let name = n.to_string();
-                    vjp_prologue.extend(quote!(#r::check_len(#name, #b.len(), #n.len());));
-                }
-            }
-        }
+        let (vjp_params, vjp_slots, vjp_prologue, vjp_epilogue) = self.reverse_entry(names, false, is_custom);
         let vjp_internal = names::vjp_internal(f);
         let b = &bodies.vjp;
         let vjp_body = if is_custom { quote!(#b) } else { quote!(#b #vjp_epilogue __value) };
+        let second_order = self.second_order_items(&bodies, &allow);
 
         // ---- public API ------------------------------------------------------------------------
         let idents: Vec<&Ident> = self.sig.params.iter().map(|p| &p.ident).collect();
@@ -437,6 +664,8 @@ impl Generated<'_> {
             }
 
             #grad_api
+
+            #second_order
         }
     }
 }

@@ -45,6 +45,14 @@ pub fn jvp_internal(f: &Ident) -> Ident {
 pub fn vjp_internal(f: &Ident) -> Ident {
     format_ident!("__adjoint_vjp_{}", f)
 }
+/// The hidden primal of a function on dual numbers, used by the dual code of callers.
+pub fn dual_internal(f: &Ident) -> Ident {
+    format_ident!("__adjoint_dual_{}", f)
+}
+/// The hidden reverse-mode entry point on dual numbers (forward-over-reverse), behind `f_hvp`.
+pub fn vjp2_internal(f: &Ident) -> Ident {
+    format_ident!("__adjoint_vjp2_{}", f)
+}
 /// Whether a user's variable name must be renamed so generated names cannot collide with it.
 pub fn reserved(name: &str) -> bool {
     name.starts_with("__") || name.ends_with("_dot") || name.ends_with("_bar")

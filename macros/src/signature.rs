@@ -40,6 +40,8 @@ pub struct Active {
     pub scalar: bool,
     /// The cotangent buffer is a slice, whose length must be checked against the primal's.
     pub slice: bool,
+    /// Made of `f64`/`f32` directly (scalars, slices, `Vec`s, arrays), as second-order code requires.
+    pub plain: bool,
 }
 
 pub enum RetKind {
@@ -52,6 +54,8 @@ pub struct Signature {
     pub params: Vec<Param>,
     pub ret_ty: Type,
     pub ret_kind: RetKind,
+    /// The result is made of `f64`/`f32` directly (no nalgebra types or structs).
+    pub plain_ret: bool,
 }
 
 fn float_elem(ty: &Type) -> Option<&Ident> {
@@ -96,6 +100,7 @@ fn active_kind(ty: &Type, mutable: bool) -> Option<Active> {
         local_bar: scalar || mutable,
         scalar,
         slice,
+        plain: true,
     };
     if let Some(t) = float_elem(ty) {
         return Some(owned(quote!(#t), quote!(#t), true, false));
@@ -125,6 +130,7 @@ fn active_kind(ty: &Type, mutable: bool) -> Option<Active> {
             local_bar: false,
             scalar: false,
             slice,
+            plain: true,
         };
         return match &*r.elem {
             Type::Slice(s) => {
@@ -167,7 +173,17 @@ fn tangent_space(ty: &Type) -> Option<Active> {
         local_bar: false,
         scalar: false,
         slice: false,
+        plain: false,
     })
+}
+
+fn plain_ret(ty: &Type) -> bool {
+    match ty {
+        Type::Array(a) => float_elem(&a.elem).is_some(),
+        Type::Tuple(t) => t.elems.iter().all(plain_ret),
+        Type::Paren(p) => plain_ret(&p.elem),
+        _ => float_elem(ty).is_some() || vec_elem(ty).is_some(),
+    }
 }
 
 fn ret_kind(ty: &Type) -> Option<RetKind> {
@@ -290,7 +306,8 @@ pub fn read(cx: &Ctxt, sig: &syn::Signature, wrt: Option<&[Ident]>) -> Signature
             RetKind::Scalar
         }
     };
-    Signature { params, ret_ty, ret_kind }
+    let plain_ret = plain_ret(&ret_ty);
+    Signature { params, ret_ty, ret_kind, plain_ret }
 }
 
 impl Param {
@@ -308,6 +325,16 @@ impl Param {
 }
 
 impl Signature {
+    /// The float type of the differentiated parameters (`f32` if any is made of `f32`, else `f64`).
+    pub fn scalar_type(&self) -> TokenStream {
+        let f32 = self.active().any(|(p, _)| p.ty.to_token_stream().to_string().contains("f32"));
+        if f32 {
+            quote!(f32)
+        } else {
+            quote!(f64)
+        }
+    }
+
     pub fn active(&self) -> impl Iterator<Item = (&Param, &Active)> {
         self.params.iter().filter_map(|p| p.active.as_ref().map(|a| (p, a)))
     }

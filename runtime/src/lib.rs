@@ -68,6 +68,7 @@
 //! ```
 
 pub mod check;
+pub mod dual;
 pub mod linalg;
 pub mod objective;
 pub mod rules;
@@ -105,6 +106,7 @@ pub fn no_grad<T>(x: T) -> T {
 /// The one path generated code uses to reach the runtime. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::dual::*;
     pub use crate::linalg::*;
     pub use crate::rules::*;
     pub use crate::tangent::*;
