@@ -460,8 +460,12 @@ pub trait Dualize {
 pub trait SplitDual {
     /// The type of each part.
     type Plain;
+    /// The caller's buffer type the parts are written into (`[f64]` for vectors).
+    type Buffer: ?Sized;
     /// `(value parts, ε parts)`.
     fn split_dual(&self) -> (Self::Plain, Self::Plain);
+    /// Writes the value parts into `re` and the ε parts into `eps` (lengths must match).
+    fn split_into(&self, re: &mut Self::Buffer, eps: &mut Self::Buffer);
 }
 
 macro_rules! dualize_for {
@@ -493,20 +497,38 @@ macro_rules! dualize_for {
         }
         impl SplitDual for Dual<$t> {
             type Plain = $t;
+            type Buffer = $t;
             fn split_dual(&self) -> ($t, $t) {
                 (self.re, self.eps)
+            }
+            fn split_into(&self, re: &mut $t, eps: &mut $t) {
+                (*re, *eps) = (self.re, self.eps);
             }
         }
         impl SplitDual for Vec<Dual<$t>> {
             type Plain = Vec<$t>;
+            type Buffer = [$t];
             fn split_dual(&self) -> (Vec<$t>, Vec<$t>) {
                 (self.iter().map(|d| d.re).collect(), self.iter().map(|d| d.eps).collect())
+            }
+            fn split_into(&self, re: &mut [$t], eps: &mut [$t]) {
+                crate::tangent::check_len("gradient", re.len(), self.len());
+                crate::tangent::check_len("Hessian-vector product", eps.len(), self.len());
+                for ((d, r), e) in self.iter().zip(re).zip(eps) {
+                    (*r, *e) = (d.re, d.eps);
+                }
             }
         }
         impl<const N: usize> SplitDual for [Dual<$t>; N] {
             type Plain = [$t; N];
+            type Buffer = [$t; N];
             fn split_dual(&self) -> ([$t; N], [$t; N]) {
                 (core::array::from_fn(|i| self[i].re), core::array::from_fn(|i| self[i].eps))
+            }
+            fn split_into(&self, re: &mut [$t; N], eps: &mut [$t; N]) {
+                for i in 0..N {
+                    (re[i], eps[i]) = (self[i].re, self[i].eps);
+                }
             }
         }
     )*};
@@ -517,6 +539,12 @@ dualize_for!(f32, f64);
 #[inline]
 pub fn dualize<P: Dualize + ?Sized>(x: &P, v: &P) -> P::Dual {
     x.dualize(v)
+}
+
+/// Writes value and ε parts into caller buffers (see [`SplitDual`]).
+#[inline]
+pub fn split_dual_into<D: SplitDual>(d: &D, re: &mut D::Buffer, eps: &mut D::Buffer) {
+    d.split_into(re, eps);
 }
 
 /// `(value parts, ε parts)` (see [`SplitDual`]).
