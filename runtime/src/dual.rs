@@ -33,7 +33,7 @@ impl<T> Dual<T> {
     /// `re + eps·ε`.
     ///
     /// ```
-    /// let d = adjoint::dual::Dual::new(2.0, 1.0);
+    /// let d = adjoint::dual::Dual::new(2.0_f64, 1.0);
     /// assert_eq!((d * d).eps, 4.0);
     /// ```
     pub const fn new(re: T, eps: T) -> Self {

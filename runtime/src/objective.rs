@@ -116,8 +116,10 @@
 //!   call. Measured on the generated Rosenbrock gradient, the cheapest gradient per component there is,
 //!   [`FnObjective`] takes about 1.1× the time of calling `_grad_into` directly at n = 10³ and 10⁵, and
 //!   proportionally less on functions that do more work per component. A hot loop that wants none of the checks calls `_grad_into` itself.
-//! - **Hessian-vector products** will be a provided method of [`Objective`] once the generated code has
-//!   them, so implementations written now keep compiling.
+//! - **Hessian-vector products** live in a separate trait,
+//!   [`SecondOrderObjective`](crate::optim::SecondOrderObjective) (with the adaptor
+//!   [`FnSecondOrder`](crate::optim::FnSecondOrder) for generated `f_hvp` functions), so that first-order
+//!   implementations need not provide them.
 
 use core::fmt;
 use std::sync::{Arc, Mutex, TryLockError};
