@@ -210,10 +210,36 @@ impl<'a> Adjoint<'a> {
             return quote!(#r::constant::<#s, _>(#e));
         }
         match e {
-            // A float constant receiving a differentiated argument (`2.0f64.powf(x)`) is lifted.
-            Expr::Method { name, recv: Operand::Const(c), args } if is_float_literal(c) => {
+            // Arrays mixing differentiated and constant elements: the constants are lifted.
+            Expr::Array { vec, elems } => {
+                let sc = &self.scalar;
+                let es = elems.iter().map(|o| {
+                    let v = primal::owned(f, &self.an.copy, o);
+                    if self.active(o).is_some() {
+                        v
+                    } else {
+                        quote!(#r::Dual::<#sc>::constant(#v))
+                    }
+                });
+                if *vec {
+                    quote!(::std::vec![#(#es),*])
+                } else {
+                    quote!([#(#es),*])
+                }
+            }
+            Expr::Tuple(es) => {
+                let sc = &self.scalar;
+                let es = es.iter().map(|o| match o {
+                    Operand::Const(c) if is_float_literal(c) => quote!(#r::Dual::<#sc>::constant(#c)),
+                    _ => primal::owned(f, &self.an.copy, o),
+                });
+                quote!((#(#es,)*))
+            }
+            // A constant receiving a differentiated argument (`2.0f64.powf(x)`, `e.atan2(x)`) is lifted.
+            Expr::Method { name, recv, args } if self.active(recv).is_none() => {
+                let (c, sc) = (self.op(recv), &self.scalar);
                 let args = args.iter().map(|a| self.op(a));
-                quote!(#r::Dual::constant(#c).#name(#(#args),*))
+                quote!(#r::Dual::<#sc>::constant(#c).#name(#(#args),*))
             }
             Expr::Call { path, args } => {
                 let callee = primal::companion(path, dual_internal);
@@ -717,40 +743,48 @@ impl<'a> Adjoint<'a> {
                 None => quote!(),
             },
             Expr::Method { name, recv, args } => {
-                let x = op(recv);
+                // Arguments of the rules' partials: on duals, constants are lifted to the rules' one type.
+                let arg = |o: &Operand| {
+                    let v = op(o);
+                    if self.dual && self.active(o).is_none() {
+                        quote!(#r::lift(#v))
+                    } else {
+                        v
+                    }
+                };
+                let x = arg(recv);
                 match name.to_string().as_str() {
                     "powi" => {
-                        let n = op(&args[0]);
+                        let n = arg(&args[0]);
                         self.acc_scalar(recv, quote!(#b * #r::d_powi(#x, #n)))
                     }
                     "powf" => {
-                        let y = op(&args[0]);
+                        let y = arg(&args[0]);
                         let a = self.acc_scalar(recv, quote!(#b * #r::d_powf_x(#x, #y)));
                         let c = self.acc_scalar(&args[0], quote!(#b * #r::d_powf_y(#x, #z)));
                         quote!(#a #c)
                     }
                     "atan2" => {
-                        let a0 = op(&args[0]);
+                        let a0 = arg(&args[0]);
                         let a = self.acc_scalar(recv, quote!(#b * #r::d_atan2_y(#x, #a0)));
                         let c = self.acc_scalar(&args[0], quote!(#b * #r::d_atan2_x(#x, #a0)));
                         quote!(#a #c)
                     }
                     "hypot" => {
-                        let y = op(&args[0]);
+                        let y = arg(&args[0]);
                         let a = self.acc_scalar(recv, quote!(#b * #r::d_hypot_x(#x, #z)));
                         let c = self.acc_scalar(&args[0], quote!(#b * #r::d_hypot_x(#y, #z)));
                         quote!(#a #c)
                     }
                     m @ ("max" | "min") => {
-                        let y = op(&args[0]);
+                        let y = arg(&args[0]);
                         let d = primal::partial(&format!("{m}_a"));
                         let a = self.acc_scalar(recv, quote!(#b * __d));
                         let c = self.acc_scalar(&args[0], quote!(#b * (1.0 - __d)));
                         quote!({ let __d = #r::#d(#x, #y); #a #c })
                     }
                     "mul_add" => {
-                        let (a0, a1) = (op(&args[0]), op(&args[1]));
-                        let _ = a1;
+                        let (x, a0) = (op(recv), op(&args[0]));
                         let a = self.acc_scalar(recv, quote!(#b * #a0));
                         let c = self.acc_scalar(&args[0], quote!(#x * #b));
                         let d = self.acc_scalar(&args[1], b.clone());

@@ -183,14 +183,16 @@ impl Generated<'_> {
             };
             for e in exprs {
                 match e {
-                    Expr::Map { .. } | Expr::FromElement { .. } | Expr::NamedField { .. } => ok = false,
+                    Expr::Map { .. } | Expr::FromElement { .. } => ok = false,
+                    Expr::NamedField { base, .. } if base.var().is_some_and(|v| an.active[v]) => ok = false,
                     // Casts between f32 and f64 of differentiated values: not on duals yet.
                     Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => ok = false,
                     Expr::Method { name, .. } if crate::primal::MATRIX_METHODS.contains(&name.to_string().as_str()) => {
                         ok = false
                     }
-                    // A constant computed from a differentiated value (`x.floor()`) would be a dual.
-                    Expr::Opaque(o) if o.reads.iter().any(|v| an.active[*v]) => ok = false,
+                    // A constant computed from a differentiated value (`x.floor()`) would be a dual;
+                    // lengths and comparisons are fine.
+                    Expr::Opaque(o) if o.reads.iter().any(|v| an.active[*v]) && float_from_active(o) => ok = false,
                     // A constant non-scalar argument cannot be lifted to duals without copying it.
                     Expr::Call { args, .. }
                         if crate::analyse::expr_active(e, &an.active)
@@ -699,4 +701,19 @@ impl Generated<'_> {
             #second_order
         }
     }
+}
+
+/// Whether a constant expression may compute a float from a differentiated value (a cast, a rounding, a
+/// stop-gradient), which dual code cannot express; lengths, comparisons and indices cannot.
+fn float_from_active(o: &crate::ir::Opaque) -> bool {
+    const FLOAT_RESULTS: &[&str] =
+        &["as", "no_grad", "floor", "ceil", "round", "round_ties_even", "trunc", "signum", "to_bits", "total_cmp"];
+    fn any(ts: proc_macro2::TokenStream) -> bool {
+        ts.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => FLOAT_RESULTS.iter().any(|f| i == f),
+            proc_macro2::TokenTree::Group(g) => any(g.stream()),
+            _ => false,
+        })
+    }
+    any(o.tokens.clone())
 }

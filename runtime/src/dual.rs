@@ -277,9 +277,10 @@ macro_rules! dual_for {
                 let y = y.into();
                 if d_min_a(self.re, y.re) == 1.0 { self } else { y }
             }
-            /// `self·a + b`
+            /// `self·a + b`, fused like `f64::mul_add`
             pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
-                self * a.into() + b.into()
+                let (a, b) = (a.into(), b.into());
+                Dual { re: self.re.mul_add(a.re, b.re), eps: self.eps * a.re + self.re * a.eps + b.eps }
             }
             /// Piecewise constant: zero derivative.
             pub fn floor(self) -> Self {
@@ -559,8 +560,9 @@ pub fn split_dual<D: SplitDual>(d: &D) -> (D::Plain, D::Plain) {
 #[cold]
 pub fn no_second_order(function: &str) -> ! {
     panic!(
-        "adjoint: `{function}` has no second-order derivative code (custom rules, nalgebra or struct parameters are \
-         not supported by f_hvp yet)"
+        "adjoint: `{function}` has no second-order derivative code: it uses a construct f_hvp does not support yet \
+         (custom rules, nalgebra or struct parameters, map closures, f32/f64 casts or roundings of differentiated \
+         values)"
     )
 }
 

@@ -68,9 +68,11 @@
 //! ```
 
 pub mod check;
+pub mod curvature;
 pub mod dual;
 pub mod linalg;
 pub mod objective;
+pub mod optim;
 pub mod rules;
 pub mod tangent;
 
@@ -80,6 +82,7 @@ pub use objective::{
     Boltzmann, FnLogDensity, FnObjective, LogDensity, NegLogDensity, Objective, ObjectiveError, TangentLogDensity,
     TangentObjective,
 };
+pub use optim::{FnSecondOrder, SecondOrderObjective};
 pub use rules::Real;
 pub use tangent::{Cotangent, Tangent};
 
