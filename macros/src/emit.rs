@@ -346,18 +346,34 @@ impl Generated<'_> {
                     None => quote!(#n: #ty),
                 }
             });
+            // Borrowed slices go through a per-thread pool of dual vectors (no fresh pages per call).
+            let pooled = |a: &signature::Active| a.slice && a.by_ref;
             let lifts = actives.iter().map(|(p, a)| {
                 let (n, d, dn) = (&p.ident, dot(&p.ident), format_ident!("__dual_{}", p.ident));
-                if a.by_ref {
+                if pooled(a) {
+                    quote!(let #dn = #r::dualize_pooled(&#n[..], &#d[..]);)
+                } else if a.by_ref {
                     quote!(let #dn = #r::dualize(#n, #d);)
                 } else {
                     quote!(let #dn = #r::dualize(&#n, &#d);)
                 }
             });
-            let bars = actives.iter().map(|(p, _)| {
+            let bars = actives.iter().map(|(p, a)| {
                 let (dn, gb) = (format_ident!("__dual_{}", p.ident), format_ident!("__dual_bar_{}", p.ident));
-                quote!(let mut #gb = #r::zero_like(&#dn);)
+                if pooled(a) {
+                    quote!(let mut #gb = #r::dual_zeros_pooled(#dn.len());)
+                } else {
+                    quote!(let mut #gb = #r::zero_like(&#dn);)
+                }
             });
+            let recycles: Vec<TokenStream> = actives
+                .iter()
+                .filter(|(_, a)| pooled(a))
+                .map(|(p, _)| {
+                    let (dn, gb) = (format_ident!("__dual_{}", p.ident), format_ident!("__dual_bar_{}", p.ident));
+                    quote!(#r::recycle(#dn); #r::recycle(#gb);)
+                })
+                .collect();
             let call_args = self.sig.params.iter().map(|p| {
                 let n = &p.ident;
                 match &p.active {
@@ -431,6 +447,7 @@ impl Generated<'_> {
                     #(#bars)*
                     let __value = #vjp2(#(#call_args,)* #r::Dual::constant(1.0), #(#call_slots),*);
                     #(#split_stmts)*
+                    #(#recycles)*
                     (__value.re, #grads, #hvs)
                 }
 
@@ -442,6 +459,7 @@ impl Generated<'_> {
                     #(#bars)*
                     let __value = #vjp2(#(#call_args,)* #r::Dual::constant(1.0), #(#call_slots),*);
                     #(#writes)*
+                    #(#recycles)*
                     __value.re
                 }
             }

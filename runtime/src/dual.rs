@@ -724,3 +724,51 @@ macro_rules! dual_ref_ops {
 }
 dual_ref_ops!(f32: Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign, Div div DivAssign div_assign);
 dual_ref_ops!(f64: Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign, Div div DivAssign div_assign);
+
+/// Dual vectors reused across calls of `f_hvp_into`, one pool per thread and float type: a large
+/// Hessian-vector product would otherwise map fresh pages for its two dual vectors on every call, which
+/// costs more than the product itself at n = 10⁵.
+pub trait DualPool: Sized + Copy + 'static {
+    #[doc(hidden)]
+    fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Dual<Self>>>) -> R) -> R;
+}
+
+macro_rules! dual_pool_for {
+    ($($t:ident $pool:ident),*) => {$(
+        std::thread_local! {
+            static $pool: core::cell::RefCell<Vec<Vec<Dual<$t>>>> = const { core::cell::RefCell::new(Vec::new()) };
+        }
+        impl DualPool for $t {
+            fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Dual<Self>>>) -> R) -> R {
+                $pool.with(|p| f(&mut p.borrow_mut()))
+            }
+        }
+    )*};
+}
+dual_pool_for!(f32 POOL_F32, f64 POOL_F64);
+
+/// `x + ε·v` for a slice, in a vector taken from this thread's pool (see [`DualPool`]).
+pub fn dualize_pooled<T: DualPool + Real>(x: &[T], v: &[T]) -> Vec<Dual<T>> {
+    crate::tangent::check_len("direction", v.len(), x.len());
+    let mut out = T::with_pool(|p| p.pop()).unwrap_or_default();
+    out.clear();
+    out.extend(x.iter().zip(v).map(|(x, v)| Dual::new(*x, *v)));
+    out
+}
+
+/// A zero dual cotangent of length `n` from this thread's pool (see [`DualPool`]).
+pub fn dual_zeros_pooled<T: DualPool + Real>(n: usize) -> Vec<Dual<T>> {
+    let mut out = T::with_pool(|p| p.pop()).unwrap_or_default();
+    out.clear();
+    out.resize(n, Dual::new(-T::ZERO, -T::ZERO));
+    out
+}
+
+/// Returns a dual vector to this thread's pool (see [`DualPool`]).
+pub fn recycle<T: DualPool>(v: Vec<Dual<T>>) {
+    T::with_pool(|p| {
+        if p.len() < 8 {
+            p.push(v);
+        }
+    });
+}
