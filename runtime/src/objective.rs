@@ -441,7 +441,7 @@ impl Sense {
     }
 }
 
-fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), ObjectiveError> {
+pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), ObjectiveError> {
     if expected == found {
         Ok(())
     } else {
@@ -449,7 +449,7 @@ fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), Ob
     }
 }
 
-fn check_finite(what: &'static str, v: &[f64]) -> Result<(), ObjectiveError> {
+pub(crate) fn check_finite(what: &'static str, v: &[f64]) -> Result<(), ObjectiveError> {
     // A reduction without an early exit, which the compiler vectorises (a `position` search it does not:
     // that cost a quarter of a Rosenbrock gradient); the search runs only on failure.
     if v.iter().fold(false, |bad, c| bad | !c.is_finite()) {

@@ -4,7 +4,7 @@
 use core::fmt;
 use std::sync::Arc;
 
-use crate::objective::{FnObjective, Objective, ObjectiveError};
+use crate::objective::{check_finite, check_len, FnObjective, Objective, ObjectiveError};
 
 /// An [`Objective`] that can also multiply a vector by its Hessian: `out = ∇²f(x) v`, exactly (up to
 /// rounding), without forming `∇²f(x)`.
@@ -204,21 +204,4 @@ impl<D: fmt::Debug, F, G, H> fmt::Debug for FnSecondOrder<D, F, G, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FnSecondOrder").field("dim", &self.dim).field("data", self.data()).finish_non_exhaustive()
     }
-}
-
-fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), ObjectiveError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(ObjectiveError::DimensionMismatch { what, expected, found })
-    }
-}
-
-fn check_finite(what: &'static str, v: &[f64]) -> Result<(), ObjectiveError> {
-    // A reduction without an early exit, which vectorises; the search runs only on failure.
-    if v.iter().fold(false, |bad, c| bad | !c.is_finite()) {
-        let index = v.iter().position(|c| !c.is_finite()).unwrap_or(0);
-        return Err(ObjectiveError::NonFinite { what, index, value: v[index] });
-    }
-    Ok(())
 }
