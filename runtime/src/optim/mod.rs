@@ -224,6 +224,20 @@ impl<I> Report<I> {
     pub fn converged(&self) -> bool {
         self.termination == Termination::Converged
     }
+
+    /// The report of a run that ended at `x` with `value` and `gradient`, its norm taken here.
+    fn finish(
+        x: Vec<f64>,
+        value: f64,
+        gradient: Vec<f64>,
+        termination: Termination,
+        iterations: Vec<I>,
+        evaluations: usize,
+        hessian_vector_products: usize,
+    ) -> Self {
+        let gradient_norm = norm(&gradient);
+        Report { x, value, gradient, gradient_norm, termination, iterations, evaluations, hessian_vector_products }
+    }
 }
 
 /// Why an optimiser could not start, or stopped on a bug.
@@ -342,6 +356,18 @@ fn start<O: Objective + ?Sized>(objective: &O, x0: &[f64]) -> Result<(Vec<f64>, 
         return Err(e.into());
     }
     Ok((x, value, g))
+}
+
+/// The stopping tests made at the top of every iteration, in order: the gradient tolerance, then the
+/// iteration budget (`done` iterations recorded so far).
+fn stop_at(gradient_norm: f64, gradient_tolerance: f64, done: usize, max_iterations: usize) -> Option<Termination> {
+    if gradient_norm <= gradient_tolerance {
+        Some(Termination::Converged)
+    } else if done >= max_iterations {
+        Some(Termination::MaxIterations)
+    } else {
+        None
+    }
 }
 
 /// What to do with an error from the objective during a run: a recoverable one ends the run with

@@ -5,7 +5,7 @@ use nalgebra::{Cholesky, DMatrix, DVector};
 
 use super::line_search::{Backtracking, LineSearchError};
 use super::{
-    check_setting, dot, first_non_finite, norm, recoverable, start, OptimError, Report, SecondOrderObjective,
+    check_setting, dot, first_non_finite, norm, recoverable, start, stop_at, OptimError, Report, SecondOrderObjective,
     Termination,
 };
 
@@ -190,11 +190,8 @@ impl Newton {
 
         let termination = loop {
             let gradient_norm = norm(&g);
-            if gradient_norm <= self.gradient_tolerance {
-                break Termination::Converged;
-            }
-            if iterations.len() >= self.max_iterations {
-                break Termination::MaxIterations;
+            if let Some(stop) = stop_at(gradient_norm, self.gradient_tolerance, iterations.len(), self.max_iterations) {
+                break stop;
             }
             if let Err(e) = dense_hessian(objective, &x, &mut hessian, &mut unit, &mut hessian_vector_products) {
                 break recoverable(e)?;
@@ -235,17 +232,7 @@ impl Newton {
                 Err(LineSearchError::InvalidSettings(e)) => return Err(e),
             }
         };
-        let gradient_norm = norm(&g);
-        Ok(Report {
-            x,
-            value,
-            gradient: g,
-            gradient_norm,
-            termination,
-            iterations,
-            evaluations,
-            hessian_vector_products,
-        })
+        Ok(Report::finish(x, value, g, termination, iterations, evaluations, hessian_vector_products))
     }
 }
 

@@ -1,8 +1,8 @@
 //! Hessian-free Newton–CG: the Steihaug–Toint truncated conjugate-gradient method inside a trust region.
 
 use super::{
-    axpy, check_setting, dot, first_non_finite, norm, recoverable, start, OptimError, Report, SecondOrderObjective,
-    Termination,
+    axpy, check_setting, dot, first_non_finite, norm, recoverable, start, stop_at, OptimError, Report,
+    SecondOrderObjective, Termination,
 };
 use crate::objective::ObjectiveError;
 
@@ -267,11 +267,8 @@ impl NewtonCg {
 
         let termination = loop {
             let gradient_norm = norm(&g);
-            if gradient_norm <= self.gradient_tolerance {
-                break Termination::Converged;
-            }
-            if iterations.len() >= self.max_iterations {
-                break Termination::MaxIterations;
+            if let Some(stop) = stop_at(gradient_norm, self.gradient_tolerance, iterations.len(), self.max_iterations) {
+                break stop;
             }
             let forcing = gradient_norm.sqrt().min(0.5);
             let solved = steihaug(objective, &x, &g, radius, forcing * gradient_norm, max_cg, &mut work);
@@ -331,17 +328,7 @@ impl NewtonCg {
                 break Termination::TrustRegionCollapsed;
             }
         };
-        let gradient_norm = norm(&g);
-        Ok(Report {
-            x,
-            value,
-            gradient: g,
-            gradient_norm,
-            termination,
-            iterations,
-            evaluations,
-            hessian_vector_products,
-        })
+        Ok(Report::finish(x, value, g, termination, iterations, evaluations, hessian_vector_products))
     }
 }
 
