@@ -3,7 +3,7 @@
 use nalgebra::DMatrix;
 
 use super::tridiagonal::Ritz;
-use super::{apply_checked, axpy, check_at_least, check_tolerance, dot, invalid, nonempty_dim, norm};
+use super::{apply_checked, axpy, check_at_least, check_tolerance, dot, invalid, nonempty_dim, norm, random_unit};
 use super::{CurvatureError, LinearOperator, Rng};
 
 /// Settings of [`lanczos`], [`extreme_eigenvalues`] and [`condition_number`].
@@ -492,17 +492,6 @@ fn orthogonalise(basis: &[f64], n: usize, w: &mut [f64]) {
         }
         if norm(w) >= core::f64::consts::FRAC_1_SQRT_2 * before {
             break;
-        }
-    }
-}
-
-/// A random unit vector.
-pub(super) fn random_unit(n: usize, rng: &mut Rng) -> Vec<f64> {
-    loop {
-        let v: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
-        let s = norm(&v);
-        if s > 0.0 {
-            return v.into_iter().map(|c| c / s).collect();
         }
     }
 }

@@ -291,6 +291,18 @@ fn significant(x: f64) -> String {
     }
 }
 
+/// A random unit vector, the start of [`lanczos`] and [`power_iteration`]: uniform components in
+/// `[-1, 1)`, drawn again in the (improbable) case that all are zero.
+fn random_unit(n: usize, rng: &mut Rng) -> Vec<f64> {
+    loop {
+        let v: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let s = norm(&v);
+        if s > 0.0 {
+            return v.into_iter().map(|c| c / s).collect();
+        }
+    }
+}
+
 /// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and the same stream on every platform and for
 /// every version of `rand`, so a seed reproduces a run.
 #[derive(Clone, Debug)]

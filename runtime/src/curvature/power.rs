@@ -1,6 +1,6 @@
 //! Power iteration for the eigenvalue of largest magnitude.
 
-use super::{apply_checked, axpy, check_at_least, check_tolerance, dot, nonempty_dim, norm};
+use super::{apply_checked, axpy, check_at_least, check_tolerance, dot, nonempty_dim, norm, random_unit};
 use super::{CurvatureError, LinearOperator, Rng};
 
 /// Settings of [`power_iteration`].
@@ -153,9 +153,7 @@ pub fn power_iteration<A: LinearOperator + ?Sized>(
     settings.validate()?;
     let n = nonempty_dim(op)?;
     let mut rng = Rng::new(settings.seed);
-    let mut v: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
-    let scale = norm(&v);
-    v.iter_mut().for_each(|c| *c /= scale);
+    let mut v = random_unit(n, &mut rng);
     let mut w = vec![0.0; n];
     let mut r = vec![0.0; n];
     let mut relative = f64::INFINITY;
