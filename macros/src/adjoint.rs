@@ -449,6 +449,95 @@ impl<'a> Adjoint<'a> {
         quote!(#(#forward)* #(#bars)* #middle #(#reverse)*)
     }
 
+    /// The function's top-level block. When it ends with an accumulation loop whose accumulator is the
+    /// result (`for i in .. { ..; s += e }` then `s`), the accumulator's cotangent is the output cotangent
+    /// before the loop even runs, and the iterations' reverses do not depend on each other: each iteration's
+    /// reverse then runs right after its forward, in one pass, instead of a forward sweep followed by a
+    /// reverse sweep that recomputes the body (the value is still summed in forward order).
+    ///
+    /// Before: `for i in it { body } ... for i in it.rev() { body; reverse(body) }`
+    /// After:  `s_bar = z_bar; for i in it { body; reverse(body) }`
+    pub fn top_block(
+        &self,
+        stmts: &[Stmt],
+        result: &Operand,
+        z_bar: &Ident,
+        value: TokenStream,
+        seed: TokenStream,
+    ) -> TokenStream {
+        let unfused = || self.block(stmts, quote!(#value #seed));
+        let Some((last, before)) = stmts.split_last() else { return unfused() };
+        let Some(acc) = self.fusable_accumulation(last, result, before) else { return unfused() };
+        let Stmt::For { var, iter, body, .. } = last else { unreachable!("checked") };
+        let r = rt();
+        let pieces: Vec<(TokenStream, TokenStream)> = before.iter().map(|s| self.stmt(s)).collect();
+        let forward = pieces.iter().map(|p| &p.0);
+        let reverse = pieces.iter().rev().map(|p| &p.1);
+        let bars = before.iter().filter_map(|s| match s {
+            Stmt::Let { var, .. } if self.an.active[*var] && *var != acc => {
+                let (n, b) = (self.name(*var), bar(self.name(*var)));
+                Some(quote!(let mut #b = #r::bar_zero(&#n);))
+            }
+            _ => None,
+        });
+        let (s, sb) = (self.name(acc), bar(self.name(acc)));
+        let k = self.fresh();
+        let it = aux("it", k);
+        let (v, it_tokens) = (self.name(*var), &iter.tokens);
+        let m = self.f.vars[*var].mutable.then(|| quote!(mut));
+        let adj = self.block(body, quote!());
+        quote! {
+            #(#forward)*
+            let mut #sb = #r::bar_zero(&#s);
+            #r::accumulate(&mut #sb, &#z_bar);
+            let #it = #it_tokens;
+            for #m #v in #it { #adj }
+            #(#bars)*
+            #value
+            #(#reverse)*
+        }
+    }
+
+    /// The accumulator of a final loop that [`Self::top_block`] can fuse, if `last` is one.
+    fn fusable_accumulation(&self, last: &Stmt, result: &Operand, before: &[Stmt]) -> Option<VarId> {
+        let Stmt::For { body, exit: None, .. } = last else { return None };
+        let acc = result.var().filter(|v| self.an.active[*v] && !self.an.needed[*v])?;
+        let (whole, indexed) = carried(body);
+        if whole != [acc] || !indexed.is_empty() {
+            return None;
+        }
+        // The accumulator is only ever added to or subtracted from, never read, in the loop.
+        let mut only_accumulated = true;
+        let declared = crate::analyse::declared_in(body);
+        let mut outer_active_reads = Vec::new();
+        walk(body, &mut |s| match s {
+            Stmt::Assign { place: Place::Var(v), op, value } if *v == acc => {
+                only_accumulated &= matches!(op, AssignOp::Add | AssignOp::Sub) && value.var() != Some(acc);
+            }
+            Stmt::Let { init: Some(e), .. } => outer_active_reads.extend(e.reads()),
+            Stmt::Assign { value, place, .. } => {
+                outer_active_reads.extend(value.var());
+                if let Place::Index(_, i) = place {
+                    outer_active_reads.extend(i.var());
+                }
+            }
+            _ => {}
+        });
+        // Every other differentiated value the loop reads is its own or a parameter, whose cotangents
+        // exist before the loop runs.
+        let param = |v: VarId| matches!(self.f.vars[v].origin, crate::ir::Origin::Param(_));
+        let reads_ok =
+            outer_active_reads.iter().all(|v| declared.contains(v) || !self.an.active[*v] || param(*v) || *v == acc);
+        // Nested branches and loops re-run their bodies in the reverse, which must not add to the
+        // accumulator a second time: it is only accumulated at the top level of the loop's body.
+        let nested_writes = body.iter().any(|s| {
+            !matches!(s, Stmt::Let { .. } | Stmt::Assign { .. }) && carried(std::slice::from_ref(s)).0.contains(&acc)
+        });
+        // The accumulator is declared before the loop by a `let` whose reverse needs nothing from it.
+        let declared_before = before.iter().any(|s| matches!(s, Stmt::Let { var, .. } if *var == acc));
+        (only_accumulated && reads_ok && declared_before && !nested_writes).then_some(acc)
+    }
+
     fn stmt(&self, s: &Stmt) -> (TokenStream, TokenStream) {
         let f = self.f;
         let r = rt();

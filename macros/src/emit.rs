@@ -142,7 +142,7 @@ impl Generated<'_> {
             }
             _ => quote!(),
         };
-        let block = adj.block(&body, quote!(let __value = #value; #seed));
+        let block = adj.top_block(&body, &result, &z_bar, quote!(let __value = #value;), seed.clone());
         let storage = adj.storage();
         let vjp_body = quote!(#storage #block);
 
@@ -155,7 +155,7 @@ impl Generated<'_> {
                 Operand::Const(c) => quote!(#r::lift(#c)),
                 Operand::Var(_) => value.clone(),
             };
-            let block = dual.block(&body, quote!(let __value = #value; #seed));
+            let block = dual.top_block(&body, &result, &z_bar, quote!(let __value = #value;), seed.clone());
             let storage = dual.storage();
             SecondOrder { primal, vjp: quote!(#storage #block) }
         });
