@@ -415,12 +415,12 @@ impl<'a> Adjoint<'a> {
     /// The function's primal computation alone (the dual primal `__adjoint_dual_f` of callers' dual code).
     pub fn primal_body(&self, body: &[Stmt], result: &Operand) -> TokenStream {
         let code = self.plain_block(body, &HashSet::new());
-        let value = match result {
-            Operand::Const(c) if self.dual => {
-                let r = rt();
-                quote!(#r::lift(#c))
-            }
-            _ => primal::owned(self.f, &self.an.copy, result),
+        let value = primal::owned(self.f, &self.an.copy, result);
+        let value = if self.dual {
+            let r = rt();
+            quote!(#r::lift(#value))
+        } else {
+            value
         };
         let storage = self.storage();
         quote!(#storage #code #value)

@@ -151,10 +151,7 @@ impl Generated<'_> {
             let mut dual = Adjoint::new(&function, &an, adj.ref_bar.clone(), true);
             dual.scalar = self.sig.scalar_type();
             let primal = dual.primal_body(&body, &result);
-            let value = match &result {
-                Operand::Const(c) => quote!(#r::lift(#c)),
-                Operand::Var(_) => value.clone(),
-            };
+            let value = quote!(#r::lift(#value));
             let block = dual.top_block(&body, &result, &z_bar, quote!(let __value = #value;), seed.clone());
             let storage = dual.storage();
             SecondOrder { primal, vjp: quote!(#storage #block) }
@@ -169,12 +166,10 @@ impl Generated<'_> {
         use crate::ir::{walk, Expr, Stmt};
         let plain_params = self.sig.active().all(|(_, a)| a.plain) && self.sig.plain_ret;
         let mut ok = plain_params;
+        // A condition on duals compares them with floats, which works, unless it casts them, passes them
+        // to `f64::` functions or holds `if`/`match` values mixing them with float constants.
         let unsafe_opaque = |o: &crate::ir::Opaque| {
-            o.reads.iter().any(|v| an.active[*v])
-                && o.tokens
-                    .clone()
-                    .into_iter()
-                    .any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "as" || i == "no_grad"))
+            o.reads.iter().any(|v| an.active[*v]) && mentions(&o.tokens, &["as", "f64", "f32", "if", "match"])
         };
         walk(body, &mut |s| {
             let exprs: Vec<&Expr> = match s {
@@ -184,6 +179,13 @@ impl Generated<'_> {
             for e in exprs {
                 match e {
                     Expr::Map { .. } | Expr::FromElement { .. } => ok = false,
+                    // A tuple mixing a differentiated value with a constant variable has no one dual type.
+                    Expr::Tuple(es)
+                        if es.iter().any(|o| o.var().is_some_and(|v| an.active[v]))
+                            && es.iter().any(|o| o.var().is_some_and(|v| !an.active[v])) =>
+                    {
+                        ok = false
+                    }
                     Expr::NamedField { base, .. } if base.var().is_some_and(|v| an.active[v]) => ok = false,
                     // Casts between f32 and f64 of differentiated values: not on duals yet.
                     Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => ok = false,
@@ -724,14 +726,30 @@ impl Generated<'_> {
 /// Whether a constant expression may compute a float from a differentiated value (a cast, a rounding, a
 /// stop-gradient), which dual code cannot express; lengths, comparisons and indices cannot.
 fn float_from_active(o: &crate::ir::Opaque) -> bool {
-    const FLOAT_RESULTS: &[&str] =
-        &["as", "no_grad", "floor", "ceil", "round", "round_ties_even", "trunc", "signum", "to_bits", "total_cmp"];
-    fn any(ts: proc_macro2::TokenStream) -> bool {
-        ts.into_iter().any(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => FLOAT_RESULTS.iter().any(|f| i == f),
-            proc_macro2::TokenTree::Group(g) => any(g.stream()),
-            _ => false,
-        })
-    }
-    any(o.tokens.clone())
+    const FLOAT_RESULTS: &[&str] = &[
+        "as",
+        "no_grad",
+        "floor",
+        "ceil",
+        "round",
+        "round_ties_even",
+        "trunc",
+        "signum",
+        "to_bits",
+        "total_cmp",
+        "f64",
+        "f32",
+        "if",
+        "match",
+    ];
+    mentions(&o.tokens, FLOAT_RESULTS)
+}
+
+/// Whether tokens contain one of the identifiers (keywords included), at any depth.
+fn mentions(tokens: &proc_macro2::TokenStream, idents: &[&str]) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => idents.iter().any(|f| i == f),
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), idents),
+        _ => false,
+    })
 }

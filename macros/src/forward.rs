@@ -387,7 +387,8 @@ impl Forward<'_> {
                             };
                             quote!(#p, #slot)
                         });
-                        return quote!(let (#m #name, #m #d) #t = #callee(#(#args),*););
+                        let pair = ty.as_ref().map(|t| quote!(: (#t, #t)));
+                        return quote!(let (#m #name, #m #d) #pair = #callee(#(#args),*););
                     }
                 }
                 let primal_e = primal::defining_expr(f, self.an, *var, e);

@@ -1,0 +1,481 @@
+//! The small AST the generator builds and the shrinker edits; printed as Rust source.
+
+use std::fmt::Write;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A float literal.
+    Num(f64),
+    /// Source text of a float leaf: a variable, `(*xv)`, `(i as f64)`, a constant.
+    Leaf(String),
+    /// `x[idx]` / `a[idx]`, the index as source text.
+    Index(String, String),
+    /// `(l op r)`.
+    Bin(char, Box<Expr>, Box<Expr>),
+    Neg(Box<Expr>),
+    /// `recv.name(args)`.
+    Method(&'static str, Box<Expr>, Vec<Expr>),
+    /// `f64::name(recv)`.
+    Assoc(&'static str, Box<Expr>),
+    Powi(Box<Expr>, i32),
+    /// `name(args)`, a call to a generated function.
+    Call(String, Vec<Expr>),
+    /// `(if cond { a } else { b })`.
+    If(Box<Cond>, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    /// `l < r` or `l > r`.
+    Cmp(Expr, &'static str, Expr),
+    /// Source text of an inactive condition (`i % 2 == 0`).
+    Raw(String),
+    And(Box<Cond>, Box<Cond>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArrInit {
+    /// `[v; len]`
+    Repeat(f64),
+    /// `vec![e; len]`
+    VecRepeat(Expr),
+    /// `[e0, e1, ...]`
+    List(Vec<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// `let [mut] name: f64 = e;`
+    Let {
+        name: String,
+        mutable: bool,
+        e: Expr,
+    },
+    /// `let (a, b): (f64, f64) = (e1, e2);`
+    LetPair {
+        a: String,
+        b: String,
+        e1: Expr,
+        e2: Expr,
+    },
+    /// `let t: (f64, f64) = (e1, e2);`, read as `t.0`, `t.1`.
+    LetTuple {
+        name: String,
+        e1: Expr,
+        e2: Expr,
+    },
+    /// `name op= e;` (`op` is `=` for a plain assignment).
+    Assign {
+        name: String,
+        op: &'static str,
+        e: Expr,
+    },
+    /// `let mut name = init;` of length `len`.
+    LetArr {
+        name: String,
+        len: usize,
+        init: ArrInit,
+    },
+    /// `name[idx] op= e;`
+    ArrAssign {
+        name: String,
+        idx: String,
+        op: &'static str,
+        e: Expr,
+    },
+    If {
+        cond: Cond,
+        then: Vec<Stmt>,
+        els: Vec<Stmt>,
+    },
+    /// `for pat in iter { body }`, pattern and iterator as source text.
+    For {
+        pat: String,
+        iter: String,
+        body: Vec<Stmt>,
+    },
+    /// `let mut k = 0usize; while k < max && cond { k += 1; body }`.
+    While {
+        counter: String,
+        max: usize,
+        cond: Cond,
+        body: Vec<Stmt>,
+    },
+    /// `let mut k = 0usize; loop { if k >= max { break; } k += 1; body }`.
+    Loop {
+        counter: String,
+        max: usize,
+        body: Vec<Stmt>,
+    },
+    /// `match scrut % arms.len() { 0 => {..} ... _ => {..} }`.
+    Match {
+        scrut: String,
+        arms: Vec<Vec<Stmt>>,
+    },
+    IfBreak(Cond),
+    IfContinue(Cond),
+    IfReturn(Cond, Expr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Params {
+    /// `(x: &[f64])` with `x.len() == n`.
+    Slice(usize),
+    /// `(a: f64, b: f64)`
+    Pair,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub params: Params,
+    pub body: Vec<Stmt>,
+    pub tail: Expr,
+}
+
+impl Function {
+    pub fn dim(&self) -> usize {
+        match self.params {
+            Params::Slice(n) => n,
+            Params::Pair => 2,
+        }
+    }
+}
+
+pub fn num(v: f64) -> String {
+    let s = format!("{v:?}");
+    if v < 0.0 {
+        format!("({s})")
+    } else {
+        s
+    }
+}
+
+/// A literal typed `f64`, usable as a method receiver.
+pub fn num_f64(v: f64) -> String {
+    if v < 0.0 {
+        format!("({v:?}_f64)")
+    } else {
+        format!("{v:?}_f64")
+    }
+}
+
+impl Expr {
+    pub fn print(&self, out: &mut String) {
+        match self {
+            Expr::Num(v) => out.push_str(&num_f64(*v)),
+            Expr::Leaf(s) => out.push_str(s),
+            Expr::Index(a, i) => {
+                let _ = write!(out, "{a}[{i}]");
+            }
+            Expr::Bin(op, l, r) => {
+                out.push('(');
+                l.print(out);
+                let _ = write!(out, " {op} ");
+                r.print(out);
+                out.push(')');
+            }
+            Expr::Neg(e) => {
+                out.push_str("(-");
+                e.print(out);
+                out.push(')');
+            }
+            Expr::Method(name, recv, args) => {
+                if let Expr::Num(v) = **recv {
+                    out.push_str(&num_f64(v));
+                } else {
+                    recv.print(out);
+                }
+                let _ = write!(out, ".{name}(");
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    a.print(out);
+                }
+                out.push(')');
+            }
+            Expr::Assoc(name, e) => {
+                let _ = write!(out, "f64::{name}(");
+                e.print(out);
+                out.push(')');
+            }
+            Expr::Powi(e, k) => {
+                if let Expr::Num(v) = **e {
+                    out.push_str(&num_f64(v));
+                } else {
+                    e.print(out);
+                }
+                let _ = write!(out, ".powi({k})");
+            }
+            Expr::Call(f, args) => {
+                let _ = write!(out, "{f}(");
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    a.print(out);
+                }
+                out.push(')');
+            }
+            Expr::If(c, a, b) => {
+                out.push_str("(if ");
+                c.print(out);
+                out.push_str(" { ");
+                a.print(out);
+                out.push_str(" } else { ");
+                b.print(out);
+                out.push_str(" })");
+            }
+        }
+    }
+
+    pub fn to_source(&self) -> String {
+        let mut s = String::new();
+        self.print(&mut s);
+        s
+    }
+
+    /// The direct subexpressions (for shrinking: an expression may be replaced by one of them).
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Num(_) | Expr::Leaf(_) | Expr::Index(..) => vec![],
+            Expr::Bin(_, l, r) => vec![l, r],
+            Expr::Neg(e) | Expr::Assoc(_, e) | Expr::Powi(e, _) => vec![e],
+            Expr::Method(_, r, args) => std::iter::once(&**r).chain(args.iter()).collect(),
+            Expr::Call(_, args) => args.iter().collect(),
+            Expr::If(_, a, b) => vec![a, b],
+        }
+    }
+
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Expr::Num(_) | Expr::Leaf(_) | Expr::Index(..) => vec![],
+            Expr::Bin(_, l, r) => vec![l, r],
+            Expr::Neg(e) | Expr::Assoc(_, e) | Expr::Powi(e, _) => vec![e],
+            Expr::Method(_, r, args) => std::iter::once(&mut **r).chain(args.iter_mut()).collect(),
+            Expr::Call(_, args) => args.iter_mut().collect(),
+            Expr::If(c, a, b) => {
+                let mut v: Vec<&mut Expr> = vec![a, b];
+                v.extend(c.exprs_mut());
+                v
+            }
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        1 + self.children().iter().map(|c| c.size()).sum::<usize>()
+    }
+}
+
+impl Cond {
+    pub fn print(&self, out: &mut String) {
+        match self {
+            Cond::Cmp(l, op, r) => {
+                l.print(out);
+                let _ = write!(out, " {op} ");
+                r.print(out);
+            }
+            Cond::Raw(s) => out.push_str(s),
+            Cond::And(a, b) => {
+                out.push('(');
+                a.print(out);
+                out.push_str(") && (");
+                b.print(out);
+                out.push(')');
+            }
+        }
+    }
+
+    pub fn exprs_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Cond::Cmp(l, _, r) => vec![l, r],
+            Cond::Raw(_) => vec![],
+            Cond::And(a, b) => {
+                let mut v = a.exprs_mut();
+                v.extend(b.exprs_mut());
+                v
+            }
+        }
+    }
+}
+
+fn indent(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("    ");
+    }
+}
+
+fn print_block(body: &[Stmt], out: &mut String, depth: usize) {
+    out.push_str("{\n");
+    for s in body {
+        s.print(out, depth + 1);
+    }
+    indent(out, depth);
+    out.push('}');
+}
+
+impl Stmt {
+    pub fn print(&self, out: &mut String, depth: usize) {
+        indent(out, depth);
+        match self {
+            Stmt::Let { name, mutable, e } => {
+                // No `: f64` (every literal is typed): known bug 4 (see the README), `let v: f64 = g(x, 0.5);`
+                // does not compile.
+                let _ = writeln!(out, "let {}{name} = {};", if *mutable { "mut " } else { "" }, e.to_source());
+            }
+            Stmt::LetPair { a, b, e1, e2 } => {
+                let _ = writeln!(out, "let ({a}, {b}): (f64, f64) = ({}, {});", e1.to_source(), e2.to_source());
+            }
+            Stmt::LetTuple { name, e1, e2 } => {
+                let _ = writeln!(out, "let {name}: (f64, f64) = ({}, {});", e1.to_source(), e2.to_source());
+            }
+            Stmt::Assign { name, op, e } => {
+                let _ = writeln!(out, "{name} {op} {};", e.to_source());
+            }
+            Stmt::LetArr { name, len, init } => {
+                let init = match init {
+                    ArrInit::Repeat(v) => format!("[{}; {len}]", num_f64(*v)),
+                    ArrInit::VecRepeat(e) => format!("vec![{}; {len}]", e.to_source()),
+                    ArrInit::List(es) => {
+                        format!("[{}]", es.iter().map(|e| e.to_source()).collect::<Vec<_>>().join(", "))
+                    }
+                };
+                let ty = match self {
+                    Stmt::LetArr { init: ArrInit::VecRepeat(_), .. } => "Vec<f64>".to_string(),
+                    _ => format!("[f64; {len}]"),
+                };
+                let _ = writeln!(out, "let mut {name}: {ty} = {init};");
+            }
+            Stmt::ArrAssign { name, idx, op, e } => {
+                let _ = writeln!(out, "{name}[{idx}] {op} {};", e.to_source());
+            }
+            Stmt::If { cond, then, els } => {
+                out.push_str("if ");
+                cond.print(out);
+                out.push(' ');
+                print_block(then, out, depth);
+                if !els.is_empty() {
+                    out.push_str(" else ");
+                    print_block(els, out, depth);
+                }
+                out.push('\n');
+            }
+            Stmt::For { pat, iter, body } => {
+                let _ = write!(out, "for {pat} in {iter} ");
+                print_block(body, out, depth);
+                out.push('\n');
+            }
+            Stmt::While { counter, max, cond, body } => {
+                let _ = writeln!(out, "let mut {counter}: usize = 0;");
+                indent(out, depth);
+                let _ = write!(out, "while {counter} < {max} && ");
+                let mut c = String::new();
+                cond.print(&mut c);
+                let _ = writeln!(out, "({c}) {{");
+                indent(out, depth + 1);
+                let _ = writeln!(out, "{counter} += 1;");
+                for s in body {
+                    s.print(out, depth + 1);
+                }
+                indent(out, depth);
+                out.push_str("}\n");
+            }
+            Stmt::Loop { counter, max, body } => {
+                let _ = writeln!(out, "let mut {counter}: usize = 0;");
+                indent(out, depth);
+                out.push_str("loop {\n");
+                indent(out, depth + 1);
+                let _ = writeln!(out, "if {counter} >= {max} {{ break; }}");
+                indent(out, depth + 1);
+                let _ = writeln!(out, "{counter} += 1;");
+                for s in body {
+                    s.print(out, depth + 1);
+                }
+                indent(out, depth);
+                out.push_str("}\n");
+            }
+            Stmt::Match { scrut, arms } => {
+                let _ = writeln!(out, "match {scrut} % {} {{", arms.len());
+                for (k, arm) in arms.iter().enumerate() {
+                    indent(out, depth + 1);
+                    if k + 1 == arms.len() {
+                        out.push_str("_ => ");
+                    } else {
+                        let _ = write!(out, "{k} => ");
+                    }
+                    print_block(arm, out, depth + 1);
+                    out.push('\n');
+                }
+                indent(out, depth);
+                out.push_str("}\n");
+            }
+            Stmt::IfBreak(c) | Stmt::IfContinue(c) => {
+                out.push_str("if ");
+                c.print(out);
+                out.push_str(if matches!(self, Stmt::IfBreak(_)) { " { break; }\n" } else { " { continue; }\n" });
+            }
+            Stmt::IfReturn(c, e) => {
+                out.push_str("if ");
+                c.print(out);
+                let _ = writeln!(out, " {{ return {}; }}", e.to_source());
+            }
+        }
+    }
+
+    /// The nested statement lists.
+    pub fn blocks_mut(&mut self) -> Vec<&mut Vec<Stmt>> {
+        match self {
+            Stmt::If { then, els, .. } => vec![then, els],
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body, .. } => vec![body],
+            Stmt::Match { arms, .. } => arms.iter_mut().collect(),
+            _ => vec![],
+        }
+    }
+
+    /// The expressions directly in this statement (not in nested blocks).
+    pub fn exprs_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Stmt::Let { e, .. } | Stmt::Assign { e, .. } | Stmt::ArrAssign { e, .. } => vec![e],
+            Stmt::LetPair { e1, e2, .. } | Stmt::LetTuple { e1, e2, .. } => vec![e1, e2],
+            Stmt::LetArr { init: ArrInit::VecRepeat(e), .. } => vec![e],
+            Stmt::LetArr { init: ArrInit::List(es), .. } => es.iter_mut().collect(),
+            Stmt::LetArr { .. } => vec![],
+            Stmt::If { cond, .. } | Stmt::While { cond, .. } => cond.exprs_mut(),
+            Stmt::IfBreak(c) | Stmt::IfContinue(c) => c.exprs_mut(),
+            Stmt::IfReturn(c, e) => {
+                let mut v = c.exprs_mut();
+                v.push(e);
+                v
+            }
+            Stmt::For { .. } | Stmt::Loop { .. } | Stmt::Match { .. } => vec![],
+        }
+    }
+}
+
+impl Function {
+    pub fn print(&self, out: &mut String) {
+        let params = match self.params {
+            Params::Slice(_) => "x: &[f64]",
+            Params::Pair => "a: f64, b: f64",
+        };
+        let _ = writeln!(out, "#[differentiable]\nfn {}({params}) -> f64 {{", self.name);
+        for s in &self.body {
+            s.print(out, 1);
+        }
+        let _ = writeln!(out, "    {}\n}}", self.tail.to_source());
+    }
+
+    pub fn size(&self) -> usize {
+        fn stmts(b: &[Stmt]) -> usize {
+            b.iter()
+                .map(|s| {
+                    let mut s = s.clone();
+                    1 + s.exprs_mut().iter().map(|e| e.size()).sum::<usize>()
+                        + s.blocks_mut().iter().map(|b| stmts(b)).sum::<usize>()
+                })
+                .sum()
+        }
+        stmts(&self.body) + self.tail.size()
+    }
+}
