@@ -362,7 +362,7 @@ impl<'a> Adjoint<'a> {
             }
             Stmt::Assign { place, op, value, .. } => {
                 let (p, sym) = (primal::place(f, place), primal::assign_symbol(*op));
-                let mut v = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value);
+                let mut v = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value, place_var(place));
                 if self.dual && *op == AssignOp::Set && self.an.active[place_var(place)] && self.active(value).is_none()
                 {
                     let r = rt();
@@ -701,7 +701,7 @@ impl<'a> Adjoint<'a> {
         let p = primal::place(f, place);
         let sym = primal::assign_symbol(op);
         let v = self.op(value);
-        let mut v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, op, value);
+        let mut v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, op, value, place_var(place));
         if self.dual && op == AssignOp::Set && self.an.active[place_var(place)] && self.active(value).is_none() {
             let sc = &self.scalar;
             v_owned = quote!(#r::constant::<#sc, _>(#v_owned));
@@ -729,13 +729,16 @@ impl<'a> Adjoint<'a> {
                 let acc = self.acc(value, quote!(#b));
                 quote!(let #b = #r::take(&mut #pb); #restore #acc)
             }
+            // The target's cotangent is copied first, so that `v += v` reads it before adding to it.
             AssignOp::Add if !self.copy(value) => {
-                let acc = self.acc(value, quote!(#pb));
-                quote!(#restore #acc)
+                let b = aux("b", k);
+                let acc = self.acc(value, quote!(#b));
+                quote!(#restore let #b = ::core::clone::Clone::clone(&#pb); #acc)
             }
             AssignOp::Sub if !self.copy(value) => {
-                let acc = self.subtract(value, quote!(#pb));
-                quote!(#restore #acc)
+                let b = aux("b", k);
+                let acc = self.subtract(value, quote!(#b));
+                quote!(#restore let #b = ::core::clone::Clone::clone(&#pb); #acc)
             }
             AssignOp::Add => {
                 let acc = self.acc_scalar(value, quote!(#pb));

@@ -403,7 +403,8 @@ impl Forward<'_> {
             Stmt::Assign { place, op, value, .. } => {
                 let p = primal::place(f, place);
                 let v = self.op(value);
-                let v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value);
+                let v_owned =
+                    primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value, crate::analyse::place_var(place));
                 let sym = primal::assign_symbol(*op);
                 let target = crate::analyse::place_var(place);
                 if !self.an.active[target] {
@@ -424,6 +425,13 @@ impl Forward<'_> {
                 let tangent = match (op, vd) {
                     (AssignOp::Set, Some(d)) => quote!(#pd = ::core::clone::Clone::clone(&#d);),
                     (AssignOp::Set, None) => quote!(#pd = #r::zero_like(&#v);),
+                    // `v += v`: the tangent added is a copy of the target's, not a borrow of it.
+                    (AssignOp::Add, Some(d)) if value.var() == Some(target) => {
+                        quote!(#pd += ::core::clone::Clone::clone(&#d);)
+                    }
+                    (AssignOp::Sub, Some(d)) if value.var() == Some(target) => {
+                        quote!(#pd -= ::core::clone::Clone::clone(&#d);)
+                    }
                     (AssignOp::Add, Some(_)) if !self.copy(value) => {
                         let d = self.dot_ref(value);
                         quote!(#pd += #d;)

@@ -153,9 +153,18 @@ pub fn binary(
 
 /// The right-hand side of `place op= value` as the primal statement needs it: owned for `=`, borrowed
 /// for `+=`/`-=` of vectors and matrices, as it is otherwise.
-pub fn assigned(f: &Function, copy: &[bool], refs: &[bool], op: AssignOp, value: &Operand) -> TokenStream {
+pub fn assigned(
+    f: &Function,
+    copy: &[bool],
+    refs: &[bool],
+    op: AssignOp,
+    value: &Operand,
+    target: VarId,
+) -> TokenStream {
     match op {
+        // `v += v` on a non-`Copy` value: the right-hand side is a copy, not a borrow of the target.
         AssignOp::Set => owned(f, copy, value),
+        AssignOp::Add | AssignOp::Sub if value.var() == Some(target) => owned(f, copy, value),
         AssignOp::Add | AssignOp::Sub if !is_copy(copy, value) => by_ref(f, refs, value),
         _ => operand(f, value),
     }

@@ -4,7 +4,7 @@
 //! differences, JVP vs gradient, VJP vs JVP, f_grad_into, HVP vs finite differences of the gradient.
 //! seed: 1
 //! count: 150
-//! excluded units (known bugs, see the README): 6 13 29 33 34 38 41 43 44 68 98 103 122 130 148
+//! excluded units (known bugs, see the README): 13 29 33 34 38 43 44 68 103 122 148
 #![allow(warnings, clippy::all, clippy::pedantic)]
 
 #[rustfmt::skip]
@@ -844,6 +844,71 @@ fn f_5(x: &[f64]) -> f64 {
     }
     let t32: (f64, f64) = (((((-1.8_f64) * std::f64::consts::E) * (x[0] + x[0])) + x[0]), ((x[0] / (1.0_f64 + ((-1.7_f64) * (-1.7_f64)))).sin() + x[0]));
     (x[0] + x[0])
+}
+
+#[differentiable]
+fn f_6(x: &[f64]) -> f64 {
+    let t1: (f64, f64) = (((x[0].cos() * (std::f64::consts::FRAC_1_SQRT_2 / (1.0_f64 + (x[0] * x[0])))) + x[0]), (((std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_1_SQRT_2) / (1.0_f64 + ((0.5_f64 + (0.1_f64 * 0.1_f64)).powf(x[0].tanh()) * (0.5_f64 + (0.1_f64 * 0.1_f64)).powf(x[0].tanh())))) + x[0]));
+    let t2: (f64, f64) = (((-1.1_f64) + x[0]), (((if (std::f64::consts::LN_2 > 2.0_f64) && (x[0] < 1.8_f64) { t1.1 } else { (-0.6_f64) }) + (-1.5_f64)) + x[0]));
+    for i3 in 1..=3 {
+        let mut k4: usize = 0;
+        while k4 < 4 && (((i3 as f64) * (-1.8_f64)) < 2.9_f64) {
+            k4 += 1;
+            let mut v5 = (t2.0.min((k4 as f64)) / (1.0_f64 + (f64::abs((i3 as f64)) * f64::abs((i3 as f64)))));
+            match i3 % 2 {
+                0 => {
+                    let (p6, q7): (f64, f64) = ((t2.0 + x[0]), (x[(k4 + 1) % 1] + x[0]));
+                }
+                _ => {
+                    v5 += v5;
+                }
+            }
+            if k4 % 3 == 0 {
+                let mut v8 = x[k4 % 1];
+                let mut v9 = ((if x[(k4 + 3) % x.len()] > v5 { 1.7_f64 } else { std::f64::consts::LN_2 }) + x[(i3 + 3) % x.len()]);
+            } else {
+                let mut v10 = (f64::cbrt((0.5_f64 + ((-1.2_f64) * (-1.2_f64)))) + (0.5_f64 + (std::f64::consts::LN_2 * std::f64::consts::LN_2)).powi(-1));
+                let mut v11 = ((0.9_f64 * (k4 as f64).tanh()).asin() * (0.5_f64 + (x[i3 % x.len()] * x[i3 % x.len()])).ln());
+            }
+            let mut v12 = (0.0_f64 + (t1.0 * t1.0)).ln_1p();
+        }
+    }
+    let mut k13: usize = 0;
+    loop {
+        if k13 >= 5 { break; }
+        k13 += 1;
+        for (i14, &xv15) in x.iter().enumerate() {
+            match i14 % 3 {
+                0 => {
+                    let mut v16 = (0.5_f64 + ((x[k13 % 1] + x[(i14 + 2) % 1]) * (x[k13 % 1] + x[(i14 + 2) % 1]))).powf(x[(i14 * 3) % 1].tanh());
+                }
+                1 => {
+                    let mut v17 = x[(k13 * 3) % x.len()];
+                }
+                _ => {
+                    if ((x[0] / (1.0_f64 + (t2.0 * t2.0))) > (-1.3_f64)) && (i14 % 3 == 1) { break; }
+                    let t18: (f64, f64) = (((0.5_f64 + (xv15 * xv15)).powi(-1) + x[0]), ((xv15 * xv15) + x[0]));
+                    if t1.1 < (-0.9_f64) { break; }
+                }
+            }
+        }
+    }
+    let mut k19: usize = 0;
+    while k19 < 3 && ((k13 as f64) < 1.9_f64) {
+        k19 += 1;
+        if (t2.1 * t2.1) > 1.6_f64 {
+            for (i20, &xv21) in x.iter().enumerate() {
+                let mut v22 = ((0.9_f64 * x[(k19 * 2) % 1].tanh()).atanh() * (-(k13 as f64)));
+                v22 *= xv21.atan();
+                let (p23, q24): (f64, f64) = ((t1.1 + x[0]), (v22.atan() + x[0]));
+                v22 *= (f64::sqrt((0.5_f64 + (t1.1 * t1.1))) + p23).tanh();
+            }
+        } else {
+            let (p25, q26): (f64, f64) = (((0.9_f64 * t2.1.tanh()).asin() + x[0]), ((1.5_f64 * (k13 as f64).atan()).cosh() + x[0]));
+        }
+    }
+    let mut v27 = (k13 as f64);
+    (((t2.0 + v27) + x[0]) + v27)
 }
 
 #[differentiable]
@@ -3139,6 +3204,68 @@ fn f_40(x: &[f64]) -> f64 {
     }
     let mut v56 = (((v29 * x[k1 % x.len()]) - (x[(k1 * 3) % 2] - v29)) + t30.0.tanh());
     ((((k1 as f64) + x[1]) + v56) + v29)
+}
+
+#[differentiable]
+fn g_41_0(a: f64, b: f64) -> f64 {
+    let mut v1 = (0.5_f64 + ((0.9_f64 * b.atan().powi(3).tanh()).atanh() * (0.9_f64 * b.atan().powi(3).tanh()).atanh())).log2();
+    v1 += (1.5_f64 * f64::ln((0.5_f64 + ((a / (1.0_f64 + (b * b))) * (a / (1.0_f64 + (b * b)))))).atan()).exp();
+    (((1.5_f64 * v1.atan()).exp2() + a) + v1)
+}
+
+#[differentiable]
+fn f_41(x: &[f64]) -> f64 {
+    if (0.5_f64 + (x[1] * x[1])).log10() > 1.3_f64 {
+        let mut v1 = (if (0.1_f64 + 1.0_f64) > 0.7_f64 { (0.5_f64 + ((x[0] * x[2]) * (x[0] * x[2]))).powi(-1) } else { ((-x[2]) * (if 2.0_f64 > x[2] { x[3] } else { x[0] })).ln_1p() });
+        v1 *= (1.5_f64 * ((x[2] * x[2]) + (-x[1])).tanh()).exp_m1().atan();
+        v1 += (1.5_f64 * (-1.6_f64).cos().tanh()).exp();
+    }
+    for i2 in 0..1 {
+        let mut k3: usize = 0;
+        loop {
+            if k3 >= 3 { break; }
+            k3 += 1;
+            if ((k3 as f64) * (i2 as f64)).ln_1p() > (i2 as f64) {
+                let t4: (f64, f64) = (((x[(i2 * 2) % x.len()] - x[(k3 + 1) % 4]) + x[2]), ((1.2_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).tan() + x[3]));
+                if ((i2 as f64) > (-1.7_f64)) && (x[(k3 + 1) % 4] > (-0.2_f64)) { continue; }
+            } else {
+                if ((-0.1_f64) - x[(k3 + 2) % 4]) < (-1.5_f64) { continue; }
+                let (p5, q6): (f64, f64) = ((x[(k3 * 2) % 4] + x[1]), ((x[1] + (k3 as f64)) + x[0]));
+            }
+            if i2 % 2 == 1 {
+                let t7: (f64, f64) = ((x[(k3 * 2) % 4].max(x[k3 % 4]) + x[1]), (g_41_0(x[i2 % 4], (i2 as f64)) + x[1]));
+                let (p8, q9): (f64, f64) = ((g_41_0((-1.4_f64), (-1.6_f64)) + x[0]), (x[0] + x[3]));
+            }
+            for &xv11 in x.iter() {
+                let mut v12 = xv11;
+                if ((k3 as f64) > x[(k3 + 1) % 4]) && ((v12 > (-1.8_f64)) && ((-0.3_f64) > xv11)) { break; }
+                let mut v13 = x[k3 % 4];
+                v13 = (v13 + ((x[i2 % 4] - (-0.1_f64)) * (-0.1_f64))).atan();
+            }
+            let mut v14 = (f64::round((-1.4_f64)) / (1.0_f64 + ((i2 as f64) * (i2 as f64))));
+        }
+        let mut v15 = (1.2_f64 * (0.9_f64 * (0.5_f64 + (x[0] * x[0])).powf(x[2].cos()).tanh()).acos().tanh()).tan();
+    }
+    if x[1] > x[3] {
+        let mut v16 = (g_41_0((if x[3] > 0.4_f64 { x[1] } else { x[3] }), (x[2] + x[3])) - (std::f64::consts::LN_2 + (1.5_f64 * x[0].cos()).exp2()));
+        v16 *= (1.5_f64 * v16.atan()).exp_m1().atan();
+        for i17 in 1..=5 {
+            let mut v18 = x[2];
+            for i19 in 1..x.len() {
+                if i17 % 3 == 1 { return x[(i17 + 2) % 4]; }
+                let (p20, q21): (f64, f64) = (((0.5_f64 + (v18 * v18)).powf(x[i19 % x.len()].tanh()) + x[0]), ((0.9_f64 - v18) + x[3]));
+                let t22: (f64, f64) = (((-q21) + x[3]), ((0.5_f64 + (v18 * v18)).powf(x[i17 % x.len()].sin()) + x[3]));
+                v18 += ((1.5_f64 * t22.1.atan()).exp() + (t22.0 + t22.1));
+            }
+            v16 -= v16;
+            v16 += v16;
+        }
+    }
+    let mut v23 = (-g_41_0(0.7_f64.trunc(), x[1]));
+    let t24: (f64, f64) = ((f64::ln((0.5_f64 + ((v23 / (1.0_f64 + (x[0] * x[0]))) * (v23 / (1.0_f64 + (x[0] * x[0])))))) + x[1]), ((0.5_f64 + ((1.5_f64 * x[3].atan()).cosh() * (1.5_f64 * x[3].atan()).cosh())).powf((if v23 > v23 { 0.0_f64 } else { v23 }).atan()) + x[0]));
+    let t25: (f64, f64) = (((0.9_f64 * (0.5_f64 + (t24.0 * t24.0)).recip().tanh()).atanh() + x[2]), (x[2] + x[1]));
+    v23 = x[3];
+    ((0.8_f64 + x[0]) + v23)
 }
 
 #[differentiable]
@@ -8034,6 +8161,197 @@ fn f_97(x: &[f64]) -> f64 {
 }
 
 #[differentiable]
+fn g_98_0(a: f64, b: f64) -> f64 {
+    for i1 in (0..5).rev() {
+        let mut arr2: Vec<f64> = vec![(a * b); 4];
+    }
+    for i3 in (0..3).rev() {
+        if (1.2_f64 * b.tanh()).tan() < (i3 as f64) {
+            let mut k4: usize = 0;
+            while k4 < 3 && (a < 2.7_f64) {
+                k4 += 1;
+                let mut v5 = 2.0_f64.tanh().powi(3);
+                let mut v6 = (std::f64::consts::FRAC_1_SQRT_2 + v5);
+                v6 += (0.9_f64 * b.tanh()).atanh();
+                let mut v7 = (0.5_f64 + ((1.5_f64 * (k4 as f64).sin()).sinh() * (1.5_f64 * (k4 as f64).sin()).sinh())).powi(-1);
+            }
+            let mut v8 = (i3 as f64);
+            v8 += (i3 as f64);
+        }
+        let mut arr9: [f64; 4] = [(1.0_f64 + b), ((i3 as f64) * (-0.9_f64)), ((i3 as f64) + b), (1.5_f64 * 1.3_f64.atan()).exp2()];
+        let mut v10 = (((a + (-1.6_f64)) * (-0.7_f64)) - (i3 as f64));
+    }
+    let mut arr11: [f64; 3] = [1.2_f64; 3];
+    ((((-1.6_f64) / (1.0_f64 + (a * a))) + b) + arr11[2])
+}
+
+#[differentiable]
+fn f_98(x: &[f64]) -> f64 {
+    let mut k1: usize = 0;
+    loop {
+        if k1 >= 1 { break; }
+        k1 += 1;
+        match k1 % 3 {
+            0 => {
+                if 0.5_f64 < x[(k1 + 3) % 1] {
+                    let mut v2 = ((x[(k1 * 3) % x.len()] - 0.1_f64) + (0.5_f64 + ((k1 as f64) * (k1 as f64))).powf(x[0].sin()));
+                    let mut v3 = ((if v2 > 1.4_f64 { v2 } else { (k1 as f64) }) - x[(k1 + 3) % 1]);
+                    let mut v4 = x[k1 % x.len()];
+                }
+                if (0.5_f64 + ((k1 as f64) * (k1 as f64))).powi(-1) > (-1.7_f64) { break; }
+                let t5: (f64, f64) = (((0.5_f64 + (x[(k1 + 1) % x.len()] * x[(k1 + 1) % x.len()])).powf(x[(k1 + 2) % x.len()].tanh()) + x[0]), ((0.9_f64 * 0.9_f64.tanh()).acos() + x[0]));
+            }
+            1 => {
+                if (1.6_f64 - (k1 as f64)) > x[k1 % 1] {
+                    let mut v6 = x[k1 % x.len()];
+                    let (p7, q8): (f64, f64) = (((if (v6 > (-1.8_f64)) && ((x[(k1 + 1) % x.len()] < 0.9_f64) && (k1 % 3 == 0)) { std::f64::consts::FRAC_1_SQRT_2 } else { v6 }) + x[0]), (v6 + x[0]));
+                    v6 += g_98_0((1.1_f64 + (q8 * q8)).acosh(), (0.9_f64 * x[k1 % 1].tanh()).asin());
+                }
+                if k1 % 2 == 0 { return (1.5_f64 * (k1 as f64).abs().sin()).exp(); }
+                if ((0.4_f64 * x[0]) < (k1 as f64)) && ((k1 as f64) < x[(k1 * 2) % 1]) { return (-x[0]); }
+            }
+            _ => {
+                for i9 in (1..x.len() - 1).rev() {
+                    let mut v10 = (g_98_0(x[0], x[(i9 * 2) % x.len()]) * (1.5_f64 * x[(k1 * 2) % x.len()].sin()).exp());
+                    v10 += v10;
+                }
+                for (i11, &xv12) in x.iter().enumerate() {
+                    let t13: (f64, f64) = (((0.9_f64 * xv12.tanh()).atanh() + x[0]), (x[i11 % 1] + x[0]));
+                }
+            }
+        }
+    }
+    let mut k14: usize = 0;
+    while k14 < 3 && ((0.8_f64 / (1.0_f64 + (x[k1 % x.len()] * x[k1 % x.len()]))) < 2.1_f64) {
+        k14 += 1;
+        let mut v15 = x[0];
+        let mut v16 = (k1 as f64);
+    }
+    match k14 % 3 {
+        0 => {
+            for (i17, &xv18) in x.iter().enumerate() {
+                match k1 % 3 {
+                    0 => {
+                        let mut v19 = (((k1 as f64) - (-0.8_f64)) * x[(i17 * 2) % 1].atan2(0.2_f64));
+                    }
+                    1 => {
+                        let mut v20 = ((x[(k14 + 3) % x.len()] + (k14 as f64)) + (0.5_f64 + (x[(k1 + 2) % x.len()] * x[(k1 + 2) % x.len()])).powf(1.5_f64.tanh()));
+                        let t21: (f64, f64) = ((x[k14 % x.len()] + x[0]), ((v20 * (k1 as f64)) + x[0]));
+                        let mut v22 = (1.5_f64 * t21.1.sin()).exp();
+                    }
+                    _ => {
+                        let t23: (f64, f64) = (((x[i17 % x.len()] - x[i17 % x.len()]) + x[0]), ((0.5_f64 + ((-0.2_f64) * (-0.2_f64))).ln() + x[0]));
+                        let mut v24 = xv18.floor().hypot(g_98_0(x[(k1 * 3) % x.len()], xv18));
+                        let v24 = (v24 + g_98_0((i17 as f64), v24.max(v24)));
+                    }
+                }
+                let t25: (f64, f64) = (((x[(k14 + 1) % 1] * 1.9_f64) + x[0]), ((1.8_f64 + x[k14 % x.len()]) + x[0]));
+                let mut v26 = (0.0_f64 + ((0.5_f64 + (1.9_f64 * 1.9_f64)).powf(t25.0.tanh()) * (0.5_f64 + (1.9_f64 * 1.9_f64)).powf(t25.0.tanh()))).ln_1p();
+            }
+        }
+        1 => {
+            let mut v27 = (0.5_f64 + (((if (k14 as f64) < (k14 as f64) { x[0] } else { x[0] }) / (1.0_f64 + (((k14 as f64) - (k14 as f64)) * ((k14 as f64) - (k14 as f64))))) * ((if (k14 as f64) < (k14 as f64) { x[0] } else { x[0] }) / (1.0_f64 + (((k14 as f64) - (k14 as f64)) * ((k14 as f64) - (k14 as f64))))))).recip();
+            v27 = v27;
+        }
+        _ => {
+            let mut v28 = (0.9_f64 * x[0].tanh()).asin();
+        }
+    }
+    if ((k1 as f64) - (k1 as f64)) < 1.5_f64 {
+        let mut k29: usize = 0;
+        while k29 < 1 && ((0.5_f64 + (x[0] * x[0])).powf((k14 as f64).atan()) < 1.8_f64) {
+            k29 += 1;
+            let mut k30: usize = 0;
+            loop {
+                if k30 >= 4 { break; }
+                k30 += 1;
+                if k30 % 3 == 1 { break; }
+                let mut v31 = (x[0] + (0.6_f64 * std::f64::consts::E));
+                v31 = x[(k29 + 2) % x.len()];
+                let t32: (f64, f64) = ((1.3_f64 + x[0]), (x[0] + x[0]));
+            }
+            if 0.0_f64 < x[0] {
+                let mut v33 = (-1.9_f64);
+            } else {
+                let t34: (f64, f64) = ((g_98_0((-1.8_f64), 0.2_f64) + x[0]), (((-2.0_f64) * std::f64::consts::LN_2) + x[0]));
+                let mut v35 = ((x[k14 % 1] * (-1.9_f64)) + (0.5_f64 + ((k14 as f64) * (k14 as f64))).powf((k29 as f64).sin()));
+                v35 = (0.9_f64 * (1.5_f64 * t34.1.atan()).cosh().tanh()).asin();
+            }
+            for i36 in 0..=2 {
+                let mut v37 = (1.1_f64 + (((k14 as f64) / (1.0_f64 + (x[(k1 * 3) % x.len()] * x[(k1 * 3) % x.len()]))) * ((k14 as f64) / (1.0_f64 + (x[(k1 * 3) % x.len()] * x[(k1 * 3) % x.len()]))))).acosh();
+            }
+        }
+    }
+    let mut k38: usize = 0;
+    loop {
+        if k38 >= 1 { break; }
+        k38 += 1;
+        let (p39, q40): (f64, f64) = ((g_98_0(x[0].cos(), (std::f64::consts::PI / (1.0_f64 + (x[0] * x[0])))) + x[0]), (((k1 as f64).cos().powi(2) + (0.5_f64 + ((k38 as f64) * (k38 as f64))).log10()) + x[0]));
+        let mut v41 = ((1.1_f64 + (f64::ln((0.5_f64 + ((k1 as f64) * (k1 as f64)))) * f64::ln((0.5_f64 + ((k1 as f64) * (k1 as f64)))))).acosh() * (x[k14 % 1] + (k1 as f64)).atan2((std::f64::consts::E * p39)));
+        v41 *= (((k1 as f64) - x[(k38 + 1) % x.len()]) * x[k14 % x.len()]).ln_1p().sin().sin();
+        let mut k42: usize = 0;
+        loop {
+            if k42 >= 2 { break; }
+            k42 += 1;
+            let t43: (f64, f64) = (((-(k1 as f64)) + x[0]), (v41 + x[0]));
+            let (p44, q45): (f64, f64) = (((0.5_f64 + (v41 * v41)).log2() + x[0]), ((std::f64::consts::PI + (k1 as f64)) + x[0]));
+            v41 = ((if ((k38 as f64) > t43.1) && (x[(k1 * 2) % x.len()] > v41) { (k38 as f64) } else { (-1.4_f64) }) * (v41 + p44));
+            for i46 in (0..3).step_by(2) {
+                if ((-1.9_f64) + p44) > (-0.2_f64) { break; }
+                v41 *= g_98_0(g_98_0(p44, 1.9_f64), (x[(i46 + 3) % x.len()] / (1.0_f64 + ((k42 as f64) * (k42 as f64))))).tanh();
+                v41 += ((0.5_f64 + ((k1 as f64) * (k1 as f64))).ln() + x[(k38 * 3) % x.len()].min((k38 as f64)));
+                let mut v47 = ((k14 as f64) + (k14 as f64)).atan();
+            }
+        }
+    }
+    let mut k48: usize = 0;
+    loop {
+        if k48 >= 3 { break; }
+        k48 += 1;
+        for i49 in 0..=x.len() {
+            let mut k50: usize = 0;
+            while k50 < 3 && (x[(k48 + 2) % x.len()] < 0.3_f64) {
+                k50 += 1;
+                let (p51, q52): (f64, f64) = (((x[k14 % 1] - 0.3_f64) + x[0]), (((-0.9_f64) + std::f64::consts::FRAC_1_SQRT_2) + x[0]));
+                let p51 = (p51 + x[0]);
+                let mut v53 = ((q52 + (-0.2_f64)) + (0.6_f64 - (k38 as f64)));
+            }
+        }
+        let mut k54: usize = 0;
+        loop {
+            if k54 >= 1 { break; }
+            k54 += 1;
+            let mut k55: usize = 0;
+            while k55 < 6 && (g_98_0(0.7_f64, 1.3_f64) < 2.4_f64) {
+                k55 += 1;
+                let t56: (f64, f64) = (((x[(k55 * 3) % 1] - (k55 as f64)) + x[0]), ((-1.6_f64) + x[0]));
+                if (0.9_f64 * (k38 as f64)) > t56.1 { return (1.2_f64 * x[0].tanh()).tan(); }
+            }
+        }
+        for (i57, &xv58) in x.iter().enumerate() {
+            if xv58 < x[(k48 * 3) % x.len()] {
+                if (0.5_f64 + (x[(k54 + 2) % x.len()] * x[(k54 + 2) % x.len()])).powi(-2) > (-1.0_f64) { return ((x[(i57 + 3) % x.len()] - 0.0_f64) * (xv58 + xv58)); }
+                let mut v59 = (i57 as f64);
+                let t60: (f64, f64) = ((((k38 as f64) + x[(k54 + 2) % x.len()]) + x[0]), (1.1_f64 + x[0]));
+            } else {
+                let mut v61 = (g_98_0((-0.7_f64), (-1.3_f64)) * (-x[k14 % x.len()]));
+                let mut v62 = ((if xv58 < v61 { xv58 } else { (k38 as f64) }) * g_98_0((k1 as f64), 1.5_f64));
+            }
+            let mut k63: usize = 0;
+            while k63 < 4 && (x[0].round() < 2.8_f64) {
+                k63 += 1;
+                let mut v64 = (0.9_f64 * 0.4_f64.hypot((-0.5_f64)).tanh()).atanh();
+                let t65: (f64, f64) = (((0.5_f64 + (v64 * v64)).ln() + x[0]), ((0.5_f64 + (v64 * v64)).powf(v64.sin()) + x[0]));
+                let (p66, q67): (f64, f64) = (((1.1_f64 + (x[k54 % x.len()] * x[k54 % x.len()])).acosh() + x[0]), ((x[(k54 * 2) % 1] - (k38 as f64)) + x[0]));
+            }
+            let mut v68 = (-0.2_f64);
+            v68 += (-1.9_f64);
+        }
+    }
+    ((k38 as f64).atan2(x[(k48 * 2) % 1]) + x[0])
+}
+
+#[differentiable]
 fn f_99(x: &[f64]) -> f64 {
     let mut arr1: [f64; 4] = [(x[0] - x[0]), (x[0] / (1.0_f64 + (std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_1_SQRT_2))), (-1.7_f64), x[0]];
     let mut v2 = ((-1.6_f64) + ((0.9_f64 * arr1[0].tanh()).acos() + (-arr1[2])));
@@ -10984,6 +11302,190 @@ fn f_129(x: &[f64]) -> f64 {
 }
 
 #[differentiable]
+fn g_130_0(a: f64, b: f64) -> f64 {
+    for i1 in (0..4).step_by(2) {
+        let (p2, q3): (f64, f64) = (((0.5_f64 + ((i1 as f64).sin().powi(3) * (i1 as f64).sin().powi(3))).ln() + b), (((-0.2_f64) + (-1.3_f64)) + a));
+        let mut k4: usize = 0;
+        while k4 < 2 && ((a + q3) < 2.3_f64) {
+            k4 += 1;
+            if (((i1 as f64) - std::f64::consts::FRAC_1_SQRT_2) > 0.6_f64) && (std::f64::consts::FRAC_1_SQRT_2 > 1.6_f64) {
+                let mut v5 = (k4 as f64).round().max(((-1.0_f64) * (-2.0_f64)));
+                let mut v6 = b;
+            } else {
+                let mut v7 = (0.5_f64 + ((p2 / (1.0_f64 + (1.6_f64 * 1.6_f64))) * (p2 / (1.0_f64 + (1.6_f64 * 1.6_f64))))).powi(-1);
+                let mut v8 = (f64::ln((0.5_f64 + (b * b))) + (0.9_f64 * v7.tanh()).acos());
+                let q3 = (q3 + (((-0.1_f64) * (i1 as f64)) / (1.0_f64 + (std::f64::consts::PI * std::f64::consts::PI))));
+            }
+        }
+    }
+    let mut k9: usize = 0;
+    loop {
+        if k9 >= 5 { break; }
+        k9 += 1;
+        for i10 in (0..4).step_by(3) {
+            for i11 in 0..=3 {
+                if (b + b) > (i11 as f64) { return (0.5_f64 + (0.8_f64 * 0.8_f64)).powf((0.9_f64 * (-0.6_f64).tanh()).asin().tanh()); }
+                if (i11 as f64) > a { return (((k9 as f64) * a) * (k9 as f64)).ln_1p(); }
+                if ((k9 as f64) * b) > 0.5_f64 { return (0.5_f64 + ((a * a) * (a * a))).powf((i11 as f64).tanh()); }
+                let mut v12 = ((0.9_f64 * b.tanh()).atanh() - a);
+            }
+            for i13 in (0..4).step_by(3) {
+                let mut v14 = (0.5_f64 + (((i13 as f64) + b) * ((i13 as f64) + b))).ln();
+                let mut v15 = ((v14 + 0.4_f64) + (-0.5_f64));
+                v15 += a;
+                let v14 = (v14 + 1.9_f64);
+            }
+        }
+        match k9 % 3 {
+            0 => {
+                if ((k9 as f64) - (k9 as f64)) < 0.7_f64 { return (0.9_f64 * (std::f64::consts::E * a).tanh()).asin(); }
+            }
+            1 => {
+                for i16 in 0..5 {
+                    let (p17, q18): (f64, f64) = (((a + b) + a), (b.sin().powi(3) + a));
+                    let (p19, q20): (f64, f64) = (((0.5_f64 + ((i16 as f64) * (i16 as f64))).powf(b.sin()) + b), (a + b));
+                    let mut v21 = (k9 as f64);
+                }
+                let t22: (f64, f64) = (((0.0_f64 + (std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_1_SQRT_2)).ln_1p() + a), ((a + (-1.7_f64)) + b));
+            }
+            _ => {
+                if k9 % 3 == 0 { continue; }
+                if (k9 as f64).hypot(a) < 1.7_f64 { continue; }
+            }
+        }
+        let mut v23 = (k9 as f64);
+    }
+    let mut k24: usize = 0;
+    while k24 < 3 && (a.max((k9 as f64)) < 1.8_f64) {
+        k24 += 1;
+        for i25 in 1..=2 {
+            let mut v26 = (k24 as f64);
+            if v26 < v26 {
+                v26 += (0.9_f64 * f64::tanh(a).tanh()).asin();
+                let v26 = (v26 + (if k24 % 3 == 0 { (0.5_f64 + ((k24 as f64) * (k24 as f64))).powf(a.sin()) } else { a }));
+                let mut v27 = b;
+            } else {
+                v26 *= (0.0_f64 + ((a + 0.1_f64) * (a + 0.1_f64))).ln_1p().sin();
+                let mut v28 = (a * ((-0.8_f64) + a));
+                let (p29, q30): (f64, f64) = (((k9 as f64) + a), ((1.5_f64 * (k24 as f64).tanh()).exp() + a));
+            }
+        }
+        let mut k31: usize = 0;
+        loop {
+            if k31 >= 1 { break; }
+            k31 += 1;
+            for i32 in 1..1 {
+                let mut v33 = (k24 as f64);
+                v33 *= v33.sin();
+            }
+        }
+        for i34 in 1..1 {
+            for i35 in (0..4).step_by(3) {
+                let t36: (f64, f64) = (((b / (1.0_f64 + ((i35 as f64) * (i35 as f64)))) + a), (a + b));
+                if f64::recip((0.5_f64 + (t36.1 * t36.1))) < 1.7_f64 { break; }
+                let mut v37 = ((-(-0.3_f64)) * (0.9_f64 * b.tanh()).asin());
+            }
+            let mut v38 = a;
+            for i39 in 1..=1 {
+                let mut v40 = (if (0.5_f64 + (v38 * v38)).powf(v38.tanh()) < 1.6_f64 { (k9 as f64) } else { (0.5_f64 + ((k24 as f64) * (k24 as f64))).recip() });
+                let t41: (f64, f64) = ((a + a), ((v40 + b) + a));
+                let (p42, q43): (f64, f64) = ((std::f64::consts::E + b), ((0.5_f64 + (t41.0 * t41.0)).cbrt() + b));
+            }
+            for i44 in 0..3 {
+                let mut v45 = ((v38 / (1.0_f64 + (b * b))) + (v38 * b).ln_1p());
+                let mut v46 = f64::atan((std::f64::consts::PI + b));
+                let (p47, q48): (f64, f64) = (((k24 as f64) + b), ((0.5_f64 + (v38 * v38)).log2() + a));
+                let mut v49 = (if (-v46) > p47 { (k9 as f64) } else { std::f64::consts::LN_2 });
+            }
+        }
+    }
+    ((0.9_f64 * 1.7_f64.tanh()).asin() + a)
+}
+
+#[differentiable]
+fn g_130_1(a: f64, b: f64) -> f64 {
+    let mut arr1: [f64; 3] = [(b + b), ((-1.1_f64) - std::f64::consts::PI), a];
+    ((0.3_f64 + b) + arr1[2])
+}
+
+#[differentiable]
+fn f_130(x: &[f64]) -> f64 {
+    let mut k1: usize = 0;
+    loop {
+        if k1 >= 2 { break; }
+        k1 += 1;
+        let mut k2: usize = 0;
+        while k2 < 3 && ((-1.9_f64).asinh() < 2.2_f64) {
+            k2 += 1;
+            let mut k3: usize = 0;
+            loop {
+                if k3 >= 5 { break; }
+                k3 += 1;
+                let mut v4 = (0.9_f64 * (x[(k2 * 2) % 1] + x[(k1 * 2) % 1]).tanh()).asin();
+                v4 *= f64::abs((-v4)).atan();
+                let v4 = (v4 + v4);
+            }
+            for &xv6 in x.iter() {
+                if (0.5_f64 + ((k1 as f64) * (k1 as f64))).cbrt() < (k3 as f64) { return ((xv6 / (1.0_f64 + (x[(k3 + 1) % 1] * x[(k3 + 1) % 1]))) + (-x[(k3 * 3) % x.len()])); }
+                let (p7, q8): (f64, f64) = ((x[k1 % x.len()] + x[0]), (x[k2 % x.len()] + x[0]));
+                let t9: (f64, f64) = ((q8 + x[0]), ((x[0] * x[(k1 + 3) % 1]) + x[0]));
+                let mut v10 = p7;
+            }
+            for i11 in 0..x.len() - 1 {
+                if i11 % 3 == 1 { break; }
+            }
+        }
+        let mut k12: usize = 0;
+        loop {
+            if k12 >= 5 { break; }
+            k12 += 1;
+            for i13 in 0..=3 {
+                let mut v14 = x[(k2 + 3) % x.len()];
+            }
+        }
+        if (std::f64::consts::FRAC_1_SQRT_2 + std::f64::consts::E) < (k1 as f64) { break; }
+    }
+    if (0.7_f64 + x[k1 % 1]) > std::f64::consts::E { return f64::ln((0.5_f64 + ((x[(k1 * 2) % x.len()] * (k1 as f64)) * (x[(k1 * 2) % x.len()] * (k1 as f64))))); }
+    let mut v15 = (0.5_f64 + (g_130_1(x[(k1 + 3) % x.len()], (k1 as f64).hypot(x[0])) * g_130_1(x[(k1 + 3) % x.len()], (k1 as f64).hypot(x[0])))).powf(((-x[0]) / (1.0_f64 + ((x[k1 % 1] - x[k1 % 1]) * (x[k1 % 1] - x[k1 % 1])))).cos());
+    v15 += (0.5_f64 + ((0.5_f64 + ((0.9_f64 * (k1 as f64).tanh()).asin() * (0.9_f64 * (k1 as f64).tanh()).asin())).powi(-1) * (0.5_f64 + ((0.9_f64 * (k1 as f64).tanh()).asin() * (0.9_f64 * (k1 as f64).tanh()).asin())).powi(-1))).powf(((x[0] + x[0]) + (if x[(k1 + 3) % 1] > (-1.1_f64) { std::f64::consts::FRAC_1_SQRT_2 } else { x[(k1 * 3) % x.len()] })).cos());
+    for i16 in 0..=x.len() - 1 {
+        v15 *= (0.9_f64 * (0.9_f64 * (0.5_f64 + (v15 * v15)).powf(std::f64::consts::PI.sin()).tanh()).atanh().tanh()).asin().cos();
+        if (-x[i16 % x.len()]) > (-1.3_f64) {
+            for i17 in 0..x.len() {
+                if x[(i16 + 2) % x.len()] < 0.9_f64 { break; }
+                let (p18, q19): (f64, f64) = ((v15 + x[0]), ((if (v15 < (-1.8_f64)) && (v15 < v15) { v15 } else { x[(k1 * 3) % 1] }) + x[0]));
+                let t20: (f64, f64) = ((p18 + x[0]), ((k1 as f64).round() + x[0]));
+            }
+            let mut v21 = (x[(k1 * 3) % x.len()] * v15).ln_1p();
+            if i16 % 2 == 1 { continue; }
+        } else {
+            for i22 in (1..2).step_by(2) {
+                let mut v23 = (if i16 % 2 == 1 { 2.0_f64 } else { (0.5_f64 + ((i22 as f64) * (i22 as f64))).powf((k1 as f64).tanh()) });
+                let (p24, q25): (f64, f64) = (((0.5_f64 + (x[(k1 + 1) % 1] * x[(k1 + 1) % 1])).powi(-1) + x[0]), (v23 + x[0]));
+                v23 *= v15.tanh();
+            }
+            v15 += v15;
+            v15 += (x[(k1 + 1) % 1].mul_add((i16 as f64), v15) + (-(-1.6_f64)));
+        }
+        let v15 = (v15 + (0.5_f64 + ((-0.5_f64) * (-0.5_f64))).recip());
+    }
+    let t26: (f64, f64) = ((v15 + x[0]), ((if v15 < 0.1_f64 { x[k1 % 1].tanh().powi(2) } else { (-0.9_f64).max((-1.0_f64)) }) + x[0]));
+    let mut k27: usize = 0;
+    while k27 < 6 && ((k1 as f64) < 2.2_f64) {
+        k27 += 1;
+        let mut v28 = ((0.9_f64 * (if k27 % 2 == 1 { std::f64::consts::FRAC_1_SQRT_2 } else { (k1 as f64) }).tanh()).atanh() * ((1.5_f64 * (k27 as f64).cos()).cosh() + (k27 as f64)));
+        if v15 > (-1.0_f64) { continue; }
+        if g_130_1(t26.1, (-0.5_f64)) < x[k27 % 1] { continue; }
+        let mut k29: usize = 0;
+        while k29 < 3 && ((k1 as f64).min(x[0]) < 1.3_f64) {
+            k29 += 1;
+            let mut v30 = (0.9_f64 * v15.tanh()).asin().ceil();
+        }
+    }
+    (((v15 / (1.0_f64 + (x[k1 % 1] * x[k1 % 1]))) + x[0]) + v15)
+}
+
+#[differentiable]
 fn g_131_0(a: f64, b: f64) -> f64 {
     for i1 in (0..4).rev() {
         for i2 in 0..2 {
@@ -12383,6 +12885,7 @@ pub fn check_all() -> check::Checker {
     c.check("f_3", 1, &check::Forms { f: &|x| f_3(x), grad: &|x| f_3_grad(x), jvp: &|x, v| f_3_jvp(x, v), vjp: &|x, z, b| f_3_vjp(x, z, b), grad_into: &|x, b| f_3_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_4", 1, &check::Forms { f: &|x| f_4(x), grad: &|x| f_4_grad(x), jvp: &|x, v| f_4_jvp(x, v), vjp: &|x, z, b| f_4_vjp(x, z, b), grad_into: &|x, b| f_4_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_5", 1, &check::Forms { f: &|x| f_5(x), grad: &|x| f_5_grad(x), jvp: &|x, v| f_5_jvp(x, v), vjp: &|x, z, b| f_5_vjp(x, z, b), grad_into: &|x, b| f_5_grad_into(x, b), hvp: &check::no_hvp });
+    c.check("f_6", 1, &check::Forms { f: &|x| f_6(x), grad: &|x| f_6_grad(x), jvp: &|x, v| f_6_jvp(x, v), vjp: &|x, z, b| f_6_vjp(x, z, b), grad_into: &|x, b| f_6_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_7_0", 2, &check::Forms { f: &|p| g_7_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_7_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_7_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_7_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_7_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
     c.check("f_7", 1, &check::Forms { f: &|x| f_7(x), grad: &|x| f_7_grad(x), jvp: &|x, v| f_7_jvp(x, v), vjp: &|x, z, b| f_7_vjp(x, z, b), grad_into: &|x, b| f_7_grad_into(x, b), hvp: &|x, v| f_7_hvp(x, v) });
     c.check("f_8", 5, &check::Forms { f: &|x| f_8(x), grad: &|x| f_8_grad(x), jvp: &|x, v| f_8_jvp(x, v), vjp: &|x, z, b| f_8_vjp(x, z, b), grad_into: &|x, b| f_8_grad_into(x, b), hvp: &check::no_hvp });
@@ -12440,6 +12943,8 @@ pub fn check_all() -> check::Checker {
     c.check("g_40_0", 2, &check::Forms { f: &|p| g_40_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_40_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_40_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_40_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_40_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
     c.check("g_40_1", 2, &check::Forms { f: &|p| g_40_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_40_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_40_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_40_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_40_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_40_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_40", 2, &check::Forms { f: &|x| f_40(x), grad: &|x| f_40_grad(x), jvp: &|x, v| f_40_jvp(x, v), vjp: &|x, z, b| f_40_vjp(x, z, b), grad_into: &|x, b| f_40_grad_into(x, b), hvp: &check::no_hvp });
+    c.check("g_41_0", 2, &check::Forms { f: &|p| g_41_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_41_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_41_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_41_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_41_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_41_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
+    c.check("f_41", 4, &check::Forms { f: &|x| f_41(x), grad: &|x| f_41_grad(x), jvp: &|x, v| f_41_jvp(x, v), vjp: &|x, z, b| f_41_vjp(x, z, b), grad_into: &|x, b| f_41_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_42", 2, &check::Forms { f: &|x| f_42(x), grad: &|x| f_42_grad(x), jvp: &|x, v| f_42_jvp(x, v), vjp: &|x, z, b| f_42_vjp(x, z, b), grad_into: &|x, b| f_42_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_45_0", 2, &check::Forms { f: &|p| g_45_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_45_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_45_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_45_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_45_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
     c.check("f_45", 5, &check::Forms { f: &|x| f_45(x), grad: &|x| f_45_grad(x), jvp: &|x, v| f_45_jvp(x, v), vjp: &|x, z, b| f_45_vjp(x, z, b), grad_into: &|x, b| f_45_grad_into(x, b), hvp: &check::no_hvp });
@@ -12545,6 +13050,8 @@ pub fn check_all() -> check::Checker {
     c.check("g_97_0", 2, &check::Forms { f: &|p| g_97_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_97_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_97_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_97_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_97_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_97_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_97_1", 2, &check::Forms { f: &|p| g_97_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_97_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_97_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_97_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_97_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
     c.check("f_97", 2, &check::Forms { f: &|x| f_97(x), grad: &|x| f_97_grad(x), jvp: &|x, v| f_97_jvp(x, v), vjp: &|x, z, b| f_97_vjp(x, z, b), grad_into: &|x, b| f_97_grad_into(x, b), hvp: &check::no_hvp });
+    c.check("g_98_0", 2, &check::Forms { f: &|p| g_98_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_98_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_98_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_98_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_98_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
+    c.check("f_98", 1, &check::Forms { f: &|x| f_98(x), grad: &|x| f_98_grad(x), jvp: &|x, v| f_98_jvp(x, v), vjp: &|x, z, b| f_98_vjp(x, z, b), grad_into: &|x, b| f_98_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_99", 1, &check::Forms { f: &|x| f_99(x), grad: &|x| f_99_grad(x), jvp: &|x, v| f_99_jvp(x, v), vjp: &|x, z, b| f_99_vjp(x, z, b), grad_into: &|x, b| f_99_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_100_0", 2, &check::Forms { f: &|p| g_100_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_100_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_100_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_100_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_100_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_100_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_100", 2, &check::Forms { f: &|x| f_100(x), grad: &|x| f_100_grad(x), jvp: &|x, v| f_100_jvp(x, v), vjp: &|x, z, b| f_100_vjp(x, z, b), grad_into: &|x, b| f_100_grad_into(x, b), hvp: &check::no_hvp });
@@ -12607,6 +13114,9 @@ pub fn check_all() -> check::Checker {
     c.check("g_128_0", 2, &check::Forms { f: &|p| g_128_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_128_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_128_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_128_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_128_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
     c.check("f_128", 4, &check::Forms { f: &|x| f_128(x), grad: &|x| f_128_grad(x), jvp: &|x, v| f_128_jvp(x, v), vjp: &|x, z, b| f_128_vjp(x, z, b), grad_into: &|x, b| f_128_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_129", 2, &check::Forms { f: &|x| f_129(x), grad: &|x| f_129_grad(x), jvp: &|x, v| f_129_jvp(x, v), vjp: &|x, z, b| f_129_vjp(x, z, b), grad_into: &|x, b| f_129_grad_into(x, b), hvp: &check::no_hvp });
+    c.check("g_130_0", 2, &check::Forms { f: &|p| g_130_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_130_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_130_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_130_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_130_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
+    c.check("g_130_1", 2, &check::Forms { f: &|p| g_130_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_130_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_130_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_130_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_130_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_130_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
+    c.check("f_130", 1, &check::Forms { f: &|x| f_130(x), grad: &|x| f_130_grad(x), jvp: &|x, v| f_130_jvp(x, v), vjp: &|x, z, b| f_130_vjp(x, z, b), grad_into: &|x, b| f_130_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_131_0", 2, &check::Forms { f: &|p| g_131_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_131_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_131_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_131_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_131_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
     c.check("f_131", 4, &check::Forms { f: &|x| f_131(x), grad: &|x| f_131_grad(x), jvp: &|x, v| f_131_jvp(x, v), vjp: &|x, z, b| f_131_vjp(x, z, b), grad_into: &|x, b| f_131_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_132", 5, &check::Forms { f: &|x| f_132(x), grad: &|x| f_132_grad(x), jvp: &|x, v| f_132_jvp(x, v), vjp: &|x, z, b| f_132_vjp(x, z, b), grad_into: &|x, b| f_132_grad_into(x, b), hvp: &check::no_hvp });

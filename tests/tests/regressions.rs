@@ -168,3 +168,30 @@ mod vec_moves {
         assert_eq!(reassigned_grad(&[1.0, 2.0]).1, vec![2.0, 1.0]);
     }
 }
+
+mod self_accumulation_of_a_tuple_component {
+    // `v += v` where `v` comes from a tuple field (so its type is not known to be `Copy`): the generated
+    // code borrowed `v` mutably and immutably at once.
+    // error[E0502]: cannot borrow value as mutable because it is also borrowed as immutable
+    use adjoint::differentiable;
+
+    #[differentiable]
+    fn doubled(x: &[f64]) -> f64 {
+        let t = (x[0] * 2.0, x[1]);
+        let mut v = t.0.min(3.0);
+        v += v;
+        v * t.1
+    }
+
+    #[test]
+    fn self_accumulation_of_a_tuple_component() {
+        let x = [0.7, 1.3];
+        let (value, g) = doubled_grad(&x);
+        assert!((value - 2.0 * 1.4 * 1.3).abs() < 1e-12);
+        assert!((g[0] - 4.0 * 1.3).abs() < 1e-12 && (g[1] - 2.8).abs() < 1e-12);
+        let (_, slope) = doubled_jvp(&x, &[1.0, 0.0]);
+        assert!((slope - 4.0 * 1.3).abs() < 1e-12);
+        let (_, _, hv) = doubled_hvp(&x, &[1.0, 0.0]);
+        assert!((hv[0]).abs() < 1e-12 && (hv[1] - 4.0).abs() < 1e-12);
+    }
+}
