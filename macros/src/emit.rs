@@ -169,7 +169,8 @@ impl Generated<'_> {
         // A condition on duals compares them with floats, which works, unless it casts them, passes them
         // to `f64::` functions or holds `if`/`match` values mixing them with float constants.
         let unsafe_opaque = |o: &crate::ir::Opaque| {
-            o.reads.iter().any(|v| an.active[*v]) && mentions(&o.tokens, &["as", "f64", "f32", "if", "match"])
+            o.reads.iter().any(|v| an.active[*v])
+                && (mentions(&o.tokens, &["as", "f64", "f32", "if", "match"]) || calls_a_function(&o.tokens))
         };
         walk(body, &mut |s| {
             let exprs: Vec<&Expr> = match s {
@@ -743,6 +744,21 @@ fn float_from_active(o: &crate::ir::Opaque) -> bool {
         "match",
     ];
     mentions(&o.tokens, FLOAT_RESULTS)
+}
+
+/// Whether tokens call a free function (`g(x) < 0.0`): in a condition of dual code it would receive duals.
+fn calls_a_function(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.iter().enumerate().any(|(k, t)| match t {
+        TokenTree::Group(g) => {
+            // Integer helpers of the lowering (`::core::cmp::min(x.len(), y.len())`) are not calls on floats.
+            let after_name = k > 0 && matches!(&trees[k - 1], TokenTree::Ident(i) if i != "min" && i != "max");
+            let method = k > 1 && matches!(&trees[k - 2], TokenTree::Punct(p) if p.as_char() == '.');
+            (g.delimiter() == Delimiter::Parenthesis && after_name && !method) || calls_a_function(&g.stream())
+        }
+        _ => false,
+    })
 }
 
 /// Whether tokens contain one of the identifiers (keywords included), at any depth.

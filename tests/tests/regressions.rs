@@ -195,3 +195,30 @@ mod self_accumulation_of_a_tuple_component {
         assert!((hv[0]).abs() < 1e-12 && (hv[1] - 4.0).abs() < 1e-12);
     }
 }
+
+mod call_in_a_condition {
+    // A call to a differentiable function inside a condition, on differentiated values: the second-order
+    // (dual) code passed duals to the plain function (difftest seed 1, units 33 and 43).
+    // error[E0308]: arguments to this function are incorrect
+    use adjoint::differentiable;
+
+    #[differentiable]
+    fn square(a: f64) -> f64 {
+        a * a
+    }
+
+    #[differentiable]
+    fn guarded(x: &[f64]) -> f64 {
+        if square(x[0]) < 1.0 {
+            x[0] * x[1]
+        } else {
+            x[1]
+        }
+    }
+
+    #[test]
+    fn call_in_a_condition() {
+        assert_eq!(guarded_grad(&[0.5, 2.0]).1, vec![2.0, 0.5]);
+        assert_eq!(guarded_grad(&[1.5, 2.0]).1, vec![0.0, 1.0]);
+    }
+}
