@@ -554,9 +554,8 @@ impl<'a> Adjoint<'a> {
                 let fwd = quote!(let (#z, #d) = #r::map_with_derivative(#a, #jvp););
                 (fwd, quote!(#r::component_mul_vjp(&#d, &#b, #m);))
             }
-            Stmt::Let { var, ty, init } => {
+            Stmt::Let { var, init, .. } => {
                 let fwd = self.plain(s, &HashSet::new());
-                let _ = ty;
                 let rev = match init {
                     Some(e) if self.an.active[*var] && expr_active(e, &self.an.active) => {
                         let b = bar(self.name(*var));
