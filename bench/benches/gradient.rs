@@ -20,19 +20,17 @@
 //! Run:
 //!
 //! ```text
-//! cargo bench -p adjoint-tests --bench gradient
-//! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-tests --bench gradient   # a few seconds
+//! cargo bench -p adjoint-bench --bench gradient
+//! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-bench --bench gradient   # a few seconds
 //! ```
 //!
 //! The design goal is `grad_into ≤ 3 × f` and `grad_into ≤ 1.5 × hand-written`.
-
-mod harness;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use adjoint::differentiable;
-use harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
+use adjoint_bench::harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
 use rand::{Rng, SeedableRng};
 
 #[differentiable]

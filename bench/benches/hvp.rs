@@ -34,22 +34,20 @@
 //! Run:
 //!
 //! ```text
-//! cargo bench -p adjoint-tests --bench hvp
-//! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-tests --bench hvp   # a few seconds
+//! cargo bench -p adjoint-bench --bench hvp
+//! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-bench --bench hvp   # a few seconds
 //! ```
 //!
 //! The design goal is `hvp_into ≤ 2.5 × grad_into`.
 // The differentiable bodies are those of the tests, written in the forms under test.
 #![allow(clippy::needless_range_loop, clippy::explicit_counter_loop)]
 
-mod harness;
-
 use std::hint::black_box;
 use std::time::Duration;
 
 use adjoint::differentiable;
 use adjoint::dual::Dual;
-use harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
+use adjoint_bench::harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

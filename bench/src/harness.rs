@@ -1,5 +1,9 @@
-//! Timing harness shared by the `harness = false` benches (`gradient.rs`, `mlp.rs`), included
-//! with `mod harness;`.
+//! Timing harness shared by the `harness = false` benches of this package (`suite`, `gradient`, `mlp`,
+//! `hvp`).
+//!
+//! We use this small in-house harness rather than criterion on purpose: it samples the candidates of one
+//! comparison round-robin, so that load from other processes on a small shared machine hits all of them
+//! alike and the *ratios* between them stay stable even when absolute times drift.
 //!
 //! It provides
 //!
@@ -16,13 +20,17 @@ use std::time::{Duration, Instant};
 
 /// One thing to time: a closure doing one call, and its calibrated repetitions per sample.
 pub struct Candidate<'a> {
+    /// What the candidate is, as printed in the reports.
     pub name: &'static str,
     run: Box<dyn FnMut() + 'a>,
+    /// Calls per sample, calibrated by [`measure`].
     pub reps: u64,
-    pub samples: Vec<f64>, // seconds per call
+    /// Seconds per call, one entry per sample.
+    pub samples: Vec<f64>,
 }
 
 impl<'a> Candidate<'a> {
+    /// A candidate called `name` that runs `run` once per call.
     pub fn new(name: &'static str, run: impl FnMut() + 'a) -> Self {
         Candidate { name, run: Box::new(run), reps: 1, samples: Vec::new() }
     }
@@ -65,6 +73,7 @@ impl<'a> Candidate<'a> {
         s
     }
 
+    /// Median time per call, in seconds.
     pub fn median(&self) -> f64 {
         let s = self.sorted();
         let m = s.len() / 2;
@@ -86,8 +95,11 @@ impl<'a> Candidate<'a> {
 
 /// Warm-up time and sample length per candidate, and the number of samples.
 pub struct Settings {
+    /// Warm-up time per candidate before calibration.
     pub warm: Duration,
+    /// Length of one sample; the repetitions per sample are chosen to reach it.
     pub target: Duration,
+    /// Number of samples per candidate.
     pub samples: usize,
 }
 
@@ -126,6 +138,7 @@ pub struct TimeFormat {
     pub us_decimals: usize,
 }
 
+/// `secs` in ns, µs or ms, per `f`.
 pub fn fmt_time(secs: f64, f: TimeFormat) -> String {
     if f.ns && secs < 1e-6 {
         format!("{:.1} ns", secs * 1e9)

@@ -13,23 +13,21 @@
 //!
 //! Values and gradients are checked against each other (each field to 1e-10 relative) before
 //! anything is timed, and the hand-written gradient against a central difference. Timing as in
-//! `gradient.rs` (both use `harness/mod.rs`): warm-up, repetitions calibrated per sample, samples
+//! `gradient.rs` (both use `adjoint_bench::harness`): warm-up, repetitions calibrated per sample, samples
 //! round-robin, medians.
 //!
 //! ```text
-//! cargo bench -p adjoint-tests --bench mlp
-//! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-tests --bench mlp   # a few seconds
+//! cargo bench -p adjoint-bench --bench mlp
+//! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-bench --bench mlp   # a few seconds
 //! ```
 //!
 //! The design goal is `grad_into ≤ 3 × loss` and `grad_into ≤ 1.5 × hand-written`.
-
-mod harness;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use adjoint::{differentiable, Tangent};
-use harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
+use adjoint_bench::harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
 use nalgebra::{DMatrix, DVector, RowDVector};
 use rand::{Rng, SeedableRng};
 
