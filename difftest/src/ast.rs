@@ -133,7 +133,68 @@ pub struct Function {
     pub tail: Expr,
 }
 
+impl Params {
+    /// Whether the parameters are nalgebra types.
+    pub fn is_nalgebra(&self) -> bool {
+        false
+    }
+}
+
 impl Function {
+    /// Calls `visit` on every expression of the function, outermost first, conditions' operands included.
+    pub fn visit_exprs(&self, visit: &mut impl FnMut(&Expr)) {
+        let mut f = self.clone();
+        let mut stack: Vec<&mut Expr> = vec![&mut f.tail];
+        fn stmts<'a>(b: &'a mut [Stmt], stack: &mut Vec<&'a mut Expr>) {
+            for s in b {
+                match s {
+                    Stmt::If { cond, then, els } => {
+                        stack.extend(cond.exprs_mut());
+                        stmts(then, stack);
+                        stmts(els, stack);
+                    }
+                    Stmt::While { cond, body, .. } => {
+                        stack.extend(cond.exprs_mut());
+                        stmts(body, stack);
+                    }
+                    Stmt::For { body, .. } | Stmt::Loop { body, .. } => stmts(body, stack),
+                    Stmt::Match { arms, .. } => arms.iter_mut().for_each(|a| stmts(a, stack)),
+                    other => stack.extend(other.exprs_mut()),
+                }
+            }
+        }
+        stmts(&mut f.body, &mut stack);
+        while let Some(e) = stack.pop() {
+            visit(&*e);
+            stack.extend(e.children_mut());
+        }
+    }
+
+    /// Calls `visit` on every condition of a statement (`if`, `while`, `if … break/continue/return`); the
+    /// conditions of `if` values are reached through [`Function::visit_exprs`].
+    pub fn visit_conds(&self, visit: &mut impl FnMut(&Cond)) {
+        fn stmts(b: &[Stmt], visit: &mut impl FnMut(&Cond)) {
+            for s in b {
+                match s {
+                    Stmt::If { cond, then, els } => {
+                        visit(cond);
+                        stmts(then, visit);
+                        stmts(els, visit);
+                    }
+                    Stmt::While { cond, body, .. } => {
+                        visit(cond);
+                        stmts(body, visit);
+                    }
+                    Stmt::For { body, .. } | Stmt::Loop { body, .. } => stmts(body, visit),
+                    Stmt::Match { arms, .. } => arms.iter().for_each(|a| stmts(a, visit)),
+                    Stmt::IfBreak(c) | Stmt::IfContinue(c) | Stmt::IfReturn(c, _) => visit(c),
+                    _ => {}
+                }
+            }
+        }
+        stmts(&self.body, visit);
+    }
+
     pub fn dim(&self) -> usize {
         match self.params {
             Params::Slice(n) => n,
@@ -283,6 +344,30 @@ impl Cond {
                 out.push_str(") && (");
                 b.print(out);
                 out.push(')');
+            }
+        }
+    }
+
+    /// Calls `visit` on every expression of the condition and their subexpressions.
+    pub fn visit_exprs(&self, visit: &mut impl FnMut(&Expr)) {
+        fn walk(e: &Expr, visit: &mut impl FnMut(&Expr)) {
+            visit(e);
+            for c in e.children() {
+                walk(c, visit);
+            }
+            if let Expr::If(c, ..) = e {
+                c.visit_exprs(visit);
+            }
+        }
+        match self {
+            Cond::Cmp(l, _, r) => {
+                walk(l, visit);
+                walk(r, visit);
+            }
+            Cond::Raw(_) => {}
+            Cond::And(a, b) => {
+                a.visit_exprs(visit);
+                b.visit_exprs(visit);
             }
         }
     }

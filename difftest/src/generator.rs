@@ -520,28 +520,54 @@ pub enum Mode {
     Main,
 }
 
-/// Whether `#[differentiable]` generates `f_hvp` for `f` (it does not when a differentiated value is
-/// turned into a constant float, by `floor`, `round`, … or by an `as` cast in a condition, or when a
-/// callee has no second-order form). `no_hvp` lists the functions already known to have none.
+/// Whether `#[differentiable]` generates a working `f_hvp` for `f`; `no_hvp` lists the functions of the
+/// unit already known to have none.
+///
+/// This mirrors `second_order_supported` in `macros/src/emit.rs` (keep the two in step), erring on the side
+/// of `false` where that function looks at activity, which the generator does not track:
+/// - parameters and result must be plain floats (scalars, slices, `Vec`s, arrays); nalgebra types get no
+///   `f_hvp` yet;
+/// - a constant computed from a differentiated value (`e.floor()`, `ceil`, `round`, `trunc`, `signum`:
+///   lowered as opaque expressions mentioning them) turns it into a dual: no `f_hvp`;
+/// - a condition (`if`, `while`, `if … break/continue/return`, the condition of an `if` value) that casts
+///   (`as`), mentions `f64`/`f32` (`f64::ln(e)`, `std::f64::consts::PI`), holds an `if` value or calls a
+///   function: no `f_hvp`;
+/// - a call to a function with no second-order code compiles (its dual entry point panics), so the caller's
+///   `f_hvp` exists but cannot run: treated as absent.
 pub fn has_hvp(f: &Function, no_hvp: &[String]) -> bool {
-    let mut src = String::new();
-    f.print(&mut src);
-    if ["floor(", "ceil(", "round(", "trunc(", "signum("].iter().any(|m| src.contains(m)) {
+    if f.params.is_nalgebra() {
+        // nalgebra parameters: no second-order code yet (README, "Second order"). Flip to `true` here
+        // when `second_order_supported` accepts them.
         return false;
     }
-    if no_hvp.iter().any(|g| src.contains(&format!("{g}("))) {
-        return false;
-    }
-    for kw in ["if ", "while "] {
-        for (at, _) in src.match_indices(kw) {
-            let rest = &src[at..];
-            let head = &rest[..rest.find('{').unwrap_or(rest.len())];
-            if head.contains(" as f64") {
-                return false;
-            }
+    let mut ok = true;
+    f.visit_exprs(&mut |e| match e {
+        Expr::Method(name, ..) | Expr::Assoc(name, _) if ZERO_DERIVATIVE.contains(name) => ok = false,
+        Expr::Call(g, _) if no_hvp.contains(g) => ok = false,
+        Expr::If(c, ..) if !cond_on_duals_ok(c) => ok = false,
+        _ => {}
+    });
+    f.visit_conds(&mut |c| {
+        if !cond_on_duals_ok(c) {
+            ok = false;
         }
-    }
-    true
+    });
+    ok
+}
+
+/// Float methods lowered as constants (zero derivative).
+const ZERO_DERIVATIVE: &[&str] = &["floor", "ceil", "round", "trunc", "signum"];
+
+/// Whether a condition can be evaluated on dual numbers (see [`has_hvp`]).
+fn cond_on_duals_ok(c: &Cond) -> bool {
+    let float_text = |s: &str| s.contains(" as ") || s.contains("f64") || s.contains("f32");
+    let mut ok = !matches!(c, Cond::Raw(s) if float_text(s));
+    c.visit_exprs(&mut |e| match e {
+        Expr::Leaf(s) | Expr::Index(_, s) if float_text(s) => ok = false,
+        Expr::Assoc(..) | Expr::Call(..) | Expr::If(..) => ok = false,
+        _ => {}
+    });
+    ok
 }
 
 /// The source of the checking call of one function.

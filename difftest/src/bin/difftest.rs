@@ -72,14 +72,28 @@ struct BatchResult {
     stats: String,
 }
 
+/// The workspace whose `runtime/` (crate `adjoint`) the batches are built against: `$DIFFTEST_ADJOINT` if
+/// set (a checkout of a fixed commit, while this tree is being edited), else this workspace.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    match std::env::var_os("DIFFTEST_ADJOINT") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf(),
+    }
+}
+
+/// Where batch crates, their builds and failures go: `$CARGO_TARGET_DIR` if set (so that concurrent runs
+/// in different target directories do not share a batch crate), else the workspace's `target/`.
+fn target_root() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").join("target"),
+    }
 }
 
 /// Compiles and runs `units` as one crate; units that do not compile are removed and the rest retried.
 fn run_batch(units: &[Unit], release: bool) -> BatchResult {
     let root = workspace_root();
-    let dir = root.join("target/difftest/batch");
+    let dir = target_root().join("difftest/batch");
     std::fs::create_dir_all(dir.join("src")).expect("batch dir");
     let manifest = format!(
         "[package]\nname = \"difftest-batch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
@@ -102,7 +116,7 @@ fn run_batch(units: &[Unit], release: bool) -> BatchResult {
         if release {
             cmd.arg("--release");
         }
-        cmd.env("CARGO_TARGET_DIR", root.join("target/difftest-target"));
+        cmd.env("CARGO_TARGET_DIR", target_root().join("difftest-target"));
         let out = cmd.output().expect("run cargo");
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -140,7 +154,7 @@ fn run_batch(units: &[Unit], release: bool) -> BatchResult {
 }
 
 fn write_failure(seed: u64, u: usize, unit: &Unit, f: &Failure) -> PathBuf {
-    let dir = workspace_root().join("target/difftest/failures");
+    let dir = target_root().join("difftest/failures");
     std::fs::create_dir_all(&dir).expect("failures dir");
     let mut src = format!("// seed {seed}, unit {u}: {f:?}\n");
     for func in &unit.functions {
