@@ -174,14 +174,14 @@ impl<'a> Adjoint<'a> {
                 into(recv, &|m| quote!(#r::#f(#i, &#b, #m);))
             }
             "dot" | "component_mul" => {
-                let c = self.pr(&args[0]);
+                let (a, c) = (self.lifted_ref(recv), self.lifted_ref(&args[0]));
                 let f = proc_macro2::Ident::new(&format!("{name}_vjp"), proc_macro2::Span::call_site());
                 let x = into(recv, &|m| quote!(#r::#f(#c, &#b, #m);));
                 let y = into(&args[0], &|m| quote!(#r::#f(#a, &#b, #m);));
                 quote!(#x #y)
             }
             "component_div" => {
-                let c = self.pr(&args[0]);
+                let c = self.lifted_ref(&args[0]);
                 let x = into(recv, &|m| quote!(#r::component_div_vjp_a(#c, &#b, #m);));
                 let y = into(&args[0], &|m| quote!(#r::component_div_vjp_b(#c, &#zn, &#b, #m);));
                 quote!(#x #y)
@@ -235,6 +235,54 @@ impl<'a> Adjoint<'a> {
                 });
                 quote!((#(#es,)*))
             }
+            // A constant vector or matrix added to a differentiated one is lifted to duals (a copy).
+            Expr::Bin(kind @ (BinOp::Add | BinOp::Sub), x, y)
+                if !(self.copy(x) && self.copy(y)) && (self.active(x).is_none() || self.active(y).is_none()) =>
+            {
+                let (sc, an) = (&self.scalar, self.an);
+                let side = |o: &Operand| {
+                    if self.active(o).is_some() {
+                        (primal::operand(f, o), primal::by_ref(f, &an.by_ref, o), self.copy(o))
+                    } else {
+                        let rf = primal::by_ref(f, &an.by_ref, o);
+                        let lifted = quote!(#r::constant::<#sc, _>(::core::clone::Clone::clone(#rf)));
+                        (lifted.clone(), quote!(&#lifted), false)
+                    }
+                };
+                primal::binary(*kind, side(x), side(y), true)
+            }
+            // Norms of dual matrices: nalgebra's need a `ComplexField`; the runtime's give the same values.
+            Expr::Method { name, recv, .. } if name == "norm" || name == "norm_squared" => {
+                let a = self.pr(recv);
+                quote!(#r::#name(#a))
+            }
+            // `zip_map` of a differentiated and a constant matrix: the constant is lifted.
+            Expr::Map { recv, other: Some(o), closure } => {
+                let (a, b, c) = (self.lifted_ref(recv), self.lifted_ref(o), self.closure(closure));
+                quote!((#a).zip_map(#b, #c))
+            }
+            Expr::Map { recv, other: None, closure } => {
+                let (a, c) = (self.op(recv), self.closure(closure));
+                quote!(#a.map(#c))
+            }
+            // Vector methods mixing a differentiated operand with a constant one: the constant is lifted.
+            Expr::Method { name, recv, args } if MATRIX_METHODS.contains(&name.to_string().as_str()) => {
+                let n = name.to_string();
+                let recv_t = match self.active(recv) {
+                    Some(_) => self.op(recv),
+                    None => {
+                        let c = self.lifted(recv);
+                        quote!((#c))
+                    }
+                };
+                let args = args.iter().map(|a| match n.as_str() {
+                    "dot" | "component_mul" | "component_div" => self.lifted_ref(a),
+                    "add_scalar" if self.active(a).is_none() => self.lifted(a),
+                    _ => self.op(a),
+                });
+                let view = matches!(n.as_str(), "row" | "column").then(|| quote!(.clone_owned()));
+                quote!(#recv_t.#name(#(#args),*) #view)
+            }
             // A constant receiving a differentiated argument (`2.0f64.powf(x)`, `e.atan2(x)`) is lifted.
             Expr::Method { name, recv, args } if self.active(recv).is_none() => {
                 let (c, sc) = (self.op(recv), &self.scalar);
@@ -255,6 +303,66 @@ impl<'a> Adjoint<'a> {
 
     fn copy(&self, o: &Operand) -> bool {
         primal::is_copy(&self.an.copy, o)
+    }
+
+    /// A `map` closure as written, with its float literals lifted in dual code.
+    fn closure(&self, c: &Closure) -> TokenStream {
+        if self.dual {
+            lift_float_literals(&c.tokens, &self.scalar)
+        } else {
+            c.tokens.clone()
+        }
+    }
+
+    /// The JVP of a `map` closure (see `forward::closure_jvp`), with its float literals lifted in dual code.
+    fn closure_jvp(&self, c: &Closure) -> TokenStream {
+        let jvp = closure_jvp(c);
+        if self.dual {
+            lift_float_literals(&jvp, &self.scalar)
+        } else {
+            jvp
+        }
+    }
+
+    /// A constant operand as a dual value of the function's scalar type (a copy for vectors and matrices).
+    fn lifted(&self, o: &Operand) -> TokenStream {
+        let (r, sc) = (rt(), &self.scalar);
+        if self.copy(o) {
+            let v = primal::value(self.f, &self.an.by_ref, o);
+            quote!(#r::constant::<#sc, _>(#v))
+        } else {
+            let p = self.pr(o);
+            quote!(#r::constant::<#sc, _>(::core::clone::Clone::clone(#p)))
+        }
+    }
+
+    /// An operand borrowed, as the rules take it: in dual code a constant vector or matrix is lifted to
+    /// duals, so that both operands of a rule have one scalar type.
+    fn lifted_ref(&self, o: &Operand) -> TokenStream {
+        if self.dual && self.active(o).is_none() {
+            let l = self.lifted(o);
+            quote!(&#l)
+        } else {
+            self.pr(o)
+        }
+    }
+
+    /// The right-hand side `v` of `place op= value` in dual code: a constant assigned to a differentiated
+    /// place is lifted (`x = 0.0`), and so is a constant vector or matrix added to one (`r -= &b`; scalars
+    /// mix with duals as they are).
+    fn lift_assigned(&self, place: &Place, op: AssignOp, value: &Operand, v: TokenStream) -> TokenStream {
+        if !self.dual || !self.an.active[place_var(place)] || self.active(value).is_some() {
+            return v;
+        }
+        let (r, sc) = (rt(), &self.scalar);
+        match op {
+            AssignOp::Set => quote!(#r::constant::<#sc, _>(#v)),
+            AssignOp::Add | AssignOp::Sub if !self.copy(value) => {
+                quote!(&#r::constant::<#sc, _>(::core::clone::Clone::clone(#v)))
+            }
+            AssignOp::Mul | AssignOp::Div if !self.an.copy[place_var(place)] => self.lifted(value),
+            _ => v,
+        }
     }
 
     /// `x_bar -= contribution` for an operand of any cotangent type.
@@ -362,13 +470,8 @@ impl<'a> Adjoint<'a> {
             }
             Stmt::Assign { place, op, value, .. } => {
                 let (p, sym) = (primal::place(f, place), primal::assign_symbol(*op));
-                let mut v = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value, place_var(place));
-                if self.dual && *op == AssignOp::Set && self.an.active[place_var(place)] && self.active(value).is_none()
-                {
-                    let r = rt();
-                    let sc = &self.scalar;
-                    v = quote!(#r::constant::<#sc, _>(#v));
-                }
+                let v = primal::assigned(f, &self.an.copy, &self.an.by_ref, *op, value, place_var(place));
+                let v = self.lift_assigned(place, *op, value, v);
                 let log = match place {
                     Place::Index(a, i) if logged.contains(a) => {
                         let (l, i, n) = (self.log(*a), self.op(i), self.name(*a));
@@ -548,7 +651,7 @@ impl<'a> Adjoint<'a> {
             {
                 let k = self.fresh();
                 let (z, d, a) = (self.name(*var), aux("dmap", k), self.pr(recv));
-                let jvp = closure_jvp(closure);
+                let jvp = self.closure_jvp(closure);
                 let m = self.bar_mut(self.active(recv).expect("active"));
                 let b = bar(z);
                 let fwd = quote!(let (#z, #d) = #r::map_with_derivative(#a, #jvp););
@@ -699,12 +802,14 @@ impl<'a> Adjoint<'a> {
         let target = place_var(place);
         let p = primal::place(f, place);
         let sym = primal::assign_symbol(op);
-        let v = self.op(value);
-        let mut v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, op, value, place_var(place));
-        if self.dual && op == AssignOp::Set && self.an.active[place_var(place)] && self.active(value).is_none() {
-            let sc = &self.scalar;
-            v_owned = quote!(#r::constant::<#sc, _>(#v_owned));
-        }
+        // A matrix scaled by a constant on duals: the constant is lifted (`acc *= Dual::constant(0.5)`).
+        let v = if self.dual && !self.an.copy[target] && self.active(value).is_none() {
+            self.lifted(value)
+        } else {
+            self.op(value)
+        };
+        let v_owned = primal::assigned(f, &self.an.copy, &self.an.by_ref, op, value, place_var(place));
+        let v_owned = self.lift_assigned(place, op, value, v_owned);
         let k = self.fresh();
         let save = aux("s", k);
         let needs_save = self.is_needed(target);
@@ -802,8 +907,8 @@ impl<'a> Adjoint<'a> {
             }
             Expr::Map { recv, other, closure } => {
                 let r = rt();
-                let jvp = closure_jvp(closure);
-                let a = self.pr(recv);
+                let jvp = self.closure_jvp(closure);
+                let a = self.lifted_ref(recv);
                 match other {
                     None => match self.active(recv) {
                         Some(av) => {
@@ -813,7 +918,7 @@ impl<'a> Adjoint<'a> {
                         None => quote!(),
                     },
                     Some(o) => {
-                        let ov = self.pr(o);
+                        let ov = self.lifted_ref(o);
                         let side = |x: &Operand, first: bool| match self.active(x) {
                             Some(xv) => {
                                 let m = self.bar_mut(xv);
@@ -980,6 +1085,29 @@ impl<'a> Adjoint<'a> {
 /// Whether constant tokens are a float literal (`2.0`, `1e-3`, `0.5_f64`), which dual code lifts.
 pub fn is_float_literal(c: &TokenStream) -> bool {
     matches!(syn::parse2::<syn::Lit>(c.clone()), Ok(syn::Lit::Float(_)))
+}
+
+/// Closure tokens with every float literal lifted to a dual constant (`0.0` → `Dual::<f64>::constant(0.0)`):
+/// on duals a `map` closure's values are duals, and `if v > 0.0 { v } else { 0.0 }` must have one type.
+fn lift_float_literals(tokens: &TokenStream, scalar: &TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let r = rt();
+    tokens
+        .clone()
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Group(g) => {
+                let mut lifted = Group::new(g.delimiter(), lift_float_literals(&g.stream(), scalar));
+                lifted.set_span(g.span());
+                TokenTree::Group(lifted)
+            }
+            TokenTree::Literal(l) if is_float_literal(&TokenTree::Literal(l.clone()).into()) => {
+                let lifted = quote!((#r::Dual::<#scalar>::constant(#l)));
+                TokenTree::Group(Group::new(proc_macro2::Delimiter::None, lifted))
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// A type with `f64`/`f32` replaced by `Dual<f64>`/`Dual<f32>`: the parameter and result types of the

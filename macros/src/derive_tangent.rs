@@ -8,6 +8,11 @@
 //! Before: `#[derive(Tangent, Clone)] struct Mlp { w: DMatrix<f64>, b: DVector<f64> }`
 //! After: `impl Accumulate for Mlp { fn accumulate(&mut self, o: &Self) { self.w.accumulate(&o.w); self.b.accumulate(&o.b); } .. }`,
 //! the same for `Cotangent` and `Tangent`.
+//!
+//! For second-order code it also declares the struct's dual counterpart, hidden: the same fields with
+//! dual numbers (`struct __AdjointDualMlp { w: DMatrix<Dual<f64>>, b: DVector<Dual<f64>> }`), with
+//! `Dualize` (`x + ε·v`, field by field) and `SplitDual` (back to value and ε structs), so that `f_hvp`
+//! runs the reverse sweep on it and field accesses (`p.w`) read dual fields.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -44,6 +49,7 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     };
     let name = &input.ident;
     let t = quote!(::adjoint::tangent);
+    let dual_items = dual_struct(&input, fields, &members);
     let construct = |per_field: &dyn Fn(&Member) -> TokenStream| {
         let values = members.iter().map(per_field);
         match fields {
@@ -101,5 +107,80 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 (value, used)
             }
         }
+
+        #dual_items
     })
+}
+
+/// The hidden dual counterpart of the struct and its `Dualize`, `SplitDual`, `Accumulate` and
+/// `Cotangent` implementations (see the module documentation).
+fn dual_struct(input: &DeriveInput, fields: &Fields, members: &[Member]) -> TokenStream {
+    let (name, vis) = (&input.ident, &input.vis);
+    let dual = quote::format_ident!("__AdjointDual{}", name);
+    let (t, d) = (quote!(::adjoint::tangent), quote!(::adjoint::dual));
+    let field_decls = fields.iter().map(|f| {
+        let (fv, ty) = (&f.vis, &f.ty);
+        match &f.ident {
+            Some(id) => quote!(#fv #id: <#ty as #d::Dualize>::Dual),
+            None => quote!(#fv <#ty as #d::Dualize>::Dual),
+        }
+    });
+    let decl = match fields {
+        Fields::Named(_) => quote!(#vis struct #dual { #(#field_decls),* }),
+        Fields::Unnamed(_) => quote!(#vis struct #dual ( #(#field_decls),* );),
+        Fields::Unit => quote!(#vis struct #dual;),
+    };
+    let construct = |ty: &syn::Ident, per_field: &dyn Fn(&Member) -> TokenStream| {
+        let values = members.iter().map(per_field);
+        match fields {
+            Fields::Named(_) => quote!(#ty { #(#members: #values),* }),
+            Fields::Unnamed(_) => quote!(#ty ( #(#values),* )),
+            Fields::Unit => quote!(#ty),
+        }
+    };
+    let dualize = construct(&dual, &|m| quote!(#d::Dualize::dualize(&self.#m, &v.#m)));
+    let zero = construct(&dual, &|m| quote!(#t::Cotangent::zero_like(&self.#m)));
+    let re = construct(name, &|m| quote!(#d::SplitDual::split_dual(&self.#m).0));
+    let eps = construct(name, &|m| quote!(#d::SplitDual::split_dual(&self.#m).1));
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #decl
+
+        impl #d::Dualize for #name {
+            type Dual = #dual;
+            fn dualize(&self, v: &Self) -> #dual {
+                #dualize
+            }
+        }
+
+        impl #d::SplitDual for #dual {
+            type Plain = #name;
+            type Buffer = #name;
+            fn split_dual(&self) -> (#name, #name) {
+                (#re, #eps)
+            }
+            fn split_into(&self, re: &mut #name, eps: &mut #name) {
+                #(#d::SplitDual::split_into(&self.#members, &mut re.#members, &mut eps.#members);)*
+            }
+        }
+
+        impl #t::Accumulate for #dual {
+            fn accumulate(&mut self, other: &Self) {
+                #(#t::Accumulate::accumulate(&mut self.#members, &other.#members);)*
+            }
+            fn subtract(&mut self, other: &Self) {
+                #(#t::Accumulate::subtract(&mut self.#members, &other.#members);)*
+            }
+            fn set_zero(&mut self) {
+                #(#t::Accumulate::set_zero(&mut self.#members);)*
+            }
+        }
+
+        impl #t::Cotangent for #dual {
+            fn zero_like(&self) -> Self {
+                #zero
+            }
+        }
+    }
 }

@@ -159,18 +159,23 @@ impl Generated<'_> {
         Some(Bodies { jvp: jvp_body, vjp: vjp_body, param_names, custom: false, second_order })
     }
 
-    /// Whether the dual-number variants can be generated: float parameters and results (not nalgebra
-    /// types or structs yet), no vector-method rules, and no constant expression that would turn a
-    /// differentiated value into an integer or hide it behind `no_grad` (both need plain floats).
+    /// Whether the dual-number variants can be generated: a result type that names its float type, no
+    /// constant expression that would turn a differentiated value into an integer or hide it behind
+    /// `no_grad` (both need plain floats), no closure naming a float type, and no nalgebra reduction in a
+    /// condition on a differentiated matrix. Parameters of any differentiable type are fine (floats,
+    /// slices, arrays, nalgebra matrices, `#[derive(Tangent)]` structs).
     fn second_order_supported(&self, body: &[crate::ir::Stmt], an: &Analysis) -> bool {
         use crate::ir::{walk, Expr, Stmt};
-        let plain_params = self.sig.active().all(|(_, a)| a.plain) && self.sig.plain_ret;
-        let mut ok = plain_params;
+        let mut ok = self.sig.plain_ret;
         // A condition on duals compares them with floats, which works, unless it casts them, passes them
         // to `f64::` functions or holds `if`/`match` values mixing them with float constants.
+        // Nor can it call nalgebra's reductions on dual matrices (they need a `ComplexField`).
         let unsafe_opaque = |o: &crate::ir::Opaque| {
-            o.reads.iter().any(|v| an.active[*v])
-                && (mentions(&o.tokens, &["as", "f64", "f32", "if", "match"]) || calls_a_function(&o.tokens))
+            let reads_active = o.reads.iter().any(|v| an.active[*v]);
+            let reads_active_vector = o.reads.iter().any(|v| an.active[*v] && !an.copy[*v]);
+            (reads_active && (mentions(&o.tokens, &["as", "f64", "f32", "if", "match"]) || calls_a_function(&o.tokens)))
+                || (reads_active_vector
+                    && (mentions(&o.tokens, VECTOR_REDUCTIONS) || calls_without_arguments(&o.tokens, &["max", "min"])))
         };
         walk(body, &mut |s| {
             let exprs: Vec<&Expr> = match s {
@@ -179,7 +184,9 @@ impl Generated<'_> {
             };
             for e in exprs {
                 match e {
-                    Expr::Map { .. } | Expr::FromElement { .. } => ok = false,
+                    // Closures are emitted as written: on duals, a closure naming a float type (`|t: f64|`,
+                    // `t as f64`) would not compile.
+                    Expr::Map { closure, .. } if mentions(&closure.tokens, &["as", "f64", "f32"]) => ok = false,
                     // A tuple mixing a differentiated value with a constant variable has no one dual type.
                     Expr::Tuple(es)
                         if es.iter().any(|o| o.var().is_some_and(|v| an.active[v]))
@@ -187,12 +194,8 @@ impl Generated<'_> {
                     {
                         ok = false
                     }
-                    Expr::NamedField { base, .. } if base.var().is_some_and(|v| an.active[v]) => ok = false,
                     // Casts between f32 and f64 of differentiated values: not on duals yet.
                     Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => ok = false,
-                    Expr::Method { name, .. } if crate::primal::MATRIX_METHODS.contains(&name.to_string().as_str()) => {
-                        ok = false
-                    }
                     // A constant computed from a differentiated value (`x.floor()`) would be a dual;
                     // lengths and comparisons are fine.
                     Expr::Opaque(o) if o.reads.iter().any(|v| an.active[*v]) && float_from_active(o) => ok = false,
@@ -246,6 +249,24 @@ impl Generated<'_> {
         }
     }
 
+    /// The type of a differentiated parameter (or of its cotangent) in second-order code: floats become duals
+    /// (`&[f64]` → `&[Dual<f64>]`); vector, matrix and struct types become their `Dualize::Dual` type
+    /// (`DVector<Dual<f64>>`, the struct with dual fields that `#[derive(Tangent)]` declares).
+    fn dual_param_type(a: &signature::Active, t: &syn::Type) -> syn::Type {
+        if a.plain {
+            return dualize_type(t);
+        }
+        let rp = rt_path();
+        match t {
+            syn::Type::Reference(r) => {
+                let inner = &r.elem;
+                let m = &r.mutability;
+                syn::parse_quote!(&#m <#inner as #rp::Dualize>::Dual)
+            }
+            _ => syn::parse_quote!(<#t as #rp::Dualize>::Dual),
+        }
+    }
+
     /// Parameters, cotangent slots, prologue and epilogue of a hidden reverse entry point; `dual` gives the
     /// types of the second-order variant (`f64` → `Dual<f64>` in differentiated parameters).
     fn reverse_entry(
@@ -255,7 +276,10 @@ impl Generated<'_> {
         is_custom: bool,
     ) -> (Vec<TokenStream>, Vec<TokenStream>, TokenStream, TokenStream) {
         let (r, rp) = (rt(), rt_path());
-        let ty_of = |p: &Param, t: &syn::Type| if dual && p.active.is_some() { dualize_type(t) } else { t.clone() };
+        let ty_of = |p: &Param, t: &syn::Type| match &p.active {
+            Some(a) if dual => Self::dual_param_type(a, t),
+            _ => t.clone(),
+        };
         let slot_name = |n: &Ident, local: bool| if local { format_ident!("__slot_{}", n) } else { bar(n) };
         let params = self
             .sig
@@ -276,7 +300,11 @@ impl Generated<'_> {
                 Some(a) => {
                     let s = slot_name(n, a.local_bar);
                     let t = &a.bar_target;
-                    let t = if dual { dualize_type(&syn::parse_quote!(#t)).into_token_stream() } else { t.clone() };
+                    let t = if dual {
+                        Self::dual_param_type(a, &syn::parse_quote!(#t)).into_token_stream()
+                    } else {
+                        t.clone()
+                    };
                     quote!(#s: ::core::option::Option<&mut #t>)
                 }
                 None => quote!(_: ::core::option::Option<&mut #rp::NoTangent>),
@@ -289,7 +317,7 @@ impl Generated<'_> {
             let zero = format_ident!("__zero_{}", n);
             let b = bar(n);
             let t = &a.bar_target;
-            let t = if dual { dualize_type(&syn::parse_quote!(#t)).into_token_stream() } else { t.clone() };
+            let t = if dual { Self::dual_param_type(a, &syn::parse_quote!(#t)).into_token_stream() } else { t.clone() };
             let owned_zero = if a.by_ref { quote!(#r::zero_owned(#n)) } else { quote!(#r::zero_owned(&#n)) };
             if a.local_bar && !is_custom {
                 let s = slot_name(n, true);
@@ -756,6 +784,26 @@ fn calls_a_function(tokens: &proc_macro2::TokenStream) -> bool {
             let after_name = k > 0 && matches!(&trees[k - 1], TokenTree::Ident(i) if i != "min" && i != "max");
             let method = k > 1 && matches!(&trees[k - 2], TokenTree::Punct(p) if p.as_char() == '.');
             (g.delimiter() == Delimiter::Parenthesis && after_name && !method) || calls_a_function(&g.stream())
+        }
+        _ => false,
+    })
+}
+
+/// Vector methods that may appear in a condition: on dual matrices some do not exist.
+const VECTOR_REDUCTIONS: &[&str] = &["norm", "norm_squared", "dot", "sum", "amax", "amin", "norm1", "lp_norm", "mean"];
+
+/// Whether tokens call one of the methods with no argument (`v.max()`, a vector's largest element, not
+/// the scalar `x.max(y)`), at any depth.
+fn calls_without_arguments(tokens: &proc_macro2::TokenStream, names: &[&str]) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.iter().enumerate().any(|(k, t)| match t {
+        TokenTree::Group(g) => {
+            let empty_call = g.delimiter() == Delimiter::Parenthesis
+                && g.stream().is_empty()
+                && k > 0
+                && matches!(&trees[k - 1], TokenTree::Ident(i) if names.iter().any(|n| i == n));
+            empty_call || calls_without_arguments(&g.stream(), names)
         }
         _ => false,
     })

@@ -54,7 +54,8 @@ pub struct Signature {
     pub params: Vec<Param>,
     pub ret_ty: Type,
     pub ret_kind: RetKind,
-    /// The result is made of `f64`/`f32` directly (no nalgebra types or structs).
+    /// The result's type spells out its float type (`f64`, `Vec<f64>`, `DVector<f64>`, not an alias), so
+    /// that second-order code can name its dual counterpart.
     pub plain_ret: bool,
 }
 
@@ -306,7 +307,7 @@ pub fn read(cx: &Ctxt, sig: &syn::Signature, wrt: Option<&[Ident]>) -> Signature
             RetKind::Scalar
         }
     };
-    let plain_ret = plain_ret(&ret_ty);
+    let plain_ret = plain_ret(&ret_ty) || mentions_float(&ret_ty);
     Signature { params, ret_ty, ret_kind, plain_ret }
 }
 

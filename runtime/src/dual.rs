@@ -536,6 +536,70 @@ macro_rules! dualize_for {
 }
 dualize_for!(f32, f64);
 
+// Matrices of duals: nalgebra needs `Zero` and `One` to multiply them.
+macro_rules! zero_one_for {
+    ($($t:ident),*) => {$(
+        impl num_traits::Zero for Dual<$t> {
+            #[inline(always)]
+            fn zero() -> Self {
+                Dual::constant(0.0)
+            }
+            #[inline(always)]
+            fn is_zero(&self) -> bool {
+                self.re == 0.0 && self.eps == 0.0
+            }
+        }
+        impl num_traits::One for Dual<$t> {
+            #[inline(always)]
+            fn one() -> Self {
+                Dual::constant(1.0)
+            }
+        }
+    )*};
+}
+zero_one_for!(f32, f64);
+
+impl<T, R, C> Dualize for nalgebra::OMatrix<T, R, C>
+where
+    T: crate::linalg::LinalgScalar,
+    Dual<T>: crate::linalg::LinalgScalar,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    nalgebra::DefaultAllocator: nalgebra::allocator::Allocator<R, C>,
+{
+    type Dual = nalgebra::OMatrix<Dual<T>, R, C>;
+    fn dualize(&self, v: &Self) -> Self::Dual {
+        assert_eq!(self.shape(), v.shape(), "adjoint: the direction's shape differs from the parameter's");
+        self.zip_map(v, Dual::new)
+    }
+}
+
+impl<T, R, C> SplitDual for nalgebra::OMatrix<Dual<T>, R, C>
+where
+    T: crate::linalg::LinalgScalar,
+    Dual<T>: crate::linalg::LinalgScalar,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    nalgebra::DefaultAllocator: nalgebra::allocator::Allocator<R, C>,
+{
+    type Plain = nalgebra::OMatrix<T, R, C>;
+    type Buffer = nalgebra::OMatrix<T, R, C>;
+    fn split_dual(&self) -> (Self::Plain, Self::Plain) {
+        (self.map(|d| d.re), self.map(|d| d.eps))
+    }
+    fn split_into(&self, re: &mut Self::Plain, eps: &mut Self::Plain) {
+        assert_eq!(re.shape(), self.shape(), "adjoint: the gradient buffer's shape differs from the parameter's");
+        assert_eq!(
+            eps.shape(),
+            self.shape(),
+            "adjoint: the Hessian-vector buffer's shape differs from the parameter's"
+        );
+        for ((d, r), e) in self.as_slice().iter().zip(re.as_mut_slice()).zip(eps.as_mut_slice()) {
+            (*r, *e) = (d.re, d.eps);
+        }
+    }
+}
+
 /// `x + ε·v` (see [`Dualize`]).
 #[inline]
 pub fn dualize<P: Dualize + ?Sized>(x: &P, v: &P) -> P::Dual {
@@ -623,6 +687,20 @@ macro_rules! constant_for {
     )*};
 }
 constant_for!(f32, f64);
+macro_rules! constant_matrix_for {
+    ($($t:ident),*) => {$(
+        impl<R: nalgebra::Dim, C: nalgebra::Dim> Constant<$t> for nalgebra::OMatrix<$t, R, C>
+        where
+            nalgebra::DefaultAllocator: nalgebra::allocator::Allocator<R, C>,
+        {
+            type Dual = nalgebra::OMatrix<Dual<$t>, R, C>;
+            fn constant(self) -> Self::Dual {
+                self.map(Dual::constant)
+            }
+        }
+    )*};
+}
+constant_matrix_for!(f32, f64);
 impl<S, T: Constant<S>> Constant<S> for Vec<T> {
     type Dual = Vec<T::Dual>;
     fn constant(self) -> Self::Dual {

@@ -70,6 +70,7 @@
 pub mod check;
 pub mod curvature;
 pub mod dual;
+pub mod dual_linalg;
 pub mod linalg;
 pub mod objective;
 pub mod optim;

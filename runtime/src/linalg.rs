@@ -6,15 +6,30 @@
 //! formula in the doc line. Products are dispatched on both operand types through [`MulRule`], so a
 //! product with no rule is a compile error that names it.
 
+use crate::dual::Dual;
 use crate::rules::Real;
 use crate::tangent::{Accumulate, Cotangent, Placeholder, Tangent};
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, OMatrix, RealField};
+use nalgebra::{ClosedAddAssign, ClosedDivAssign, ClosedMulAssign, ClosedSubAssign, DefaultAllocator, Dim, OMatrix};
 
-/// The scalars nalgebra rules are written for: `f32` and `f64`.
-pub trait LinalgScalar: Real + RealField {}
+/// The scalars nalgebra rules are written for: `f32` and `f64`, and their dual numbers (on which the
+/// second-order code runs the same rules). What nalgebra's products and sums need, no more: duals are not
+/// a `RealField`, so norms are computed here ([`norm`], [`norm_squared`]) rather than by nalgebra.
+pub trait LinalgScalar:
+    Real
+    + nalgebra::Scalar
+    + num_traits::Zero
+    + num_traits::One
+    + ClosedAddAssign
+    + ClosedSubAssign
+    + ClosedMulAssign
+    + ClosedDivAssign
+{
+}
 impl LinalgScalar for f32 {}
 impl LinalgScalar for f64 {}
+impl LinalgScalar for Dual<f32> {}
+impl LinalgScalar for Dual<f64> {}
 
 impl<T: LinalgScalar, R: Dim, C: Dim> Accumulate for OMatrix<T, R, C>
 where
@@ -153,6 +168,13 @@ macro_rules! scalar_rules {
             #[inline(always)]
             fn div_vjp_b(a: &$t, b: &$t, z_bar: &$t, b_bar: &mut $t) { *b_bar -= z_bar * a / (b * b); }
         }
+    )*};
+}
+scalar_rules!(f32, f64);
+
+// Scalars times matrices, also of duals (the second-order code runs these rules on duals).
+macro_rules! scalar_matrix_rules {
+    ($($t:ty),*) => {$(
         impl<R: Dim, C: Dim> MulRule<OMatrix<$t, R, C>> for $t
         where
             DefaultAllocator: Allocator<R, C>,
@@ -190,7 +212,7 @@ macro_rules! scalar_rules {
             type Output = OMatrix<$t, R, C>;
             fn div(a: &OMatrix<$t, R, C>, b: &$t) -> OMatrix<$t, R, C> { a / *b }
             fn div_vjp_a(_a: &OMatrix<$t, R, C>, b: &$t, z_bar: &OMatrix<$t, R, C>, a_bar: &mut OMatrix<$t, R, C>) {
-                add_scaled(a_bar, 1.0 / *b, z_bar);
+                add_scaled(a_bar, <$t as Real>::ONE / *b, z_bar);
             }
             fn div_vjp_b(a: &OMatrix<$t, R, C>, b: &$t, z_bar: &OMatrix<$t, R, C>, b_bar: &mut $t) {
                 *b_bar -= z_bar.dot(a) / (b * b);
@@ -198,7 +220,7 @@ macro_rules! scalar_rules {
         }
     )*};
 }
-scalar_rules!(f32, f64);
+scalar_matrix_rules!(f32, f64, Dual<f32>, Dual<f64>);
 
 impl<T: LinalgScalar, R1: Dim, C1: Dim, C2: Dim> MulRule<OMatrix<T, C1, C2>> for OMatrix<T, R1, C1>
 where
@@ -279,6 +301,33 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     add_scaled(a_bar, *z_bar, other);
+}
+
+/// z = ‖A‖², the sum of squares in storage order (nalgebra's order, so the value is the same), for any
+/// [`LinalgScalar`] including duals (nalgebra's own `norm_squared` needs a `ComplexField`).
+///
+/// ```
+/// let v = nalgebra::DVector::from_vec(vec![3.0, 4.0]);
+/// assert_eq!(adjoint::linalg::norm_squared(&v), 25.0);
+/// assert_eq!(adjoint::linalg::norm(&v), 5.0);
+/// ```
+pub fn norm_squared<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut s = <T as Real>::ZERO;
+    for x in a.as_slice() {
+        s += *x * *x;
+    }
+    s
+}
+
+/// z = ‖A‖ (Frobenius for matrices), for any [`LinalgScalar`] including duals (see [`norm_squared`]).
+pub fn norm<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    norm_squared(a).__sqrt()
 }
 
 /// z = ‖A‖² ⇒ ż = 2⟨A, Ȧ⟩; Ā += 2z̄·A
