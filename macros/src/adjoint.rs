@@ -205,7 +205,10 @@ impl<'a> Adjoint<'a> {
             return primal::defining_expr(f, self.an, var, e);
         }
         if !expr_active(e, &self.an.active) {
-            let e = primal::defining_expr(f, self.an, var, e);
+            let e = match e {
+                Expr::Opaque(o) => self.opaque(o),
+                _ => primal::defining_expr(f, self.an, var, e),
+            };
             let s = &self.scalar;
             return quote!(#r::constant::<#s, _>(#e));
         }
@@ -303,6 +306,26 @@ impl<'a> Adjoint<'a> {
 
     fn copy(&self, o: &Operand) -> bool {
         primal::is_copy(&self.an.copy, o)
+    }
+
+    /// A constant expression (a condition, an index, `x.floor()`, `x as usize`, `no_grad(x)`) as written. In
+    /// dual code the differentiated values it reads are replaced by their value parts first: scalars are
+    /// shadowed (`{ let x = x.re; x.floor() as usize }`) and elements of vectors read as `(v[i].re)`. A
+    /// constant carries no derivative, so it is computed from values alone, with the float types the user
+    /// wrote.
+    fn opaque(&self, o: &Opaque) -> TokenStream {
+        let t = &o.tokens;
+        if !self.dual {
+            return t.clone();
+        }
+        let (scalars, vectors) = value_reads(self.f, self.an, o);
+        let vectors: Vec<Ident> = vectors.into_iter().map(|v| self.name(v).clone()).collect();
+        let t = if vectors.is_empty() { t.clone() } else { element_values(t, &vectors) };
+        if scalars.is_empty() {
+            return t;
+        }
+        let names = scalars.into_iter().map(|v| self.name(v));
+        quote!({ #(let #names = #names.re;)* #t })
     }
 
     /// A `map` closure as written, with its float literals lifted in dual code.
@@ -439,10 +462,10 @@ impl<'a> Adjoint<'a> {
         stmts.iter().map(|s| self.plain(s, logged)).collect()
     }
 
-    fn exit_check(exit: &Option<Opaque>) -> TokenStream {
+    fn exit_check(&self, exit: &Option<Opaque>) -> TokenStream {
         match exit {
             Some(e) => {
-                let e = &e.tokens;
+                let e = self.opaque(e);
                 quote!(if #e { break; })
             }
             None => quote!(),
@@ -459,6 +482,10 @@ impl<'a> Adjoint<'a> {
                 match init {
                     Some(e) if self.dual && active => {
                         let e = self.dual_expr(*var, e);
+                        quote!(#b = #e;)
+                    }
+                    Some(Expr::Opaque(o)) => {
+                        let e = self.opaque(o);
                         quote!(#b = #e;)
                     }
                     Some(e) => {
@@ -483,15 +510,15 @@ impl<'a> Adjoint<'a> {
             }
             Stmt::If { cond, then_branch, else_branch } => {
                 let (c, t, e) =
-                    (&cond.tokens, self.plain_block(then_branch, logged), self.plain_block(else_branch, logged));
+                    (self.opaque(cond), self.plain_block(then_branch, logged), self.plain_block(else_branch, logged));
                 quote!(if #c { #t } else { #e })
             }
             Stmt::Match { scrutinee, arms } => {
-                let s = &scrutinee.tokens;
+                let s = self.opaque(scrutinee);
                 let arms = arms.iter().map(|a| {
                     let (p, b) = (&a.pat, self.plain_block(&a.body, logged));
                     let g = a.guard.as_ref().map(|g| {
-                        let g = &g.tokens;
+                        let g = self.opaque(g);
                         quote!(if #g)
                     });
                     quote!(#p #g => { #b })
@@ -500,15 +527,15 @@ impl<'a> Adjoint<'a> {
             }
             Stmt::For { var, iter, body, exit } => {
                 let (n, it, b, x) =
-                    (self.name(*var), &iter.tokens, self.plain_block(body, logged), Self::exit_check(exit));
+                    (self.name(*var), self.opaque(iter), self.plain_block(body, logged), self.exit_check(exit));
                 quote!(for #n in #it { #b #x })
             }
             Stmt::While { cond, body, exit } => {
-                let (c, b, x) = (&cond.tokens, self.plain_block(body, logged), Self::exit_check(exit));
+                let (c, b, x) = (self.opaque(cond), self.plain_block(body, logged), self.exit_check(exit));
                 quote!(while #c { #b #x })
             }
             Stmt::Loop { body, exit } => {
-                let (b, x) = (self.plain_block(body, logged), Self::exit_check(exit));
+                let (b, x) = (self.plain_block(body, logged), self.exit_check(exit));
                 quote!(loop { #b #x })
             }
             Stmt::Break | Stmt::Continue | Stmt::Return(_) => unreachable!("normalised away"),
@@ -586,7 +613,7 @@ impl<'a> Adjoint<'a> {
         let (s, sb) = (self.name(acc), bar(self.name(acc)));
         let k = self.fresh();
         let it = aux("it", k);
-        let (v, it_tokens) = (self.name(*var), &iter.tokens);
+        let (v, it_tokens) = (self.name(*var), &self.opaque(iter));
         let m = self.f.vars[*var].mutable.then(|| quote!(mut));
         let adj = self.block(body, quote!());
         quote! {
@@ -672,7 +699,7 @@ impl<'a> Adjoint<'a> {
             Stmt::If { cond, then_branch, else_branch } => {
                 let k = self.fresh();
                 let c = aux("c", k);
-                let cond = &cond.tokens;
+                let cond = &self.opaque(cond);
                 let region = self.region(&[then_branch, else_branch]);
                 let (save, restore, logged) = self.region_entry(&region, k, false);
                 let (t, e) = (self.plain_block(then_branch, &logged), self.plain_block(else_branch, &logged));
@@ -684,14 +711,14 @@ impl<'a> Adjoint<'a> {
             Stmt::Match { scrutinee, arms } => {
                 let k = self.fresh();
                 let m = aux("m", k);
-                let s = &scrutinee.tokens;
+                let s = self.opaque(scrutinee);
                 let bodies: Vec<&[Stmt]> = arms.iter().map(|a| a.body.as_slice()).collect();
                 let region = self.region(&bodies);
                 let (save, restore, logged) = self.region_entry(&region, k, false);
                 let arm = |a: &Arm, body: TokenStream| {
                     let p = &a.pat;
                     let g = a.guard.as_ref().map(|g| {
-                        let g = &g.tokens;
+                        let g = self.opaque(g);
                         quote!(if #g)
                     });
                     quote!(#p #g => { #body })
@@ -705,13 +732,13 @@ impl<'a> Adjoint<'a> {
             Stmt::For { var, iter, body, exit } => {
                 let k = self.fresh();
                 let (it, n, kk) = (aux("it", k), aux("n", k), aux("k", k));
-                let iter = &iter.tokens;
+                let iter = &self.opaque(iter);
                 let region = self.region(&[body]);
                 let (push, pop, logged) = self.region_entry(&region, k, true);
                 let reserve = self.reserve(&region, k, quote!(#it.size_hint().0));
                 let v = self.name(*var);
                 let m = f.vars[*var].mutable.then(|| quote!(mut));
-                let (b, x) = (self.plain_block(body, &logged), Self::exit_check(exit));
+                let (b, x) = (self.plain_block(body, &logged), self.exit_check(exit));
                 // Only a loop that may leave early needs to count its iterations.
                 let (count, step) = match exit {
                     Some(_) => (quote!(let mut #n = 0usize;), quote!(#n += 1;)),
@@ -737,10 +764,10 @@ impl<'a> Adjoint<'a> {
                 let n = aux("n", k);
                 let region = self.region(&[body]);
                 let (push, pop, logged) = self.region_entry(&region, k, true);
-                let (b, x) = (self.plain_block(body, &logged), Self::exit_check(exit));
+                let (b, x) = (self.plain_block(body, &logged), self.exit_check(exit));
                 let head = match s {
                     Stmt::While { cond, .. } => {
-                        let c = &cond.tokens;
+                        let c = &self.opaque(cond);
                         quote!(while #c)
                     }
                     _ => quote!(loop),
@@ -1085,6 +1112,74 @@ impl<'a> Adjoint<'a> {
 /// Whether constant tokens are a float literal (`2.0`, `1e-3`, `0.5_f64`), which dual code lifts.
 pub fn is_float_literal(c: &TokenStream) -> bool {
     matches!(syn::parse2::<syn::Lit>(c.clone()), Ok(syn::Lit::Float(_)))
+}
+
+/// The differentiated values a constant expression reads, which dual code replaces by their value parts
+/// (see `Adjoint::opaque`): owned scalars, and vectors read only by element (`v[i]`) or shape (`v.len()`).
+/// `None` if it reads a differentiated value any other way (a borrowed scalar, `v.norm()`), which dual
+/// code cannot evaluate as written.
+pub fn value_reads(f: &Function, an: &Analysis, o: &Opaque) -> (Vec<VarId>, Vec<VarId>) {
+    let (mut scalars, mut vectors) = (Vec::new(), Vec::new());
+    for &v in &o.reads {
+        if !an.active[v] || scalars.contains(&v) || vectors.contains(&v) {
+            continue;
+        }
+        if an.copy[v] && !an.by_ref[v] {
+            scalars.push(v);
+        } else if !an.copy[v] && only_elements_or_shape(&o.tokens, &f.name(v).to_string()) {
+            vectors.push(v);
+        }
+    }
+    (scalars, vectors)
+}
+
+/// Whether every occurrence of `name` in the tokens is an element read (`name[..]`) or a shape query
+/// (`name.len()`, `name.nrows()`, …).
+pub fn only_elements_or_shape(tokens: &TokenStream, name: &str) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    const SHAPE: &[&str] = &["len", "is_empty", "nrows", "ncols", "shape"];
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.iter().enumerate().all(|(k, t)| match t {
+        TokenTree::Ident(i) if i == name => {
+            let prev_dot = k > 0 && matches!(&trees[k - 1], TokenTree::Punct(p) if p.as_char() == '.');
+            let indexed = matches!(trees.get(k + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket);
+            let shape = matches!(trees.get(k + 1), Some(TokenTree::Punct(p)) if p.as_char() == '.')
+                && matches!(trees.get(k + 2), Some(TokenTree::Ident(m)) if SHAPE.iter().any(|s| m == s));
+            prev_dot || indexed || shape
+        }
+        TokenTree::Group(g) => only_elements_or_shape(&g.stream(), name),
+        _ => true,
+    })
+}
+
+/// Tokens with every element read `v[..]` of the named vectors replaced by its value part `(v[..].re)`.
+fn element_values(tokens: &TokenStream, names: &[Ident]) -> TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut out = Vec::with_capacity(trees.len());
+    let mut k = 0;
+    while k < trees.len() {
+        match (&trees[k], trees.get(k + 1)) {
+            (TokenTree::Ident(i), Some(TokenTree::Group(g)))
+                if g.delimiter() == Delimiter::Bracket && names.iter().any(|n| n == i) =>
+            {
+                let index = Group::new(Delimiter::Bracket, element_values(&g.stream(), names));
+                out.push(TokenTree::Group(Group::new(Delimiter::Parenthesis, quote!(#i #index .re))));
+                k += 2;
+            }
+            (TokenTree::Group(g), _) => {
+                let mut inner = Group::new(g.delimiter(), element_values(&g.stream(), names));
+                inner.set_span(g.span());
+                out.push(TokenTree::Group(inner));
+                k += 1;
+            }
+            (t, _) => {
+                out.push(t.clone());
+                k += 1;
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Closure tokens with every float literal lifted to a dual constant (`0.0` → `Dual::<f64>::constant(0.0)`):

@@ -147,7 +147,7 @@ impl Generated<'_> {
         let vjp_body = quote!(#storage #block);
 
         // Second order: the same sweeps on dual numbers, where the function's constructs allow it.
-        let second_order = self.second_order_supported(&body, &an).then(|| {
+        let second_order = self.second_order_supported(&function, &body, &an).then(|| {
             let mut dual = Adjoint::new(&function, &an, adj.ref_bar.clone(), true);
             dual.scalar = self.sig.scalar_type();
             let primal = dual.primal_body(&body, &result);
@@ -164,14 +164,20 @@ impl Generated<'_> {
     /// `no_grad` (both need plain floats), no closure naming a float type, and no nalgebra reduction in a
     /// condition on a differentiated matrix. Parameters of any differentiable type are fine (floats,
     /// slices, arrays, nalgebra matrices, `#[derive(Tangent)]` structs).
-    fn second_order_supported(&self, body: &[crate::ir::Stmt], an: &Analysis) -> bool {
+    fn second_order_supported(&self, f: &crate::ir::Function, body: &[crate::ir::Stmt], an: &Analysis) -> bool {
         use crate::ir::{walk, Expr, Stmt};
         let mut ok = self.sig.plain_ret;
         // A condition on duals compares them with floats, which works, unless it casts them, passes them
         // to `f64::` functions or holds `if`/`match` values mixing them with float constants.
         // Nor can it call nalgebra's reductions on dual matrices (they need a `ComplexField`).
+        // Owned differentiated scalars are read by their values there (see `Adjoint::opaque`), so only
+        // borrowed scalars and vectors matter.
+        let unshadowed = |o: &crate::ir::Opaque| {
+            let (scalars, vectors) = crate::adjoint::value_reads(f, an, o);
+            o.reads.iter().any(|v| an.active[*v] && !scalars.contains(v) && !vectors.contains(v))
+        };
         let unsafe_opaque = |o: &crate::ir::Opaque| {
-            let reads_active = o.reads.iter().any(|v| an.active[*v]);
+            let reads_active = unshadowed(o);
             let reads_active_vector = o.reads.iter().any(|v| an.active[*v] && !an.copy[*v]);
             (reads_active && (mentions(&o.tokens, &["as", "f64", "f32", "if", "match"]) || calls_a_function(&o.tokens)))
                 || (reads_active_vector
@@ -198,7 +204,7 @@ impl Generated<'_> {
                     Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => ok = false,
                     // A constant computed from a differentiated value (`x.floor()`) would be a dual;
                     // lengths and comparisons are fine.
-                    Expr::Opaque(o) if o.reads.iter().any(|v| an.active[*v]) && float_from_active(o) => ok = false,
+                    Expr::Opaque(o) if unshadowed(o) && float_from_active(o) => ok = false,
                     // A constant non-scalar argument cannot be lifted to duals without copying it.
                     Expr::Call { args, .. }
                         if crate::analyse::expr_active(e, &an.active)

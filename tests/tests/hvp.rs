@@ -2223,3 +2223,113 @@ mod known_failures {
         assert_eq!(fused_hvp(x, 1.0).0, fused(x)); // 1.4431523482995008 vs 1.443152348299501
     }
 }
+
+// ===================================================================================================
+// Constants computed from differentiated values: in second-order code they read the values alone
+// ===================================================================================================
+
+/// `floor`, an `as usize` index, `signum`: piecewise-constant functions of `x`, whose derivatives are
+/// zero away from their jumps; the rest is differentiated through.
+#[differentiable]
+fn rounded_constants(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for i in 0..n {
+        let k = x[i].floor();
+        let j = adjoint::no_grad(x[i].abs() * 2.0) as usize % n;
+        let sgn = x[i].signum();
+        s += (x[i] - k) * (x[i] - k) * x[j] + sgn * x[i].sin();
+    }
+    s
+}
+
+/// A scalar parameter rounded, cast and compared inside conditions and a `while` trip count.
+#[differentiable]
+fn scalar_conditions(x: f64, y: f64) -> f64 {
+    let mut s = x * y;
+    if (x * 3.0) as i32 % 2 == 0 {
+        s += x.exp() * y;
+    } else {
+        s -= y.powi(3) * x;
+    }
+    let mut t = 0.0;
+    let mut k = 0;
+    while t < y.abs().floor() + 2.0 {
+        s += (t + 1.0) * x * x;
+        t += 1.0;
+        k += 1;
+    }
+    s + k as f64 * y
+}
+
+/// `no_grad` stops derivatives of every order, as JAX's `stop_gradient` does: the gradient of
+/// `no_grad(x²)·x` is `x²`, and its Hessian is 0, not the 2x that a finite difference of that gradient
+/// sees.
+#[differentiable]
+fn frozen_square(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let frozen = adjoint::no_grad(x[i] * x[i]);
+        s += frozen * x[i] + x[i].sin();
+    }
+    s
+}
+
+#[test]
+fn no_grad_stops_every_order() {
+    let x = [0.3, -1.2, 2.0];
+    let v = [1.0, 0.5, -0.25];
+    let (_, g, hv) = frozen_square_hvp(&x, &v);
+    for i in 0..3 {
+        assert_eq!(g[i], x[i] * x[i] + x[i].cos());
+        assert_eq!(hv[i], -x[i].sin() * v[i]);
+    }
+}
+
+#[differentiable]
+fn parabola(x: f64) -> f64 {
+    x * x - 1.0
+}
+
+/// A condition calling another differentiable function on a differentiated scalar.
+#[differentiable]
+fn condition_with_call(x: f64, y: f64) -> f64 {
+    if parabola(x) > 0.0 {
+        x * y.sin()
+    } else {
+        y * x.cos()
+    }
+}
+
+#[test]
+fn constants_from_differentiated_values() {
+    // Points away from the jumps of floor, the cast and signum (the FD step is 1e-3 relative).
+    let pts: Vec<Vec<f64>> = points_in(1201, 400, &[(-2.0, 2.0); 4])
+        .into_iter()
+        .filter(|p| {
+            p.iter().all(|x| (x - x.round()).abs() > 0.05 && ((x.abs() * 2.0) - (x.abs() * 2.0).round()).abs() > 0.05)
+        })
+        .collect();
+    let pts = &pts[..POINTS];
+    let fns = slice_hvp!(rounded_constants, rounded_constants_grad, rounded_constants_hvp);
+    check_hvp("rounded_constants", &fns, pts, 41, OPTS);
+
+    let pts: Vec<Vec<f64>> = points_in(1202, 200, &[(-1.8, 1.8); 2])
+        .into_iter()
+        .filter(|p| {
+            ((p[0] * 3.0) - (p[0] * 3.0).round()).abs() > 0.05 && (p[1].abs() - p[1].abs().round()).abs() > 0.05
+        })
+        .collect();
+    let pts = &pts[..POINTS];
+    let fns = scalar2_hvp!(scalar_conditions, scalar_conditions_grad, scalar_conditions_hvp);
+    check_hvp("scalar_conditions", &fns, pts, 42, OPTS);
+
+    let pts: Vec<Vec<f64>> =
+        points(1203, 2, -2.0, 2.0).into_iter().filter(|p| (p[0] * p[0] - 1.0).abs() > 0.05).collect();
+    let fns = scalar2_hvp!(condition_with_call, condition_with_call_grad, condition_with_call_hvp);
+    check_hvp("condition_with_call", &fns, &pts, 43, OPTS);
+    // Closed form on the branch x² > 1: f = x·sin y, H = [[0, cos y], [cos y, −x sin y]].
+    let (x, y) = (1.5, 0.3);
+    let (_, _, (h0, h1)) = condition_with_call_hvp(x, 1.0, y, 0.0);
+    assert_eq!((h0, h1), (0.0, y.cos()));
+}
