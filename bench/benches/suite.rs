@@ -18,6 +18,8 @@
 //! ADJOINT_BENCH_QUICK=1 cargo bench -p adjoint-bench --bench suite    # quick, a few minutes
 //! ```
 //!
+//! `ADJOINT_BENCH_ONLY=gmm` (any part of a problem's name, case-insensitive) runs only those rows.
+//!
 //! The tables (markdown, ratios first and absolute times second) go to stdout, per-candidate details to
 //! stderr.
 
@@ -488,8 +490,12 @@ fn main() {
         Box::new(logreg_case),
         Box::new(ode_case),
     ];
+    let only = std::env::var("ADJOINT_BENCH_ONLY").unwrap_or_default().to_lowercase();
     for make in cases {
         let case = make(&mut rng);
+        if !case.problem.to_lowercase().contains(&only) {
+            continue;
+        }
         tape_reasons.push(case.tape.as_ref().err().copied().unwrap_or(""));
         rows.push(run(case, &settings));
     }
