@@ -309,23 +309,38 @@ impl<'a> Adjoint<'a> {
     }
 
     /// A constant expression (a condition, an index, `x.floor()`, `x as usize`, `no_grad(x)`) as written. In
-    /// dual code the differentiated values it reads are replaced by their value parts first: scalars are
-    /// shadowed (`{ let x = x.re; x.floor() as usize }`) and elements of vectors read as `(v[i].re)`. A
-    /// constant carries no derivative, so it is computed from values alone, with the float types the user
-    /// wrote.
+    /// dual code the differentiated values it reads are replaced by their value parts first: element reads
+    /// of vectors become `(v[i].re)`, and other reads are shadowed (`{ let x = x.re; x.floor() as usize }`,
+    /// `{ let v = &value_part(v); v.norm() > 1.0 }`, a copy). A constant carries no derivative, so it is
+    /// computed from values alone, with the float types the user wrote.
     fn opaque(&self, o: &Opaque) -> TokenStream {
         let t = &o.tokens;
         if !self.dual {
             return t.clone();
         }
-        let (scalars, vectors) = value_reads(self.f, self.an, o);
-        let vectors: Vec<Ident> = vectors.into_iter().map(|v| self.name(v).clone()).collect();
-        let t = if vectors.is_empty() { t.clone() } else { element_values(t, &vectors) };
-        if scalars.is_empty() {
-            return t;
+        let r = rt();
+        let vectors = element_reads(self.f, self.an, o);
+        let names: Vec<Ident> = vectors.iter().map(|v| self.name(*v).clone()).collect();
+        let t = if names.is_empty() { t.clone() } else { element_values(t, &names) };
+        let mut seen = HashSet::new();
+        let shadows: Vec<TokenStream> = o
+            .reads
+            .iter()
+            .filter(|v| self.an.active[**v] && !vectors.contains(v) && seen.insert(**v))
+            .map(|v| {
+                let n = self.name(*v);
+                match (self.an.copy[*v], self.an.by_ref[*v]) {
+                    (true, false) => quote!(let #n = #n.re;),
+                    (_, true) => quote!(let #n = &#r::value_part(#n);),
+                    (false, false) => quote!(let #n = #r::value_part(&#n);),
+                }
+            })
+            .collect();
+        if shadows.is_empty() {
+            t
+        } else {
+            quote!({ #(#shadows)* #t })
         }
-        let names = scalars.into_iter().map(|v| self.name(v));
-        quote!({ #(let #names = #names.re;)* #t })
     }
 
     /// A `map` closure as written, with its float literals lifted in dual code.
@@ -1114,28 +1129,22 @@ pub fn is_float_literal(c: &TokenStream) -> bool {
     matches!(syn::parse2::<syn::Lit>(c.clone()), Ok(syn::Lit::Float(_)))
 }
 
-/// The differentiated values a constant expression reads, which dual code replaces by their value parts
-/// (see `Adjoint::opaque`): owned scalars, and vectors read only by element (`v[i]`) or shape (`v.len()`).
-/// `None` if it reads a differentiated value any other way (a borrowed scalar, `v.norm()`), which dual
-/// code cannot evaluate as written.
-pub fn value_reads(f: &Function, an: &Analysis, o: &Opaque) -> (Vec<VarId>, Vec<VarId>) {
-    let (mut scalars, mut vectors) = (Vec::new(), Vec::new());
+/// The differentiated vectors a constant expression reads only by element (`v[i]`) or shape (`v.len()`):
+/// dual code reads their elements' value parts in place (see `Adjoint::opaque`), without a copy.
+fn element_reads(f: &Function, an: &Analysis, o: &Opaque) -> Vec<VarId> {
+    let mut out = Vec::new();
     for &v in &o.reads {
-        if !an.active[v] || scalars.contains(&v) || vectors.contains(&v) {
-            continue;
-        }
-        if an.copy[v] && !an.by_ref[v] {
-            scalars.push(v);
-        } else if !an.copy[v] && only_elements_or_shape(&o.tokens, &f.name(v).to_string()) {
-            vectors.push(v);
+        if an.active[v] && !an.copy[v] && !out.contains(&v) && only_elements_or_shape(&o.tokens, &f.name(v).to_string())
+        {
+            out.push(v);
         }
     }
-    (scalars, vectors)
+    out
 }
 
 /// Whether every occurrence of `name` in the tokens is an element read (`name[..]`) or a shape query
 /// (`name.len()`, `name.nrows()`, …).
-pub fn only_elements_or_shape(tokens: &TokenStream, name: &str) -> bool {
+fn only_elements_or_shape(tokens: &TokenStream, name: &str) -> bool {
     use proc_macro2::{Delimiter, TokenTree};
     const SHAPE: &[&str] = &["len", "is_empty", "nrows", "ncols", "shape"];
     let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();

@@ -165,6 +165,13 @@ fn dual_struct(input: &DeriveInput, fields: &Fields, members: &[Member]) -> Toke
             }
         }
 
+        impl #d::ValuePart for #dual {
+            type Value = #name;
+            fn value_part(&self) -> #name {
+                #re
+            }
+        }
+
         impl #t::Accumulate for #dual {
             fn accumulate(&mut self, other: &Self) {
                 #(#t::Accumulate::accumulate(&mut self.#members, &other.#members);)*

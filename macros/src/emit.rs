@@ -65,6 +65,8 @@ struct Bodies {
     custom: bool,
     /// The dual-number variants (primal and reverse sweep), when the function supports them.
     second_order: Option<SecondOrder>,
+    /// Why there are none, for the documentation.
+    no_second_order: Option<String>,
 }
 
 /// Bodies of `__adjoint_dual_f` (the primal on duals) and `__adjoint_vjp2_f` (the reverse sweep on duals,
@@ -82,6 +84,7 @@ impl Bodies {
             param_names: sig.params.iter().map(|p| p.ident.clone()).collect(),
             custom: true,
             second_order: None,
+            no_second_order: None,
         }
     }
 }
@@ -147,7 +150,8 @@ impl Generated<'_> {
         let vjp_body = quote!(#storage #block);
 
         // Second order: the same sweeps on dual numbers, where the function's constructs allow it.
-        let second_order = self.second_order_supported(&function, &body, &an).then(|| {
+        let no_second_order = self.second_order_blocker(&body, &an);
+        let second_order = no_second_order.is_none().then(|| {
             let mut dual = Adjoint::new(&function, &an, adj.ref_bar.clone(), true);
             dual.scalar = self.sig.scalar_type();
             let primal = dual.primal_body(&body, &result);
@@ -156,76 +160,53 @@ impl Generated<'_> {
             let storage = dual.storage();
             SecondOrder { primal, vjp: quote!(#storage #block) }
         });
-        Some(Bodies { jvp: jvp_body, vjp: vjp_body, param_names, custom: false, second_order })
+        let no_second_order = no_second_order.map(str::to_string);
+        Some(Bodies { jvp: jvp_body, vjp: vjp_body, param_names, custom: false, second_order, no_second_order })
     }
 
-    /// Whether the dual-number variants can be generated: a result type that names its float type, no
-    /// constant expression that would turn a differentiated value into an integer or hide it behind
-    /// `no_grad` (both need plain floats), no closure naming a float type, and no nalgebra reduction in a
-    /// condition on a differentiated matrix. Parameters of any differentiable type are fine (floats,
-    /// slices, arrays, nalgebra matrices, `#[derive(Tangent)]` structs).
-    fn second_order_supported(&self, f: &crate::ir::Function, body: &[crate::ir::Stmt], an: &Analysis) -> bool {
+    /// Why the dual-number variants cannot be generated, if they cannot: a result type that does not name
+    /// its float type, a closure naming a float type, a tuple mixing differentiated values and constants,
+    /// a cast of a differentiated value between float types, or a constant vector passed to a callee's
+    /// differentiated parameter. Parameters of any differentiable type are fine (floats, slices, arrays,
+    /// nalgebra matrices, `#[derive(Tangent)]` structs), and so are constant expressions of differentiated
+    /// values (conditions, casts to integers, roundings, `no_grad`): dual code evaluates them on value
+    /// parts (see `Adjoint::opaque`).
+    fn second_order_blocker(&self, body: &[crate::ir::Stmt], an: &Analysis) -> Option<&'static str> {
         use crate::ir::{walk, Expr, Stmt};
-        let mut ok = self.sig.plain_ret;
-        // A condition on duals compares them with floats, which works, unless it casts them, passes them
-        // to `f64::` functions or holds `if`/`match` values mixing them with float constants.
-        // Nor can it call nalgebra's reductions on dual matrices (they need a `ComplexField`).
-        // Owned differentiated scalars are read by their values there (see `Adjoint::opaque`), so only
-        // borrowed scalars and vectors matter.
-        let unshadowed = |o: &crate::ir::Opaque| {
-            let (scalars, vectors) = crate::adjoint::value_reads(f, an, o);
-            o.reads.iter().any(|v| an.active[*v] && !scalars.contains(v) && !vectors.contains(v))
-        };
-        let unsafe_opaque = |o: &crate::ir::Opaque| {
-            let reads_active = unshadowed(o);
-            let reads_active_vector = o.reads.iter().any(|v| an.active[*v] && !an.copy[*v]);
-            (reads_active && (mentions(&o.tokens, &["as", "f64", "f32", "if", "match"]) || calls_a_function(&o.tokens)))
-                || (reads_active_vector
-                    && (mentions(&o.tokens, VECTOR_REDUCTIONS) || calls_without_arguments(&o.tokens, &["max", "min"])))
+        let mut blocker = (!self.sig.plain_ret).then_some("its result type does not name its float type");
+        let mut block = |why: &'static str| {
+            blocker.get_or_insert(why);
         };
         walk(body, &mut |s| {
-            let exprs: Vec<&Expr> = match s {
-                Stmt::Let { init: Some(e), .. } => vec![e],
-                _ => vec![],
-            };
-            for e in exprs {
-                match e {
-                    // Closures are emitted as written: on duals, a closure naming a float type (`|t: f64|`,
-                    // `t as f64`) would not compile.
-                    Expr::Map { closure, .. } if mentions(&closure.tokens, &["as", "f64", "f32"]) => ok = false,
-                    // A tuple mixing a differentiated value with a constant variable has no one dual type.
-                    Expr::Tuple(es)
-                        if es.iter().any(|o| o.var().is_some_and(|v| an.active[v]))
-                            && es.iter().any(|o| o.var().is_some_and(|v| !an.active[v])) =>
-                    {
-                        ok = false
-                    }
-                    // Casts between f32 and f64 of differentiated values: not on duals yet.
-                    Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => ok = false,
-                    // A constant computed from a differentiated value (`x.floor()`) would be a dual;
-                    // lengths and comparisons are fine.
-                    Expr::Opaque(o) if unshadowed(o) && float_from_active(o) => ok = false,
-                    // A constant non-scalar argument cannot be lifted to duals without copying it.
-                    Expr::Call { args, .. }
-                        if crate::analyse::expr_active(e, &an.active)
-                            && args.iter().any(|a| a.operand.var().is_some_and(|v| !an.active[v] && !an.copy[v])) =>
-                    {
-                        ok = false
-                    }
-                    _ => {}
+            let Stmt::Let { init: Some(e), .. } = s else { return };
+            match e {
+                // Closures are emitted as written: on duals, a closure naming a float type (`|t: f64|`,
+                // `t as f64`) would not compile.
+                Expr::Map { closure, .. } if mentions(&closure.tokens, &["as", "f64", "f32"]) => {
+                    block("a `map` closure names a float type")
                 }
-            }
-            let conds: Vec<&crate::ir::Opaque> = match s {
-                Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![cond],
-                Stmt::Match { scrutinee, .. } => vec![scrutinee],
-                Stmt::For { iter, .. } => vec![iter],
-                _ => vec![],
-            };
-            if conds.into_iter().any(unsafe_opaque) {
-                ok = false;
+                // A tuple mixing a differentiated value with a constant variable has no one dual type.
+                Expr::Tuple(es)
+                    if es.iter().any(|o| o.var().is_some_and(|v| an.active[v]))
+                        && es.iter().any(|o| o.var().is_some_and(|v| !an.active[v])) =>
+                {
+                    block("a tuple mixes differentiated values with constants")
+                }
+                // Casts between f32 and f64 of differentiated values: not on duals yet.
+                Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => {
+                    block("a differentiated value is cast between float types")
+                }
+                // A constant non-scalar argument cannot be lifted to duals without copying it.
+                Expr::Call { args, .. }
+                    if crate::analyse::expr_active(e, &an.active)
+                        && args.iter().any(|a| a.operand.var().is_some_and(|v| !an.active[v] && !an.copy[v])) =>
+                {
+                    block("a constant vector is passed to a differentiated call")
+                }
+                _ => {}
             }
         });
-        ok
+        blocker
     }
 
     fn local_bar(&self, v: usize, f: &crate::ir::Function) -> bool {
@@ -252,6 +233,7 @@ impl Generated<'_> {
             param_names: self.sig.params.iter().map(|p| p.ident.clone()).collect(),
             custom: true,
             second_order: None,
+            no_second_order: Some("it has custom derivative rules, which are first order".to_string()),
         }
     }
 
@@ -681,9 +663,13 @@ impl Generated<'_> {
                 let b = bar(&p.ident);
                 quote!(#r::Accumulate::set_zero(#b);)
             });
+            let no_hvp = match &bodies.no_second_order {
+                Some(why) => format!("\n\n No `{f}_hvp` is generated: {why}."),
+                None => String::new(),
+            };
             let grad_doc = format!(
                 " Reverse mode: the value of [`{f}`] and its gradient with respect to {wrt}{}.\n\n Generated \
-                 by `#[differentiable]`; costs a small multiple of one evaluation of `{f}`.",
+                 by `#[differentiable]`; costs a small multiple of one evaluation of `{f}`.{no_hvp}",
                 if actives.len() > 1 { " (a tuple, in parameter order)" } else { "" }
             );
             let grad_into_doc = format!(
@@ -756,63 +742,6 @@ impl Generated<'_> {
             #second_order
         }
     }
-}
-
-/// Whether a constant expression may compute a float from a differentiated value (a cast, a rounding, a
-/// stop-gradient), which dual code cannot express; lengths, comparisons and indices cannot.
-fn float_from_active(o: &crate::ir::Opaque) -> bool {
-    const FLOAT_RESULTS: &[&str] = &[
-        "as",
-        "no_grad",
-        "floor",
-        "ceil",
-        "round",
-        "round_ties_even",
-        "trunc",
-        "signum",
-        "to_bits",
-        "total_cmp",
-        "f64",
-        "f32",
-        "if",
-        "match",
-    ];
-    mentions(&o.tokens, FLOAT_RESULTS)
-}
-
-/// Whether tokens call a free function (`g(x) < 0.0`): in a condition of dual code it would receive duals.
-fn calls_a_function(tokens: &proc_macro2::TokenStream) -> bool {
-    use proc_macro2::{Delimiter, TokenTree};
-    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    trees.iter().enumerate().any(|(k, t)| match t {
-        TokenTree::Group(g) => {
-            // Integer helpers of the lowering (`::core::cmp::min(x.len(), y.len())`) are not calls on floats.
-            let after_name = k > 0 && matches!(&trees[k - 1], TokenTree::Ident(i) if i != "min" && i != "max");
-            let method = k > 1 && matches!(&trees[k - 2], TokenTree::Punct(p) if p.as_char() == '.');
-            (g.delimiter() == Delimiter::Parenthesis && after_name && !method) || calls_a_function(&g.stream())
-        }
-        _ => false,
-    })
-}
-
-/// Vector methods that may appear in a condition: on dual matrices some do not exist.
-const VECTOR_REDUCTIONS: &[&str] = &["norm", "norm_squared", "dot", "sum", "amax", "amin", "norm1", "lp_norm", "mean"];
-
-/// Whether tokens call one of the methods with no argument (`v.max()`, a vector's largest element, not
-/// the scalar `x.max(y)`), at any depth.
-fn calls_without_arguments(tokens: &proc_macro2::TokenStream, names: &[&str]) -> bool {
-    use proc_macro2::{Delimiter, TokenTree};
-    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    trees.iter().enumerate().any(|(k, t)| match t {
-        TokenTree::Group(g) => {
-            let empty_call = g.delimiter() == Delimiter::Parenthesis
-                && g.stream().is_empty()
-                && k > 0
-                && matches!(&trees[k - 1], TokenTree::Ident(i) if names.iter().any(|n| i == n));
-            empty_call || calls_without_arguments(&g.stream(), names)
-        }
-        _ => false,
-    })
 }
 
 /// Whether tokens contain one of the identifiers (keywords included), at any depth.

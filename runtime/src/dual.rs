@@ -600,6 +600,95 @@ where
     }
 }
 
+/// The value part of a dual quantity, with the float types of the primal code: `Dual<f64>` → `f64`,
+/// `Vec<Dual<f64>>` → `Vec<f64>`, `DVector<Dual<f64>>` → `DVector<f64>`, a `#[derive(Tangent)]` struct's dual
+/// counterpart → the struct. Second-order code evaluates constant expressions (conditions, casts,
+/// roundings, `no_grad`) on value parts, as the primal does.
+///
+/// ```
+/// use adjoint::dual::{value_part, Dual};
+/// assert_eq!(value_part(&Dual::new(2.0_f64, 1.0)), 2.0);
+/// assert_eq!(value_part(&vec![Dual::new(1.0_f64, 5.0)]), vec![1.0]);
+/// ```
+pub trait ValuePart {
+    /// The primal type.
+    type Value;
+    /// The value part.
+    fn value_part(&self) -> Self::Value;
+}
+
+macro_rules! value_part_for {
+    ($($t:ident),*) => {$(
+        impl ValuePart for Dual<$t> {
+            type Value = $t;
+            #[inline(always)]
+            fn value_part(&self) -> $t {
+                self.re
+            }
+        }
+        impl ValuePart for $t {
+            type Value = $t;
+            #[inline(always)]
+            fn value_part(&self) -> $t {
+                *self
+            }
+        }
+        impl<R: nalgebra::Dim, C: nalgebra::Dim> ValuePart for nalgebra::OMatrix<Dual<$t>, R, C>
+        where
+            nalgebra::DefaultAllocator: nalgebra::allocator::Allocator<R, C>,
+        {
+            type Value = nalgebra::OMatrix<$t, R, C>;
+            fn value_part(&self) -> Self::Value {
+                self.map(|d| d.re)
+            }
+        }
+    )*};
+}
+value_part_for!(f32, f64);
+
+impl<T: ValuePart> ValuePart for [T] {
+    type Value = Vec<T::Value>;
+    fn value_part(&self) -> Self::Value {
+        self.iter().map(ValuePart::value_part).collect()
+    }
+}
+impl<T: ValuePart> ValuePart for Vec<T> {
+    type Value = Vec<T::Value>;
+    fn value_part(&self) -> Self::Value {
+        self.as_slice().value_part()
+    }
+}
+impl<T: ValuePart, const N: usize> ValuePart for [T; N] {
+    type Value = [T::Value; N];
+    fn value_part(&self) -> Self::Value {
+        core::array::from_fn(|i| self[i].value_part())
+    }
+}
+impl<T: ValuePart + ?Sized> ValuePart for &T {
+    type Value = T::Value;
+    #[inline(always)]
+    fn value_part(&self) -> Self::Value {
+        (**self).value_part()
+    }
+}
+macro_rules! value_part_tuple {
+    ($(($($t:ident $i:tt),+))*) => {$(
+        impl<$($t: ValuePart),+> ValuePart for ($($t,)+) {
+            type Value = ($($t::Value,)+);
+            fn value_part(&self) -> Self::Value {
+                ($(self.$i.value_part(),)+)
+            }
+        }
+    )*};
+}
+value_part_tuple! { (A 0) (A 0, B 1) (A 0, B 1, C 2) (A 0, B 1, C 2, D 3) }
+
+/// See [`ValuePart`].
+#[inline(always)]
+pub fn value_part<V: ValuePart + ?Sized>(v: &V) -> V::Value {
+    v.value_part()
+}
+
 /// `x + ε·v` (see [`Dualize`]).
 #[inline]
 pub fn dualize<P: Dualize + ?Sized>(x: &P, v: &P) -> P::Dual {

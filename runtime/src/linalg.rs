@@ -303,8 +303,9 @@ where
     add_scaled(a_bar, *z_bar, other);
 }
 
-/// z = ‖A‖², the sum of squares in storage order (nalgebra's order, so the value is the same), for any
-/// [`LinalgScalar`] including duals (nalgebra's own `norm_squared` needs a `ComplexField`).
+/// z = ‖A‖², the sum of squares in storage order, for any [`LinalgScalar`] including duals (nalgebra's own
+/// `norm_squared` needs a `ComplexField`). nalgebra's f64 kernel sums in another order, so the two may
+/// differ in the last bits: the value `f_hvp` returns for a function taking norms is `f`'s to a few ulps.
 ///
 /// ```
 /// let v = nalgebra::DVector::from_vec(vec![3.0, 4.0]);
