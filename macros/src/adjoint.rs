@@ -453,7 +453,7 @@ impl<'a> Adjoint<'a> {
         for s in stmts {
             let (whole, indexed) = carried(s);
             for v in whole {
-                if self.is_needed(v) && !snapshot.contains(&v) {
+                if self.is_needed(v) && !self.an.accumulators[v] && !snapshot.contains(&v) {
                     snapshot.push(v);
                 }
             }
@@ -854,7 +854,7 @@ impl<'a> Adjoint<'a> {
         let v_owned = self.lift_assigned(place, op, value, v_owned);
         let k = self.fresh();
         let save = aux("s", k);
-        let needs_save = self.is_needed(target);
+        let needs_save = self.is_needed(target) && !self.an.accumulators[target];
         let fwd_save = needs_save.then(|| quote!(let #save = ::core::clone::Clone::clone(&#p);));
         let restore = needs_save.then(|| quote!(#p = #save;));
         let fwd = quote!(#fwd_save #p #sym #v_owned;);

@@ -44,6 +44,9 @@ pub struct Analysis {
     pub by_ref: Vec<bool>,
     pub active: Vec<bool>,
     pub needed: Vec<bool>,
+    /// Scalars only accumulated in loops whose intermediate values the reverse never reads (see
+    /// [`loop_accumulators`]): no snapshots or restores inside those loops.
+    pub accumulators: Vec<bool>,
     /// Variables reassigned as a whole somewhere after their declaration.
     pub reassigned: Vec<bool>,
 }
@@ -158,6 +161,25 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
     walk(body, &mut |s| match s {
         Stmt::Let { var, init: Some(e), .. } if active[*var] => {
             let direct: Vec<VarId> = match e {
+                // Scalar products: each factor's value is needed for the other's derivative only (a constant
+                // factor's partner is not needed: `0.5 * s` reads no `s` in reverse); quotients need the
+                // divisor for the numerator, and both for the divisor. Vector rules take both operands.
+                Expr::Bin(op @ (BinOp::Mul | BinOp::Div), a, b)
+                    if [a, b].iter().all(|o| o.var().is_none_or(|v| copy[v])) =>
+                {
+                    let is_active = |o: &Operand| o.var().is_some_and(|v| active[v]);
+                    let reads: Vec<&Operand> = match op {
+                        BinOp::Mul => [(a, b), (b, a)]
+                            .into_iter()
+                            .filter(|(partner, _)| is_active(partner))
+                            .map(|(_, read)| read)
+                            .collect(),
+                        _ if is_active(b) => vec![a, b],
+                        _ if is_active(a) => vec![b],
+                        _ => vec![],
+                    };
+                    reads.into_iter().filter_map(Operand::var).collect()
+                }
                 Expr::Bin(BinOp::Mul | BinOp::Div, a, b) => [a, b].into_iter().filter_map(Operand::var).collect(),
                 Expr::Method { .. } => {
                     let mut vs = e.reads();
@@ -232,7 +254,9 @@ pub fn analyse(cx: &Ctxt, f: &Function, body: &[Stmt], params: &[ParamFacts]) ->
             break;
         }
     }
-    Analysis { copy, by_ref, active, needed, reassigned }
+    let mut an = Analysis { copy, by_ref, active, needed, reassigned, accumulators: Vec::new() };
+    an.accumulators = loop_accumulators(f, body, &an);
+    an
 }
 
 pub fn place_var(p: &Place) -> VarId {
@@ -331,4 +355,109 @@ pub fn carried(stmts: &[Stmt]) -> (Vec<VarId>, Vec<VarId>) {
         }
     });
     (whole, indexed)
+}
+
+/// Differentiated scalars whose values inside the loops that accumulate them are never needed: `let mut z =
+/// ..;` followed, in the same block, by loops that only do `z += e` / `z -= e` (with `e` not reading `z`)
+/// and nothing else with `z` until the last of them. The reverse sweep reads `z` only after those loops
+/// (where its final value is current), so a loop replaying its iterations need not snapshot `z`, nor
+/// restore it around each update — the inner product of a dense layer, `z += x[i * d + j] * w[j]`, then
+/// costs no tape.
+fn loop_accumulators(f: &Function, body: &[Stmt], an: &Analysis) -> Vec<bool> {
+    let mut free = vec![false; f.vars.len()];
+    visit_blocks(body, &mut |block| {
+        for (p, s) in block.iter().enumerate() {
+            let Stmt::Let { var: v, .. } = s else { continue };
+            let v = *v;
+            if !an.active[v] || !an.copy[v] || an.by_ref[v] || f.vars[v].deferred {
+                continue;
+            }
+            // The loops after the declaration that write `v`; every write must be in one of them.
+            let rest = &block[p + 1..];
+            let writes_in = |s: &Stmt| {
+                let mut w = false;
+                walk(std::slice::from_ref(s), &mut |t| {
+                    if matches!(t, Stmt::Assign { place: Place::Var(u), .. } if *u == v) {
+                        w = true;
+                    }
+                });
+                w
+            };
+            let Some(last) = rest.iter().rposition(writes_in) else { continue };
+            let ok = rest[..=last].iter().all(|s| {
+                let is_loop = matches!(s, Stmt::For { .. } | Stmt::While { .. } | Stmt::Loop { .. });
+                if is_loop && writes_in(s) {
+                    only_accumulates(s, v)
+                } else {
+                    !writes_in(s) && !reads_at_all(s, v)
+                }
+            });
+            if ok {
+                free[v] = true;
+            }
+        }
+    });
+    free
+}
+
+/// Calls `f` on every block (statement list), outermost first.
+fn visit_blocks<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a [Stmt])) {
+    f(stmts);
+    for s in stmts {
+        for block in children(s) {
+            visit_blocks(block, f);
+        }
+    }
+}
+
+/// Whether, inside loop `s`, `v` is only updated by `v += e` / `v -= e` with `e` not `v`, and read nowhere
+/// else (loop bounds, conditions, other statements).
+fn only_accumulates(s: &Stmt, v: VarId) -> bool {
+    let mut ok = true;
+    walk(std::slice::from_ref(s), &mut |t| match t {
+        Stmt::Assign { place: Place::Var(u), op, value } if *u == v => {
+            ok &= matches!(op, AssignOp::Add | AssignOp::Sub) && value.var() != Some(v);
+        }
+        t => ok &= !direct_reads(t).contains(&v),
+    });
+    ok
+}
+
+/// Whether statement `s` (with everything nested in it) reads or writes `v`.
+fn reads_at_all(s: &Stmt, v: VarId) -> bool {
+    let mut hit = false;
+    walk(std::slice::from_ref(s), &mut |t| {
+        hit |= direct_reads(t).contains(&v) || matches!(t, Stmt::Assign { place, .. } if place_var(place) == v);
+    });
+    hit
+}
+
+/// The variables a statement reads itself (not in nested blocks).
+fn direct_reads(s: &Stmt) -> Vec<VarId> {
+    match s {
+        Stmt::Let { init: Some(e), .. } => e.reads(),
+        Stmt::Let { init: None, .. } => vec![],
+        Stmt::Assign { place, op, value } => {
+            let mut r: Vec<VarId> = value.var().into_iter().collect();
+            if let Place::Index(_, i) = place {
+                r.extend(i.var());
+            }
+            if *op != AssignOp::Set {
+                r.push(place_var(place));
+            }
+            r
+        }
+        Stmt::If { cond, .. } | Stmt::While { cond, exit: None, .. } => cond.reads.clone(),
+        Stmt::While { cond, exit: Some(e), .. } => cond.reads.iter().chain(&e.reads).copied().collect(),
+        Stmt::Match { scrutinee, arms } => scrutinee
+            .reads
+            .iter()
+            .chain(arms.iter().filter_map(|a| a.guard.as_ref()).flat_map(|g| &g.reads))
+            .copied()
+            .collect(),
+        Stmt::For { iter, exit, .. } => iter.reads.iter().chain(exit.iter().flat_map(|e| &e.reads)).copied().collect(),
+        Stmt::Loop { exit, .. } => exit.iter().flat_map(|e| e.reads.clone()).collect(),
+        Stmt::Break | Stmt::Continue => vec![],
+        Stmt::Return(o) => o.var().into_iter().collect(),
+    }
 }
