@@ -22,6 +22,98 @@ pub enum Expr {
     Call(String, Vec<Expr>),
     /// `(if cond { a } else { b })`.
     If(Box<Cond>, Box<Expr>, Box<Expr>),
+    /// A scalar of nalgebra vectors: `v.dot(&w)` (with `Some(w)`), `v.norm()`, `v.norm_squared()`, `v.sum()`.
+    VScalar(&'static str, Box<VExpr>, Option<Box<VExpr>>),
+}
+
+/// An expression whose value is a `DVector<f64>` (in functions of `x: &DVector<f64>, m: &DMatrix<f64>`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum VExpr {
+    /// `x` (the parameter, a reference) or a local vector.
+    Var(String),
+    /// `(m * v)`, or `(m.transpose() * v)` when the flag is set.
+    MatVec(bool, Box<VExpr>),
+    /// `(v + w)` / `(v - w)`.
+    Add(char, Box<VExpr>, Box<VExpr>),
+    /// `(s * v)`.
+    Scale(Box<Expr>, Box<VExpr>),
+    /// `v.add_scalar(s)`.
+    AddScalar(Box<VExpr>, Box<Expr>),
+    /// `v.component_mul(&w)`.
+    ComponentMul(Box<VExpr>, Box<VExpr>),
+    /// `v.map(|t| body)`, the closure body as source text in `t`.
+    Map(&'static str, Box<VExpr>),
+    /// `v.zip_map(&w, |p, q| body)`, the closure body as source text in `p`, `q`.
+    ZipMap(&'static str, Box<VExpr>, Box<VExpr>),
+}
+
+impl VExpr {
+    /// As an operand of `+`, `*` or a method argument: a reference (`x`, `&v`, `&(m * x)`).
+    pub fn operand(&self) -> String {
+        match self {
+            VExpr::Var(v) if v == "x" => v.clone(),
+            VExpr::Var(v) => format!("&{v}"),
+            e => format!("&{}", e.to_source()),
+        }
+    }
+
+    /// As a method receiver or a value.
+    pub fn to_source(&self) -> String {
+        match self {
+            VExpr::Var(v) => v.clone(),
+            VExpr::MatVec(t, v) => format!("({} * {})", if *t { "m.transpose()" } else { "m" }, v.operand()),
+            VExpr::Add(op, a, b) => format!("({} {op} {})", a.operand(), b.operand()),
+            VExpr::Scale(s, v) => format!("({} * {})", s.to_source(), v.operand()),
+            VExpr::AddScalar(v, s) => format!("{}.add_scalar({})", v.to_source(), s.to_source()),
+            VExpr::ComponentMul(a, b) => format!("{}.component_mul({})", a.to_source(), b.operand()),
+            VExpr::Map(body, v) => format!("{}.map(|t| {body})", v.to_source()),
+            VExpr::ZipMap(body, a, b) => format!("{}.zip_map({}, |p, q| {body})", a.to_source(), b.operand()),
+        }
+    }
+
+    /// The direct vector subexpressions.
+    pub fn vchildren_mut(&mut self) -> Vec<&mut VExpr> {
+        match self {
+            VExpr::Var(_) => vec![],
+            VExpr::MatVec(_, v) | VExpr::Scale(_, v) | VExpr::AddScalar(v, _) | VExpr::Map(_, v) => vec![v],
+            VExpr::Add(_, a, b) | VExpr::ComponentMul(a, b) | VExpr::ZipMap(_, a, b) => vec![a, b],
+        }
+    }
+
+    /// The scalar expressions directly inside (the factor of `Scale`, the summand of `AddScalar`) and
+    /// inside nested vector expressions.
+    pub fn scalars(&self) -> Vec<&Expr> {
+        match self {
+            VExpr::Var(_) => vec![],
+            VExpr::Scale(s, v) | VExpr::AddScalar(v, s) => std::iter::once(&**s).chain(v.scalars()).collect(),
+            VExpr::MatVec(_, v) | VExpr::Map(_, v) => v.scalars(),
+            VExpr::Add(_, a, b) | VExpr::ComponentMul(a, b) | VExpr::ZipMap(_, a, b) => {
+                a.scalars().into_iter().chain(b.scalars()).collect()
+            }
+        }
+    }
+
+    /// Mutable [`VExpr::scalars`].
+    pub fn scalars_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            VExpr::Var(_) => vec![],
+            VExpr::Scale(s, v) | VExpr::AddScalar(v, s) => std::iter::once(&mut **s).chain(v.scalars_mut()).collect(),
+            VExpr::MatVec(_, v) | VExpr::Map(_, v) => v.scalars_mut(),
+            VExpr::Add(_, a, b) | VExpr::ComponentMul(a, b) | VExpr::ZipMap(_, a, b) => {
+                a.scalars_mut().into_iter().chain(b.scalars_mut()).collect()
+            }
+        }
+    }
+
+    /// Nodes, scalar expressions included.
+    pub fn size(&self) -> usize {
+        let mut s = self.clone();
+        1 + s.vchildren_mut().iter().map(|c| c.size()).sum::<usize>()
+            + match self {
+                VExpr::Scale(e, _) | VExpr::AddScalar(_, e) => e.size(),
+                _ => 0,
+            }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,6 +207,11 @@ pub enum Stmt {
     IfBreak(Cond),
     IfContinue(Cond),
     IfReturn(Cond, Expr),
+    /// `let mut name: DVector<f64> = e;`
+    LetVec {
+        name: String,
+        e: VExpr,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +220,9 @@ pub enum Params {
     Slice(usize),
     /// `(a: f64, b: f64)`
     Pair,
+    /// `(x: &DVector<f64>, m: &DMatrix<f64>)` with `x.len() == n` and `m` of `rows × n`; flattened as `x`
+    /// then `m` column by column.
+    Linalg { n: usize, rows: usize },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +236,7 @@ pub struct Function {
 impl Params {
     /// Whether the parameters are nalgebra types.
     pub fn is_nalgebra(&self) -> bool {
-        false
+        matches!(self, Params::Linalg { .. })
     }
 }
 
@@ -199,6 +299,7 @@ impl Function {
         match self.params {
             Params::Slice(n) => n,
             Params::Pair => 2,
+            Params::Linalg { n, rows } => n + rows * n,
         }
     }
 }
@@ -279,6 +380,17 @@ impl Expr {
                 }
                 out.push(')');
             }
+            Expr::VScalar(name, v, w) => {
+                out.push_str(&v.to_source());
+                match w {
+                    Some(w) => {
+                        let _ = write!(out, ".{name}({})", w.operand());
+                    }
+                    None => {
+                        let _ = write!(out, ".{name}()");
+                    }
+                }
+            }
             Expr::If(c, a, b) => {
                 out.push_str("(if ");
                 c.print(out);
@@ -306,6 +418,7 @@ impl Expr {
             Expr::Method(_, r, args) => std::iter::once(&**r).chain(args.iter()).collect(),
             Expr::Call(_, args) => args.iter().collect(),
             Expr::If(_, a, b) => vec![a, b],
+            Expr::VScalar(_, v, w) => v.scalars().into_iter().chain(w.iter().flat_map(|w| w.scalars())).collect(),
         }
     }
 
@@ -321,11 +434,17 @@ impl Expr {
                 v.extend(c.exprs_mut());
                 v
             }
+            Expr::VScalar(_, v, w) => {
+                v.scalars_mut().into_iter().chain(w.iter_mut().flat_map(|w| w.scalars_mut())).collect()
+            }
         }
     }
 
     pub fn size(&self) -> usize {
-        1 + self.children().iter().map(|c| c.size()).sum::<usize>()
+        match self {
+            Expr::VScalar(_, v, w) => 1 + v.size() + w.as_ref().map_or(0, |w| w.size()),
+            _ => 1 + self.children().iter().map(|c| c.size()).sum::<usize>(),
+        }
     }
 }
 
@@ -505,6 +624,9 @@ impl Stmt {
                 c.print(out);
                 let _ = writeln!(out, " {{ return {}; }}", e.to_source());
             }
+            Stmt::LetVec { name, e } => {
+                let _ = writeln!(out, "let mut {name}: DVector<f64> = {};", e.to_source());
+            }
         }
     }
 
@@ -533,6 +655,7 @@ impl Stmt {
                 v.push(e);
                 v
             }
+            Stmt::LetVec { e, .. } => e.scalars_mut(),
             Stmt::For { .. } | Stmt::Loop { .. } | Stmt::Match { .. } => vec![],
         }
     }
@@ -543,6 +666,7 @@ impl Function {
         let params = match self.params {
             Params::Slice(_) => "x: &[f64]",
             Params::Pair => "a: f64, b: f64",
+            Params::Linalg { .. } => "x: &DVector<f64>, m: &DMatrix<f64>",
         };
         let _ = writeln!(out, "#[differentiable]\nfn {}({params}) -> f64 {{", self.name);
         for s in &self.body {

@@ -35,6 +35,11 @@ struct Scope {
     xlen: Option<usize>,
     /// Helpers that may be called.
     helpers: Vec<String>,
+    /// In a function of `(x: &DVector<f64>, m: &DMatrix<f64>)`: `Some((n, rows))`; `x` is then also in
+    /// `xlen`, and local vectors are in `arrays` (for indexed reads and writes) and in `vectors`.
+    linalg: Option<(usize, usize)>,
+    /// Local `DVector`s: name, length.
+    vectors: Vec<(String, usize)>,
 }
 
 struct Gen {
@@ -47,6 +52,11 @@ const UNARY_FREE: &[&str] =
 const UNARY_SQUASHED: &[&str] = &["exp", "exp2", "exp_m1", "sinh", "cosh"];
 const UNARY_POSITIVE: &[&str] = &["ln", "log2", "log10", "sqrt", "cbrt", "recip"];
 const UNARY_UNIT: &[&str] = &["asin", "acos", "atanh"];
+/// Bodies of `map(|t| ..)` closures (defined everywhere).
+const MAP_BODIES: &[&str] =
+    &["t.sin()", "t.cos()", "t.tanh()", "t.atan()", "t * t", "(1.0 + t * t).ln()", "t.sin() * t"];
+/// Bodies of `zip_map(&w, |p, q| ..)` closures.
+const ZIP_MAP_BODIES: &[&str] = &["p * q", "p + q.sin()", "p * q.tanh()", "(p - q).atan()", "p.max(q)"];
 const CONSTS: &[&str] =
     &["std::f64::consts::PI", "std::f64::consts::E", "std::f64::consts::LN_2", "std::f64::consts::FRAC_1_SQRT_2"];
 
@@ -123,9 +133,64 @@ impl Gen {
                 }
                 8 if !sc.iter_vals.is_empty() => return Expr::Leaf(self.pick(&sc.iter_vals).clone()),
                 8 if self.chance(0.3) => return Expr::Leaf(self.pick(CONSTS).to_string()),
+                8 if sc.linalg.is_some() => {
+                    let (n, rows) = sc.linalg.expect("linalg");
+                    let (i, j) = (self.index(sc, rows, false), self.index(sc, n, false));
+                    return Expr::Index("m".into(), format!("({i}, {j})"));
+                }
                 _ => {}
             }
         }
+    }
+
+    /// A vector of length `len` (`n` or `rows` of the function's matrix); `compound` excludes a bare
+    /// variable (a `let` of one would need a clone).
+    fn vexpr(&mut self, sc: &Scope, len: usize, depth: usize, compound: bool) -> VExpr {
+        let (n, rows) = sc.linalg.expect("a function of nalgebra types");
+        let vars: Vec<String> = std::iter::once(("x".to_string(), n))
+            .chain(sc.vectors.iter().cloned())
+            .filter(|v| v.1 == len)
+            .map(|v| v.0)
+            .collect();
+        if !compound && !vars.is_empty() && (depth == 0 || self.chance(0.3)) {
+            return VExpr::Var(self.pick(&vars).clone());
+        }
+        let d = depth.saturating_sub(1);
+        loop {
+            let k = if depth == 0 { self.rng.gen_range(0..2) } else { self.rng.gen_range(0..9) };
+            let b = |v: VExpr| Box::new(v);
+            return match k {
+                0 if len == rows => VExpr::MatVec(false, b(self.vexpr(sc, n, d, false))),
+                1 if len == n => VExpr::MatVec(true, b(self.vexpr(sc, rows, d, false))),
+                0 | 1 => continue,
+                2 | 3 => {
+                    let op = if self.chance(0.6) { '+' } else { '-' };
+                    VExpr::Add(op, b(self.vexpr(sc, len, d, false)), b(self.vexpr(sc, len, d, false)))
+                }
+                4 => VExpr::Scale(Box::new(self.expr(sc, 1)), b(self.vexpr(sc, len, d, false))),
+                5 => VExpr::AddScalar(b(self.vexpr(sc, len, d, false)), Box::new(self.expr(sc, 1))),
+                6 => VExpr::ComponentMul(b(self.vexpr(sc, len, d, false)), b(self.vexpr(sc, len, d, false))),
+                7 => {
+                    let body = *self.pick(MAP_BODIES);
+                    VExpr::Map(body, b(self.vexpr(sc, len, d, false)))
+                }
+                _ => {
+                    let body = *self.pick(ZIP_MAP_BODIES);
+                    VExpr::ZipMap(body, b(self.vexpr(sc, len, d, false)), b(self.vexpr(sc, len, d, false)))
+                }
+            };
+        }
+    }
+
+    /// A scalar of vectors: `dot`, `norm`, `norm_squared`, `sum`.
+    fn vscalar(&mut self, sc: &Scope, depth: usize) -> Expr {
+        let (n, rows) = sc.linalg.expect("a function of nalgebra types");
+        let len = if self.chance(0.5) { n } else { rows };
+        let d = depth.min(2);
+        let name = *self.pick(&["dot", "norm", "norm_squared", "sum", "dot", "sum"]);
+        let v = Box::new(self.vexpr(sc, len, d, false));
+        let w = (name == "dot").then(|| Box::new(self.vexpr(sc, len, d, false)));
+        Expr::VScalar(name, v, w)
     }
 
     fn squash(&mut self, e: Expr) -> Expr {
@@ -241,6 +306,7 @@ impl Gen {
                 let c = self.cond(sc, d);
                 Expr::If(Box::new(c), Box::new(self.expr(sc, d)), Box::new(self.expr(sc, d)))
             }
+            18 | 19 if sc.linalg.is_some() => self.vscalar(sc, d),
             _ => self.leaf(sc),
         }
     }
@@ -278,8 +344,17 @@ impl Gen {
     fn stmt(&mut self, sc: &mut Scope, depth: usize) -> Stmt {
         let ed = if depth >= 2 { 2 } else { 3 };
         loop {
-            let k = self.rng.gen_range(0..22);
+            let k = self.rng.gen_range(0..if sc.linalg.is_some() { 25 } else { 22 });
             match k {
+                22..=24 => {
+                    let (n, rows) = sc.linalg.expect("linalg");
+                    let len = if self.chance(0.5) { n } else { rows };
+                    let name = self.name("vec");
+                    let e = self.vexpr(sc, len, 2, true);
+                    sc.vectors.push((name.clone(), len));
+                    sc.arrays.push((name.clone(), len, false));
+                    return Stmt::LetVec { name, e };
+                }
                 0..=2 => {
                     let name = self.name("v");
                     let e = self.expr(sc, ed);
@@ -391,7 +466,9 @@ impl Gen {
     fn for_loop(&mut self, sc: &Scope, depth: usize) -> Stmt {
         let mut inner = sc.clone();
         let i = self.name("i");
-        let (pat, iter) = match (sc.xlen, self.rng.gen_range(0..8)) {
+        // `x.iter()` loops over slices only.
+        let xlen = if sc.linalg.is_some() { None } else { sc.xlen };
+        let (pat, iter) = match (xlen, self.rng.gen_range(0..8)) {
             (Some(_), 0) => {
                 let v = self.name("xv");
                 inner.iter_vals.push(v.clone());
@@ -416,9 +493,9 @@ impl Gen {
                 inner.iter_vals.push(w.clone());
                 (format!("(&{u}, &{w})"), format!("x.iter().zip({arr}.iter())"))
             }
-            (xlen, k) => {
+            (_, k) => {
                 inner.ints.push(i.clone());
-                let hi = match xlen {
+                let hi = match sc.xlen {
                     Some(_) if self.chance(0.5) => {
                         if self.chance(0.5) {
                             "x.len()".to_string()
@@ -467,15 +544,22 @@ impl Gen {
         for (name, len, _) in sc.arrays.iter().take(2) {
             e = bin('+', e, Expr::Index(name.clone(), (len - 1).to_string()));
         }
+        if sc.linalg.is_some() {
+            e = bin('+', e, self.vscalar(sc, 1));
+        }
         e
     }
 
     fn function(&mut self, name: String, params: Params, helpers: Vec<String>) -> Function {
         self.fresh = 0;
-        let mut sc =
-            Scope { xlen: if let Params::Slice(n) = params { Some(n) } else { None }, helpers, ..Scope::default() };
+        let (xlen, linalg) = match params {
+            Params::Slice(n) => (Some(n), None),
+            Params::Pair => (None, None),
+            Params::Linalg { n, rows } => (Some(n), Some((n, rows))),
+        };
+        let mut sc = Scope { xlen, linalg, helpers, ..Scope::default() };
         let len = match params {
-            Params::Slice(_) => self.rng.gen_range(2..=7),
+            Params::Slice(_) | Params::Linalg { .. } => self.rng.gen_range(2..=7),
             Params::Pair => self.rng.gen_range(1..=3),
         };
         let body = self.block(&mut sc, 0, len);
@@ -492,7 +576,13 @@ impl Gen {
             helpers.push(name);
         }
         let n = self.rng.gen_range(1..=5);
-        functions.push(self.function(format!("f_{u}"), Params::Slice(n), helpers));
+        // A quarter of the units are functions of a nalgebra vector and matrix.
+        let params = if self.chance(0.25) {
+            Params::Linalg { n: n.min(4), rows: self.rng.gen_range(1..=4) }
+        } else {
+            Params::Slice(n)
+        };
+        functions.push(self.function(format!("f_{u}"), params, helpers));
         Unit { functions }
     }
 }
@@ -523,51 +613,67 @@ pub enum Mode {
 /// Whether `#[differentiable]` generates a working `f_hvp` for `f`; `no_hvp` lists the functions of the
 /// unit already known to have none.
 ///
-/// This mirrors `second_order_supported` in `macros/src/emit.rs` (keep the two in step), erring on the side
-/// of `false` where that function looks at activity, which the generator does not track:
-/// - parameters and result must be plain floats (scalars, slices, `Vec`s, arrays); nalgebra types get no
-///   `f_hvp` yet;
-/// - a constant computed from a differentiated value (`e.floor()`, `ceil`, `round`, `trunc`, `signum`:
-///   lowered as opaque expressions mentioning them) turns it into a dual: no `f_hvp`;
-/// - a condition (`if`, `while`, `if … break/continue/return`, the condition of an `if` value) that casts
-///   (`as`), mentions `f64`/`f32` (`f64::ln(e)`, `std::f64::consts::PI`), holds an `if` value or calls a
-///   function: no `f_hvp`;
-/// - a call to a function with no second-order code compiles (its dual entry point panics), so the caller's
-///   `f_hvp` exists but cannot run: treated as absent.
+/// This mirrors `second_order_blocker` in `macros/src/emit.rs` (keep the two in step). Since dual code
+/// evaluates constant expressions (conditions, roundings, casts to integers) on value parts, the only
+/// blockers are: a result type not naming its float type, a `map` closure naming a float type (`as f64`,
+/// `|t: f64|`), a tuple mixing differentiated values and constants, a cast of a differentiated value
+/// between float types, a constant vector passed to a differentiated call. The generator writes none of
+/// these (every tuple component adds an input; closures and helper arguments are plain), so every
+/// function has an `f_hvp`, nalgebra ones included (second order for nalgebra types: commit 42ea4f2).
+/// A call to a function with no second-order code would compile (its dual entry point panics), so the
+/// caller's `f_hvp` is treated as absent too.
 pub fn has_hvp(f: &Function, no_hvp: &[String]) -> bool {
-    if f.params.is_nalgebra() {
-        // nalgebra parameters: no second-order code yet (README, "Second order"). Flip to `true` here
-        // when `second_order_supported` accepts them.
+    if f.params.is_nalgebra() && !NALGEBRA_HVP {
         return false;
     }
     let mut ok = true;
     f.visit_exprs(&mut |e| match e {
-        Expr::Method(name, ..) | Expr::Assoc(name, _) if ZERO_DERIVATIVE.contains(name) => ok = false,
         Expr::Call(g, _) if no_hvp.contains(g) => ok = false,
-        Expr::If(c, ..) if !cond_on_duals_ok(c) => ok = false,
+        // "A constant vector is passed to a differentiated call": the macro does not know every constant
+        // argument to be `Copy` (a cast `(i as f64)`, a path constant, a constant local); only literals
+        // are known constants. An argument that surely depends on an input is fine.
+        Expr::Call(_, args) if args.iter().any(|a| !matches!(a, Expr::Num(v) if *v >= 0.0) && !reads_input(a)) => {
+            ok = false
+        }
+        Expr::VScalar(_, v, w) if closure_names_float(v) || w.as_deref().is_some_and(closure_names_float) => ok = false,
         _ => {}
     });
-    f.visit_conds(&mut |c| {
-        if !cond_on_duals_ok(c) {
-            ok = false;
-        }
-    });
-    ok
+    fn lets_ok(b: &[Stmt]) -> bool {
+        b.iter().all(|s| match s {
+            Stmt::LetVec { e, .. } => !closure_names_float(e),
+            s => s.clone().blocks_mut().into_iter().all(|b| lets_ok(b)),
+        })
+    }
+    ok && lets_ok(&f.body)
 }
 
-/// Float methods lowered as constants (zero derivative).
-const ZERO_DERIVATIVE: &[&str] = &["floor", "ceil", "round", "trunc", "signum"];
+/// Whether `e` surely depends on an input (`x[..]`, `a`, `b`, `m[(i, j)]`, a value of `x.iter()`), not
+/// only through constants (`floor`, `round`, …).
+fn reads_input(e: &Expr) -> bool {
+    match e {
+        Expr::Index(a, _) => a == "x" || a == "m",
+        Expr::Leaf(l) => l == "a" || l == "b" || l.starts_with("xv") || l.starts_with('u'),
+        Expr::Method(name, ..) | Expr::Assoc(name, _)
+            if ["floor", "ceil", "round", "trunc", "signum"].contains(name) =>
+        {
+            false
+        }
+        Expr::VScalar(..) => true,
+        e => e.children().into_iter().any(reads_input),
+    }
+}
 
-/// Whether a condition can be evaluated on dual numbers (see [`has_hvp`]).
-fn cond_on_duals_ok(c: &Cond) -> bool {
-    let float_text = |s: &str| s.contains(" as ") || s.contains("f64") || s.contains("f32");
-    let mut ok = !matches!(c, Cond::Raw(s) if float_text(s));
-    c.visit_exprs(&mut |e| match e {
-        Expr::Leaf(s) | Expr::Index(_, s) if float_text(s) => ok = false,
-        Expr::Assoc(..) | Expr::Call(..) | Expr::If(..) => ok = false,
-        _ => {}
-    });
-    ok
+/// Whether `f_hvp` is generated for functions of nalgebra types (it is since commit 42ea4f2; set to
+/// `false` to check them to first order only).
+pub const NALGEBRA_HVP: bool = true;
+
+/// Whether a `map`/`zip_map` closure in `v` names a float type (a blocker of second order).
+fn closure_names_float(v: &VExpr) -> bool {
+    let own = match v {
+        VExpr::Map(body, _) | VExpr::ZipMap(body, ..) => body.contains("f64") || body.contains(" as "),
+        _ => false,
+    };
+    own || v.clone().vchildren_mut().into_iter().any(|c| closure_names_float(c))
 }
 
 /// The source of the checking call of one function.
@@ -587,13 +693,28 @@ fn check_call(f: &Function, hvp: bool) -> String {
              grad_into: &|p, b| {{ let (b0, b1) = b.split_at_mut(1); {n}_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }}, \
              hvp: &|p, d| {{ let (v, (ga, gb), (ha, hb)) = {n}_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) }} }});\n"
         ),
+        // Flattened as x, then m column by column (gradients and H·v too).
+        Params::Linalg { n: len, rows } => format!(
+            "    {{ let lx = |p: &[f64]| DVector::from_column_slice(&p[..{len}]); \
+             let lm = |p: &[f64]| DMatrix::from_column_slice({rows}, {len}, &p[{len}..]); \
+             let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| {{ b[..{len}].copy_from_slice(bx.as_slice()); b[{len}..].copy_from_slice(bm.as_slice()); }}; \
+             c.check(\"{n}\", {dim}, &check::Forms {{ f: &|p| {n}(&lx(p), &lm(p)), \
+             grad: &|p| {{ let (v, (gx, gm)) = {n}_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }}, \
+             jvp: &|p, d| {n}_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), \
+             vjp: &|p, z, b| {{ let (mut bx, mut bm) = (lx(b), lm(b)); let v = {n}_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }}, \
+             grad_into: &|p, b| {{ let (mut bx, mut bm) = (lx(b), lm(b)); let v = {n}_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }}, \
+             hvp: &|p, d| {{ let (v, (gx, gm), (hx, hm)) = {n}_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); \
+             (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) }} }}); }}\n",
+            dim = f.dim()
+        ),
     };
     if hvp {
         src
     } else {
         // No f_hvp: an `Option` would be cleaner; a marker closure the checker recognises is simpler to emit.
         let at = src.find("hvp: &|").expect("hvp closure");
-        format!("{}hvp: &check::no_hvp }});\n", &src[..at])
+        let close = if matches!(f.params, Params::Linalg { .. }) { " }); }" } else { " });" };
+        format!("{}hvp: &check::no_hvp{close}\n", &src[..at])
     }
 }
 
@@ -606,28 +727,17 @@ pub fn emit(units: &[Unit], mode: Mode, header: &str) -> String {
     }
     out.push_str("#![allow(warnings, clippy::all, clippy::pedantic)]\n\n");
     out.push_str("#[rustfmt::skip]\nmod generated {\n");
-    out.push_str("use adjoint::differentiable;\n\n");
+    out.push_str("use adjoint::differentiable;\n");
+    if units.iter().any(|u| u.functions.iter().any(|f| f.params.is_nalgebra())) {
+        out.push_str("use nalgebra::{DMatrix, DVector};\n");
+    }
+    out.push('\n');
     out.push_str("#[allow(dead_code)]\npub mod check {\n");
     out.push_str(CHECKER_SOURCE);
     out.push_str("}\n\n");
-    for u in units {
-        for f in &u.functions {
-            f.print(&mut out);
-            out.push('\n');
-        }
-    }
+    functions_and_checks(units, &mut out);
     out.push_str("pub fn check_all() -> check::Checker {\n    let mut c = check::Checker::new();\n");
-    for u in units {
-        let mut no_hvp = Vec::new();
-        for f in &u.functions {
-            let hvp = has_hvp(f, &no_hvp);
-            if !hvp {
-                no_hvp.push(f.name.clone());
-            }
-            out.push_str(&check_call(f, hvp));
-        }
-    }
-    out.push_str("    c\n}\n}\n\n");
+    out.push_str("    check_into(&mut c);\n    c\n}\n}\n\n");
     match mode {
         Mode::Test => out.push_str(
             "#[test]\nfn difftest_batch() {\n    let c = generated::check_all();\n    println!(\"{}\", c.summary());\n    \
@@ -638,6 +748,42 @@ pub fn emit(units: &[Unit], mode: Mode, header: &str) -> String {
              println!(\"DIFFTEST-FAIL {f}\");\n    }\n    println!(\"{}\", c.summary());\n}\n",
         ),
     }
+    out
+}
+
+/// The functions of `units` and `pub fn check_into(c: &mut check::Checker)` checking them.
+fn functions_and_checks(units: &[Unit], out: &mut String) {
+    for u in units {
+        for f in &u.functions {
+            f.print(out);
+            out.push('\n');
+        }
+    }
+    out.push_str("pub fn check_into(c: &mut check::Checker) {\n");
+    for u in units {
+        let mut no_hvp = Vec::new();
+        for f in &u.functions {
+            let hvp = has_hvp(f, &no_hvp);
+            if !hvp {
+                no_hvp.push(f.name.clone());
+            }
+            out.push_str(&check_call(f, hvp));
+        }
+    }
+    out.push_str("}\n");
+}
+
+/// One part of a long-mode batch: a library crate (depending on `adjoint`, `nalgebra` and the checks as
+/// the crate `difftest_check`) with the functions of `units` and their `check_into`. A batch is several
+/// parts, compiled in parallel, so that a unit that does not compile costs rebuilding its part only.
+pub fn emit_part(units: &[Unit]) -> String {
+    let mut out = String::from("#![allow(warnings, clippy::all, clippy::pedantic)]\n");
+    out.push_str("use adjoint::differentiable;\nuse difftest_check as check;\n");
+    if units.iter().any(|u| u.functions.iter().any(|f| f.params.is_nalgebra())) {
+        out.push_str("use nalgebra::{DMatrix, DVector};\n");
+    }
+    out.push('\n');
+    functions_and_checks(units, &mut out);
     out
 }
 
@@ -699,4 +845,112 @@ pub fn line_units(src: &str) -> Vec<Option<usize>> {
         }
     }
     out
+}
+
+/// How often each construct occurs in `units` (statement kinds, loop kinds, float methods, calls, …):
+/// the coverage report of the long mode.
+pub fn coverage(units: &[Unit]) -> std::collections::BTreeMap<String, usize> {
+    use std::collections::BTreeMap;
+    fn stmts(b: &[Stmt], c: &mut BTreeMap<String, usize>) {
+        let add = |k: &str, c: &mut BTreeMap<String, usize>| *c.entry(k.to_string()).or_insert(0) += 1;
+        for s in b {
+            match s {
+                Stmt::Let { mutable: false, .. } => add("shadowing", c),
+                Stmt::Let { .. } => add("let", c),
+                Stmt::LetPair { .. } => add("tuple-destructuring", c),
+                Stmt::LetTuple { .. } => add("tuple", c),
+                Stmt::Assign { op, .. } => add(&format!("assign{op}"), c),
+                Stmt::LetArr { init: ArrInit::VecRepeat(_), .. } => add("local-vec", c),
+                Stmt::LetArr { .. } => add("local-array", c),
+                Stmt::ArrAssign { op, .. } => add(&format!("indexed-write{op}"), c),
+                Stmt::If { els, .. } => add(if els.is_empty() { "if" } else { "if-else" }, c),
+                Stmt::For { iter, .. } => {
+                    let kind = if iter.contains(".zip(") {
+                        "for-zip"
+                    } else if iter.contains(".enumerate()") {
+                        "for-enumerate"
+                    } else if iter.contains(".iter()") {
+                        "for-iter"
+                    } else if iter.contains(".rev()") {
+                        "for-rev"
+                    } else if iter.contains(".step_by(") {
+                        "for-step_by"
+                    } else if iter.contains("..=") {
+                        "for-inclusive-range"
+                    } else {
+                        "for-range"
+                    };
+                    add(kind, c)
+                }
+                Stmt::While { .. } => add("while", c),
+                Stmt::Loop { .. } => add("loop", c),
+                Stmt::Match { .. } => add("match", c),
+                Stmt::IfBreak(_) => add("break", c),
+                Stmt::IfContinue(_) => add("continue", c),
+                Stmt::IfReturn(..) => add("early-return", c),
+                Stmt::LetVec { e, .. } => {
+                    add("local-DVector", c);
+                    vectors(e, c);
+                }
+            }
+            let mut s = s.clone();
+            for blk in s.blocks_mut() {
+                stmts(blk, c);
+            }
+        }
+    }
+    fn vectors(v: &VExpr, c: &mut BTreeMap<String, usize>) {
+        let k = match v {
+            VExpr::Var(_) => return,
+            VExpr::MatVec(false, _) => "nalgebra-matrix*vector",
+            VExpr::MatVec(true, _) => "nalgebra-transpose*vector",
+            VExpr::Add(..) => "nalgebra-vector+-vector",
+            VExpr::Scale(..) => "nalgebra-scalar*vector",
+            VExpr::AddScalar(..) => "nalgebra-add_scalar",
+            VExpr::ComponentMul(..) => "nalgebra-component_mul",
+            VExpr::Map(..) => "nalgebra-map",
+            VExpr::ZipMap(..) => "nalgebra-zip_map",
+        };
+        *c.entry(k.to_string()).or_insert(0) += 1;
+        for w in v.clone().vchildren_mut() {
+            vectors(w, c);
+        }
+    }
+    let mut c = BTreeMap::new();
+    for u in units {
+        for f in &u.functions {
+            if f.params.is_nalgebra() {
+                *c.entry("nalgebra-function".to_string()).or_insert(0) += 1;
+            }
+            let mut vs = Vec::new();
+            f.visit_exprs(&mut |e| {
+                if let Expr::VScalar(name, v, w) = e {
+                    vs.push((*name, (**v).clone(), w.as_deref().cloned()));
+                }
+            });
+            for (name, v, w) in vs {
+                *c.entry(format!("nalgebra-{name}")).or_insert(0) += 1;
+                vectors(&v, &mut c);
+                if let Some(w) = w {
+                    vectors(&w, &mut c);
+                }
+            }
+            stmts(&f.body, &mut c);
+            f.visit_exprs(&mut |e| {
+                let k = match e {
+                    Expr::Method(name, ..) => format!("method-{name}"),
+                    Expr::Assoc(name, _) => format!("f64::{name}"),
+                    Expr::Powi(..) => "method-powi".to_string(),
+                    Expr::Call(..) => "call".to_string(),
+                    Expr::If(..) => "if-value".to_string(),
+                    Expr::Bin(op, ..) => format!("op{op}"),
+                    Expr::Neg(_) => "neg".to_string(),
+                    Expr::Index(a, _) if a == "m" && f.params.is_nalgebra() => "nalgebra-m[(i, j)]".to_string(),
+                    _ => return,
+                };
+                *c.entry(k).or_insert(0) += 1;
+            });
+        }
+    }
+    c
 }

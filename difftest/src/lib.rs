@@ -6,3 +6,4 @@ pub mod ast;
 #[allow(clippy::type_complexity)]
 pub mod checker_rt;
 pub mod generator;
+pub mod shrink;
