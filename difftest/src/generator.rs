@@ -164,10 +164,19 @@ impl Gen {
                 1 if len == n => VExpr::MatVec(true, b(self.vexpr(sc, rows, d, false))),
                 0 | 1 => continue,
                 2 | 3 => {
-                    let op = if self.chance(0.6) { '+' } else { '-' };
-                    VExpr::Add(op, b(self.vexpr(sc, len, d, false)), b(self.vexpr(sc, len, d, false)))
+                    // `v - v` would be a zero vector, where `norm` is not differentiable.
+                    let (l, r) = (self.vexpr(sc, len, d, false), self.vexpr(sc, len, d, false));
+                    let op = if self.chance(0.6) || l == r { '+' } else { '-' };
+                    VExpr::Add(op, b(l), b(r))
                 }
-                4 => VExpr::Scale(Box::new(self.expr(sc, 1)), b(self.vexpr(sc, len, d, false))),
+                4 => {
+                    // Not `0.0 * v` (a zero vector).
+                    let s = match self.expr(sc, 1) {
+                        Expr::Num(0.0) => Expr::Num(1.5),
+                        s => s,
+                    };
+                    VExpr::Scale(Box::new(s), b(self.vexpr(sc, len, d, false)))
+                }
                 5 => VExpr::AddScalar(b(self.vexpr(sc, len, d, false)), Box::new(self.expr(sc, 1))),
                 6 => VExpr::ComponentMul(b(self.vexpr(sc, len, d, false)), b(self.vexpr(sc, len, d, false))),
                 7 => {

@@ -4,7 +4,7 @@
 //! differences, JVP vs gradient, VJP vs JVP, f_grad_into, HVP vs finite differences of the gradient.
 //! seed: 1
 //! count: 300
-//! excluded units (known bugs, see the README): 19 48 179 198 250
+//! excluded units (known bugs, see the README): 19 48 69 295
 #![allow(warnings, clippy::all, clippy::pedantic)]
 
 #[rustfmt::skip]
@@ -569,35 +569,29 @@ fn f_3(x: &[f64]) -> f64 {
 #[differentiable]
 fn f_4(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     let mut vec1: DVector<f64> = (&(m.transpose() * x) - &x.add_scalar((1.2_f64 * 1.8_f64.tanh()).tan()));
-    let mut k2: usize = 0;
-    loop {
-        if k2 >= 4 { break; }
-        k2 += 1;
-        vec1[(k2 + 3) % 1] -= (((1.5_f64 * x[k2 % x.len()].cos()).exp2() / (1.0_f64 + (0.8_f64.mul_add((-0.4_f64), m[((k2 + 1) % 1, (k2 + 2) % 1)]) * 0.8_f64.mul_add((-0.4_f64), m[((k2 + 1) % 1, (k2 + 2) % 1)])))) + (0.9_f64 * (-x[(k2 * 3) % x.len()]).tanh()).atanh());
-        let mut v3 = ((m[((k2 * 2) % 1, (k2 + 2) % 1)] - x[(k2 * 2) % x.len()].round()) / (1.0_f64 + (std::f64::consts::LN_2 * std::f64::consts::LN_2)));
-        if k2 % 2 == 1 {
-            vec1[k2 % 1] += ((0.5_f64 + (m[((k2 + 3) % 1, 0)] * m[((k2 + 3) % 1, 0)])).recip() - (1.5_f64 * x[(k2 + 1) % x.len()].tanh()).exp());
-            if (k2 as f64) < 0.4_f64 { return (if v3.cos() < v3 { f64::round(x[(k2 * 3) % x.len()]) } else { ((k2 as f64) * vec1[(k2 + 2) % 1]) }); }
+    let mut vec2: DVector<f64> = vec1.map(|t| t * t).component_mul(&(&vec1 + x));
+    for i3 in (0..3).step_by(3) {
+        let mut vec4: DVector<f64> = (m * &vec2);
+        let mut arr5: Vec<f64> = vec![(x[(i3 * 3) % x.len()] + x[i3 % 1]); 3];
+    }
+    if (x[0] * x[0]).ln_1p() > std::f64::consts::LN_2 {
+        let mut vec6: DVector<f64> = (m.transpose() * &vec1.component_mul(&vec1));
+        let mut vec7: DVector<f64> = (&(&vec6 + &vec6) + &vec6.map(|t| t.sin() * t));
+        if (0.5_f64 + ((-0.1_f64) * (-0.1_f64))).powf(1.3_f64.sin()) < x[0] {
+            let mut vec8: DVector<f64> = (m.transpose() * &(m.transpose() * &vec6));
+            let mut vec9: DVector<f64> = ((vec2[0] + vec1[0]) * &vec8).zip_map(&x.add_scalar((vec2[0] / (1.0_f64 + (0.7_f64 * 0.7_f64)))), |p, q| (p - q).atan());
+            vec9[0] = ((x[0] * x[0]) * &vec8).sum();
         } else {
-            v3 *= (1.5_f64 * (v3 + x[(k2 + 1) % x.len()]).cos()).cosh().sin();
-            let mut k4: usize = 0;
-            loop {
-                if k4 >= 1 { break; }
-                k4 += 1;
-                v3 = (v3 + ((std::f64::consts::FRAC_1_SQRT_2 * (k2 as f64)) * (0.5_f64 + (v3 * v3)).powi(-2))).atan();
+            vec2[0] = (x[0] - (x[0] + vec1[0]));
+            for i10 in 0..=2 {
+                vec7[i10 % 1] = ((std::f64::consts::FRAC_1_SQRT_2 * (i10 as f64)) * (0.5_f64 + (x[0] * x[0])).powi(-2));
+                let mut v11 = vec7.map(|t| t.tanh()).norm_squared();
+                vec7[(i10 + 1) % 1] += (if (m[(i10 % 1, i10 % 1)] - x[(i10 + 2) % x.len()]) < v11 { (1.1_f64 + (v11 * v11)).acosh() } else { (0.5_f64 + (v11 * v11)).powf(v11.atan()) });
             }
         }
     }
-    let (p5, q6): (f64, f64) = ((std::f64::consts::E.atan2((m[((k2 + 1) % 1, (k2 + 1) % 1)] + (k2 as f64))) + x[0]), ((0.9_f64 * ((k2 as f64) + (-1.7_f64)).tanh()).asin() + x[0]));
-    let t7: (f64, f64) = (((f64::log2((0.5_f64 + (x[(k2 * 3) % x.len()] * x[(k2 * 3) % x.len()]))) + x[(k2 + 1) % 1]) + x[0]), (p5 + x[0]));
-    let mut k8: usize = 0;
-    loop {
-        if k8 >= 4 { break; }
-        k8 += 1;
-        let mut arr9: [f64; 3] = [(-0.6_f64); 3];
-        let t10: (f64, f64) = ((((m[(k8 % 1, k8 % 1)] * m[(k2 % 1, (k2 * 2) % 1)]) + t7.1.trunc()) + x[0]), (((arr9[k2 % 3] + x[k8 % x.len()]) * t7.0) + x[0]));
-    }
-    (((((vec1.sum() + x[0]) + q6) + p5) + vec1[0]) + vec1.map(|t| t.sin()).dot(&x.zip_map(&vec1, |p, q| p + q.sin())))
+    let mut v12 = x[0];
+    (((((x[0] + x[0]) + v12) + vec1[0]) + vec2[0]) + x.add_scalar((m[(0, 0)] * 2.0_f64)).norm_squared())
 }
 
 #[differentiable]
@@ -805,28 +799,20 @@ fn f_7(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         }
     } else {
         let mut vec10: DVector<f64> = (1.6_f64 * &(&(m * x) + &(m * x)));
-        let mut v11 = vec10.add_scalar(x[0].hypot(std::f64::consts::E)).add_scalar(x.sum()).sum();
-        let mut arr12: [f64; 2] = [0.4_f64; 2];
-    }
-    if (0.5_f64 + (x[0] * x[0])).log2() > 0.6_f64 {
-        for i13 in 0..=3 {
-            if (0.5_f64 + (std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_1_SQRT_2)).cbrt() < x[(i13 + 1) % 1] {
-                let mut v14 = (0.5_f64 + (t1.0 * t1.0)).log2().sin().powi(3);
-                let mut v15 = v14;
-                let (p16, q17): (f64, f64) = (((x[0] + 0.5_f64) + x[0]), (m[(1, (i13 * 2) % 1)] + x[0]));
-            } else {
-                let mut vec18: DVector<f64> = (x + &x.zip_map(x, |p, q| p * q.tanh()));
-            }
-            for i19 in (0..4).step_by(3) {
-                let mut vec20: DVector<f64> = (&(&(m * x) - &(m * x)) - &(m * x).add_scalar(t1.1));
+        if (vec10[1] + x[0]) > vec10[1] {
+            vec10[1] += (0.5_f64 + ((1.5_f64 * (-1.9_f64).atan()).sinh() * (1.5_f64 * (-1.9_f64).atan()).sinh())).log2();
+            let mut vec11: DVector<f64> = (x + x).zip_map(&x.component_mul(x), |p, q| p.max(q));
+        } else {
+            let t12: (f64, f64) = (((0.9_f64 * t1.0.tanh()).acos() + x[0]), ((-t1.0) + x[0]));
+            for i13 in (0..x.len()).rev() {
+                let (p14, q15): (f64, f64) = (((x[0] + 0.5_f64) + x[0]), (m[(1, (i13 * 2) % 1)] + x[0]));
+                let mut vec16: DVector<f64> = (x + &x.zip_map(x, |p, q| p * q.tanh()));
             }
         }
-    } else {
-        let mut v21 = 1.1_f64;
-        let mut v22 = ((0.5_f64 + ((v21 * v21).ln_1p() * (v21 * v21).ln_1p())).powi(-2) + (-(x[0] * v21)));
-        let mut arr23: Vec<f64> = vec![m[(1, 0)]; 4];
+        let mut v17 = 0.4_f64.sin().powi(3);
     }
-    (((1.5_f64 * t1.1.sin()).cosh() + x[0]) + (x - x).norm())
+    let t18: (f64, f64) = (((-m[(1, 0)]) + x[0]), (((t1.1 + t1.0) * 1.1_f64) + x[0]));
+    ((m[(1, 0)] + x[0]) + (&(m * x) + &(m * x)).norm_squared())
 }
 
 #[differentiable]
@@ -3209,12 +3195,12 @@ fn f_36(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         for i8 in 0..2 {
             let t9: (f64, f64) = (((0.5_f64 + (v7 * v7)).cbrt() + x[1]), ((x[0] + m[((k6 * 2) % 1, (i8 + 3) % 2)]) + x[0]));
         }
-        let t10: (f64, f64) = (((f64::ln((0.5_f64 + (x[k6 % 2] * x[k6 % 2]))) - (x[k6 % x.len()] * x[(k6 + 2) % x.len()]).ln_1p()) + x[0]), (x.map(|t| t.tanh()).dot(&(x - x)) + x[1]));
+        let t10: (f64, f64) = (((f64::ln((0.5_f64 + (x[k6 % 2] * x[k6 % 2]))) - (x[k6 % x.len()] * x[(k6 + 2) % x.len()]).ln_1p()) + x[0]), (x.map(|t| t.tanh()).dot(&(x + x)) + x[1]));
     }
     let (p11, q12): (f64, f64) = (((0.5_f64 + ((0.9_f64 * (k6 as f64).tanh()).atanh() * (0.9_f64 * (k6 as f64).tanh()).atanh())).powi(-1) + x[1]), ((x[k6 % 2].atan2(x[k6 % 2]) * (0.5_f64 + (x[(k6 * 2) % 2] * x[(k6 * 2) % 2])).powi(-2)) + x[1]));
-    let mut vec13: DVector<f64> = (&x.map(|t| t.atan()) - &((m[((k6 * 2) % 1, 1)] - (-0.9_f64)) * x));
-    let mut v14 = (((0.5_f64 + (p11 * p11)).log2() / (1.0_f64 + ((1.2_f64 * m[(k6 % 1, 0)].tanh()).tan() * (1.2_f64 * m[(k6 % 1, 0)].tanh()).tan()))) + ((0.9_f64 * q12.tanh()).atanh() + 1.3_f64));
-    (((((((k6 as f64) + x[1]) + v14) + q12) + p11) + vec13[1]) + (q12 * &vec13).dot(&vec13.add_scalar((x[(k6 * 2) % 2] * vec13[k6 % 2]))))
+    let mut vec13: DVector<f64> = (&x.zip_map(x, |p, q| p.max(q)) + &((m[((k6 * 2) % 1, 1)] - (-0.9_f64)) * x));
+    let mut vec14: DVector<f64> = x.map(|t| t.cos()).zip_map(&vec13.component_mul(&vec13), |p, q| p * q.tanh());
+    ((((((p11 + x[0]) + q12) + p11) + vec13[1]) + vec14[1]) + (m * x).add_scalar(q12).dot(&(m * &vec14).component_mul(&(m * &vec13))))
 }
 
 #[differentiable]
@@ -3781,13 +3767,28 @@ fn f_45(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
                     if k2 % 3 == 1 { continue; }
                 }
             }
-            let mut vec8: DVector<f64> = (&(m * x) + &(m * x)).zip_map(&((x[(k1 + 3) % x.len()] + m[(2, (k1 * 2) % 4)]) * &(m * x)), |p, q| p * q.tanh());
-            let mut vec9: DVector<f64> = (m * x).component_mul(&vec8);
+            let mut vec8: DVector<f64> = (&(m * x) + &(m * x)).zip_map(&(m * x).add_scalar(((-0.6_f64) - x[(k1 * 2) % 4])), |p, q| p * q.tanh());
+            vec8[k2 % 3] -= ((m[((k1 * 2) % 3, 3)] + (-1.6_f64)) * (x[(k1 + 1) % 4] * x[(k2 * 2) % x.len()]));
         }
     }
-    let mut arr10: [f64; 2] = [(-1.6_f64), (x[k1 % x.len()] * x[k1 % 4])];
-    let mut arr11: [f64; 3] = [(0.5_f64 + (arr10[(k1 * 2) % 2] * arr10[(k1 * 2) % 2])).log2(), m[(k1 % 3, k1 % 4)], x[k1 % x.len()].floor()];
-    (((((arr10[(k1 + 1) % 2] + arr11[(k1 * 2) % 3]) + x[2]) + arr10[1]) + arr11[2]) + x.norm_squared())
+    let mut arr9: [f64; 3] = [f64::log2((0.5_f64 + (x[(k1 + 2) % x.len()] * x[(k1 + 2) % x.len()]))), (if m[(k1 % 3, k1 % 4)] < (-0.3_f64) { x[k1 % x.len()] } else { (-0.8_f64) }), (0.9_f64 * x[k1 % 4].tanh()).acos()];
+    match k1 % 2 {
+        0 => {
+            let mut v10 = (1.2_f64 * g_45_0(x[(k1 + 2) % x.len()], x[(k1 * 2) % 4]).abs().tanh()).tan();
+            v10 *= (((m[(1, k1 % 4)] - x[(k1 + 3) % x.len()]) / (1.0_f64 + (v10 * v10))) - (-x[k1 % x.len()])).sin();
+        }
+        _ => {
+            match k1 % 2 {
+                0 => {
+                    let mut v11 = (-(0.0_f64 + (arr9[(k1 * 3) % 3] * arr9[(k1 * 3) % 3])).ln_1p());
+                }
+                _ => {
+                    let mut v12 = f64::ln((0.5_f64 + ((m * x).norm() * (m * x).norm())));
+                }
+            }
+        }
+    }
+    ((((-2.0_f64).tanh().powi(2) + x[1]) + arr9[2]) + (x + x).dot(&((arr9[0] + m[(0, 1)]) * x)))
 }
 
 #[differentiable]
@@ -3894,7 +3895,7 @@ fn f_49(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             if k6 >= 1 { break; }
             k6 += 1;
             let mut vec7: DVector<f64> = vec1.zip_map(&vec1, |p, q| p * q.tanh()).map(|t| t.sin());
-            let mut vec8: DVector<f64> = (x - x).add_scalar(x.sum());
+            let mut vec8: DVector<f64> = (x + x).add_scalar(std::f64::consts::LN_2);
         }
     }
     let mut arr9: [f64; 2] = [(k2 as f64), (0.5_f64 + (vec1[k2 % 2] * vec1[k2 % 2])).powf((k2 as f64).cos())];
@@ -3945,7 +3946,7 @@ fn f_49(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             let mut v25 = ((k2 as f64) + ((1.7_f64 + m[((k10 + 2) % 2, (k10 + 2) % 4)]) + (m[((k10 + 1) % 2, k10 % 4)] * x[(k17 * 3) % 4])));
         }
     }
-    (((((-(k10 as f64)) + x[2]) + vec1[1]) + arr9[1]) + vec1.dot(&(&vec1 - &vec1)))
+    (((((-(k10 as f64)) + x[2]) + vec1[1]) + arr9[1]) + vec1.dot(&(&vec1 + &vec1)))
 }
 
 #[differentiable]
@@ -5479,164 +5480,6 @@ fn f_68(x: &[f64]) -> f64 {
 }
 
 #[differentiable]
-fn g_69_0(a: f64, b: f64) -> f64 {
-    for i1 in 0..3 {
-        let t2: (f64, f64) = (((1.5_f64 * (i1 as f64).tanh().sin()).exp() + a), ((1.5_f64 * b.atan()).cosh().round() + b));
-        let mut v3 = (i1 as f64);
-        let mut v4 = (i1 as f64);
-        let (p5, q6): (f64, f64) = (((b + v3).abs() + a), ((v4 + (0.5_f64 + (std::f64::consts::LN_2 * std::f64::consts::LN_2)).powf((i1 as f64).tanh())) + b));
-    }
-    let mut k7: usize = 0;
-    while k7 < 4 && ((a + a) < 2.6_f64) {
-        k7 += 1;
-        let mut k8: usize = 0;
-        loop {
-            if k8 >= 2 { break; }
-            k8 += 1;
-            let mut v9 = ((0.5_f64 + (b * b)).powf((-0.8_f64).tanh()) / (1.0_f64 + ((k7 as f64) * (k7 as f64))));
-            if (1.1_f64 + (v9 * v9)).acosh() > v9 {
-                let t10: (f64, f64) = ((1.0_f64 + a), ((v9 * b) + a));
-                let (p11, q12): (f64, f64) = ((v9 + a), ((k7 as f64) + b));
-                let mut v13 = (0.9_f64 * (k8 as f64).round().tanh()).acos();
-            } else {
-                let t14: (f64, f64) = ((b + a), ((k8 as f64).min(b) + b));
-                let mut v15 = (((k8 as f64) / (1.0_f64 + (b * b))) / (1.0_f64 + (v9 * v9)));
-            }
-        }
-        for i16 in 0..4 {
-            let mut k17: usize = 0;
-            while k17 < 2 && ((i16 as f64).sin().powi(3) < 1.4_f64) {
-                k17 += 1;
-                let t18: (f64, f64) = (((0.5_f64 + ((k7 as f64) * (k7 as f64))).powi(-1) + a), (a + a));
-                let mut v19 = (0.5_f64 + (t18.1 * t18.1)).powf(t18.0.sin()).tanh().powi(2);
-            }
-        }
-    }
-    let mut k20: usize = 0;
-    loop {
-        if k20 >= 5 { break; }
-        k20 += 1;
-        if (0.5_f64 + ((-0.6_f64) * (-0.6_f64))).powf((k20 as f64).sin()) > (-1.7_f64) {
-            for i21 in 0..3 {
-                if (1.5_f64 * a.atan()).exp2() < 1.2_f64 { return a; }
-                let t22: (f64, f64) = (((-1.6_f64).ceil() + a), ((a + b) + b));
-                if k20 % 2 == 1 { break; }
-                let (p23, q24): (f64, f64) = ((a + b), (1.3_f64 + a));
-            }
-            let mut v25 = ((k20 as f64) * f64::log2((0.5_f64 + (a * a))));
-            v25 *= ((k7 as f64) / (1.0_f64 + ((0.5_f64 + (v25 * v25)).powi(-1) * (0.5_f64 + (v25 * v25)).powi(-1)))).cos();
-        } else {
-            for i26 in (0..2).step_by(3) {
-                let mut v27 = (if (b - a) < 1.3_f64 { (b / (1.0_f64 + (1.4_f64 * 1.4_f64))) } else { a });
-                let mut v28 = a;
-            }
-            if (0.5_f64 + ((k20 as f64) * (k20 as f64))).ln() < b { break; }
-        }
-        if k20 % 3 == 1 {
-            for i29 in 1..=3 {
-                let t30: (f64, f64) = (((std::f64::consts::E * 1.8_f64) + b), (0.1_f64 + b));
-                let mut v31 = b;
-                v31 -= t30.0;
-            }
-            let mut k32: usize = 0;
-            while k32 < 3 && ((a + a) < 1.6_f64) {
-                k32 += 1;
-                let mut v33 = ((if b < a { (k7 as f64) } else { a }) + std::f64::consts::E);
-                let mut v34 = (0.5_f64 + (v33 * v33)).cbrt();
-            }
-        } else {
-            let t35: (f64, f64) = ((a + a), ((0.9_f64 * b.tanh()).asin() + a));
-            if k7 % 3 == 1 {
-                let t36: (f64, f64) = ((((-0.5_f64) * (k7 as f64)) + a), ((0.5_f64 + (b * b)).powf(0.0_f64.sin()) + b));
-                let (p37, q38): (f64, f64) = (((1.5_f64 * (-2.0_f64).cos()).cosh() + b), ((k20 as f64).max((k7 as f64)) + a));
-            }
-        }
-        for i39 in (0..3).step_by(2) {
-            match i39 % 2 {
-                0 => {
-                    let (p40, q41): (f64, f64) = ((f64::tanh(a) + b), ((a + std::f64::consts::LN_2) + a));
-                    let (p42, q43): (f64, f64) = (((p40 * (k7 as f64)) + b), (0.4_f64 + a));
-                }
-                _ => {
-                    if 1.4_f64.min(b) > (-0.3_f64) { continue; }
-                    let mut v44 = (b * b.signum());
-                }
-            }
-            let mut k45: usize = 0;
-            loop {
-                if k45 >= 2 { break; }
-                k45 += 1;
-                if (((i39 as f64) + a) > (-1.5_f64)) && (k20 % 3 == 0) { break; }
-            }
-            let mut v46 = (-(b + (k7 as f64)));
-        }
-    }
-    (((k7 as f64) + (k7 as f64)) + a)
-}
-
-#[differentiable]
-fn g_69_1(a: f64, b: f64) -> f64 {
-    let mut v1 = a;
-    let v1 = (v1 + std::f64::consts::E);
-    for i2 in (1..2).rev() {
-        let mut v3 = g_69_0((v1 * (0.5_f64 + ((i2 as f64) * (i2 as f64))).powf(a.sin())).ln_1p(), 1.8_f64);
-        for i4 in (1..4).rev() {
-            for i5 in (0..4).step_by(3) {
-                v3 -= 0.7_f64;
-                v3 += a;
-                let t6: (f64, f64) = ((a + b), ((-b) + b));
-                let mut v7 = a;
-            }
-            for i8 in (0..1).step_by(2) {
-                let mut v9 = b;
-            }
-            let mut v10 = (-0.7_f64);
-            match i2 % 2 {
-                0 => {
-                    let mut v11 = v3;
-                }
-                _ => {
-                    let mut v12 = (i2 as f64);
-                    let (p13, q14): (f64, f64) = (((0.5_f64 + ((-0.7_f64) * (-0.7_f64))).cbrt() + b), ((i2 as f64) + a));
-                }
-            }
-        }
-        if v3 < (-1.4_f64) { continue; }
-    }
-    (((b * 0.0_f64).ln_1p() + b) + v1)
-}
-
-#[differentiable]
-fn f_69(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    let mut arr1: Vec<f64> = vec![x[1]; 2];
-    let mut vec2: DVector<f64> = (x + &(x + x));
-    let (p3, q4): (f64, f64) = (((x[2] + (if (x[3] > 0.3_f64) && (x[0] > arr1[0]) { std::f64::consts::LN_2 } else { 2.0_f64 })) + x[3]), ((m * x).sum() + x[1]));
-    if (0.9_f64 * (-1.6_f64).tanh()).asin() < m[(2, 2)] {
-        if 0.2_f64.cos().powi(2) < m[(0, 2)] {
-            if (std::f64::consts::LN_2 / (1.0_f64 + (x[3] * x[3]))) > m[(0, 0)] {
-                let mut v5 = (1.2_f64 * x.norm_squared().tanh()).tan();
-            } else {
-                let mut vec6: DVector<f64> = vec2.add_scalar(vec2[0]);
-            }
-            let (p7, q8): (f64, f64) = (((-m[(0, 1)]) + x[0]), (m[(0, 3)].cos() + x[3]));
-            let (p9, q10): (f64, f64) = ((vec2.norm() + x[1]), ((1.5_f64 * 1.0_f64.cos()).exp_m1() + x[3]));
-        } else {
-            vec2[3] += x[0];
-        }
-        let mut v11 = (if q4 < 2.0_f64 { (1.5_f64 * x[0].max(x[1]).sin()).exp_m1() } else { q4 });
-        let (p12, q13): (f64, f64) = (((1.5_f64 * g_69_0(m[(2, 3)], vec2[2]).sin()).cosh() + x[3]), (((vec2[3] / (1.0_f64 + (0.5_f64 * 0.5_f64))) * g_69_0(vec2[1], q4)) + x[2]));
-    } else {
-        let mut vec14: DVector<f64> = x.add_scalar(std::f64::consts::LN_2);
-    }
-    if (m[(1, 1)] * x[1]) > (-0.3_f64) {
-        vec2[0] += (-(m * x).zip_map(&(m * &vec2), |p, q| p * q.tanh()).sum());
-    }
-    let mut v15 = 1.0_f64.sin().powi(3);
-    let mut v16 = p3;
-    (((((((((vec2[3] - std::f64::consts::LN_2) + x[2]) + v16) + v15) + q4) + p3) + arr1[1]) + vec2[3]) + (&(m * &vec2) - &(m * x)).sum())
-}
-
-#[differentiable]
 fn g_70_0(a: f64, b: f64) -> f64 {
     let (p1, q2): (f64, f64) = ((b + b), (((1.8_f64 + b) / (1.0_f64 + ((0.5_f64 + (b * b)).powf(0.6_f64.cos()) * (0.5_f64 + (b * b)).powf(0.6_f64.cos())))) + b));
     if (-1.0_f64) < a { return (1.5_f64 * (p1 - p1).sin()).sinh(); }
@@ -6796,49 +6639,25 @@ fn f_83(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         }
     }
     if ((-x[0]) > x[0]) && (x[0] < x[0]) {
-        let mut vec12: DVector<f64> = (x - x);
-        let mut vec13: DVector<f64> = (m * x).map(|t| t * t).map(|t| t.cos());
-        let mut vec14: DVector<f64> = (&vec13 + &vec13).zip_map(&vec13.map(|t| t.tanh()), |p, q| p * q.tanh());
-    } else {
-        let mut vec15: DVector<f64> = (&(m * x).zip_map(&(m * x), |p, q| p * q.tanh()) + &(m * x));
-        let mut v16 = (0.9_f64 * (m[(1, 0)] / (1.0_f64 + (m[(1, 0)] * m[(1, 0)]))).tanh()).atanh().max(x[0]);
-    }
-    if x.norm() < (-1.1_f64) {
-        for i17 in 0..4 {
-            for i18 in 0..x.len() - 1 {
-                let mut v19 = 0.8_f64.asinh();
-                v19 -= (m * x).map(|t| (1.0 + t * t).ln()).norm_squared();
-                let (p20, q21): (f64, f64) = (((v19 + v19) + x[0]), (m[((i18 * 2) % 3, 0)].mul_add(std::f64::consts::PI, v19) + x[0]));
-                let mut vec22: DVector<f64> = (x + x).zip_map(x, |p, q| p * q.tanh());
-            }
-            if (1.2_f64 * (-2.0_f64).tanh()).tan() > (-1.4_f64) {
-                let mut v23 = m[(2, i17 % 1)];
-                v23 = (0.5_f64 + (v23.hypot((i17 as f64)) * v23.hypot((i17 as f64)))).powi(-2);
-                v23 = (v23 + (v23 + (1.5_f64 * x[i17 % 1].cos()).cosh())).atan();
-            } else {
-                let mut v24 = (if (0.9_f64 * x[(i17 + 2) % 1].tanh()).atanh() < (-1.3_f64) { (x[(i17 * 2) % x.len()] * m[(0, 0)]) } else { (0.5_f64 + (std::f64::consts::LN_2 * std::f64::consts::LN_2)).powf((i17 as f64).sin()) });
-                v24 -= std::f64::consts::E;
-                let mut v25 = (0.9_f64 * (1.1_f64 + (v24 * v24)).acosh().tanh()).asin();
-            }
+        let mut vec12: DVector<f64> = (&(x + x) - &x.zip_map(x, |p, q| p.max(q)));
+        let (p13, q14): (f64, f64) = (((-(1.5_f64 * x[0].atan()).cosh()) + x[0]), ((1.5_f64 * x[0].sin()).sinh() + x[0]));
+        for i15 in 0..=x.len() - 1 {
+            let mut v16 = (i15 as f64).ceil();
+            let mut v17 = (i15 as f64);
+            let mut v18 = x[0];
+            let (p19, q20): (f64, f64) = (((v16 * x[0]) + x[0]), ((1.2_f64 * (-0.9_f64).tanh()).tan() + x[0]));
         }
-        let mut k26: usize = 0;
-        loop {
-            if k26 >= 4 { break; }
-            k26 += 1;
-            let mut k27: usize = 0;
-            while k27 < 6 && (m[(2, 0)].tanh().powi(2) < 0.1_f64) {
-                k27 += 1;
-                if x[(k26 + 2) % 1] < x[0] { continue; }
-            }
-            if (k26 as f64) > 1.1_f64 { continue; }
-            let mut vec28: DVector<f64> = (&((m * x).sum() * &(m * x)) + &(m * x).add_scalar(((-1.6_f64) + m[(k26 % 3, k26 % 1)])));
-        }
-    } else {
-        let mut v29 = (0.5_f64 + (std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_1_SQRT_2)).log2();
-        let mut vec30: DVector<f64> = (&(m.transpose() * &(m * x)) + &x.component_mul(x));
     }
-    let mut vec31: DVector<f64> = (m.transpose() * &(m * x).add_scalar(x.sum()));
-    ((((x[0] * x[0]) + x[0]) + vec31[0]) + x.sum())
+    if 0.9_f64 < 0.6_f64 { return (-x[0]); }
+    let mut k21: usize = 0;
+    loop {
+        if k21 >= 3 { break; }
+        k21 += 1;
+        let mut v22 = m[((k21 * 3) % 3, k21 % 1)];
+        let mut vec23: DVector<f64> = x.zip_map(&(x + x), |p, q| p + q.sin());
+        let mut v24 = x.zip_map(&(&vec23 + &vec23), |p, q| p * q).norm_squared();
+    }
+    ((m[(2, k21 % 1)] + x[0]) + x.norm())
 }
 
 #[differentiable]
@@ -7222,36 +7041,20 @@ fn g_87_0(a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn f_87(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    let mut vec1: DVector<f64> = (&(&(m * x) + &(m * x)) - &(m * x));
-    if std::f64::consts::FRAC_1_SQRT_2 < m[(2, 0)] {
-        let mut v2 = ((0.5_f64 + ((1.5_f64 * 0.5_f64.tanh()).exp() * (1.5_f64 * 0.5_f64.tanh()).exp())).powf(x[0].tanh()) * ((vec1[0] / (1.0_f64 + ((-1.4_f64) * (-1.4_f64)))) - (0.5_f64 + (m[(1, 0)] * m[(1, 0)])).powf(x[0].atan())));
-        v2 -= (x[0] / (1.0_f64 + ((if x[0] > (-1.3_f64) { std::f64::consts::PI } else { x[0] }).round() * (if x[0] > (-1.3_f64) { std::f64::consts::PI } else { x[0] }).round())));
-        for i3 in 0..=4 {
-            for i4 in (0..x.len() - 1).step_by(3) {
-                if (x[(i4 * 3) % 1] * x[0]).ln_1p() > 1.2_f64 { continue; }
-                let t5: (f64, f64) = (((-(i4 as f64)) + x[0]), ((1.3_f64 * x[i3 % x.len()]) + x[0]));
-            }
-            for i6 in 1..x.len() {
-                let v2 = (v2 + (0.5_f64 + ((vec1[i6 % 4] + 0.8_f64) * (vec1[i6 % 4] + 0.8_f64))).powf((x[(i6 + 1) % x.len()] + x[(i3 + 3) % 1]).tanh()));
-                let mut vec7: DVector<f64> = (&vec1.component_mul(&vec1) + &vec1.component_mul(&vec1));
-                let t8: (f64, f64) = ((v2.tanh().powi(2) + x[0]), ((if i3 % 2 == 1 { x[i3 % x.len()] } else { (i3 as f64) }) + x[0]));
-                let mut v9 = ((1.5_f64 * 0.0_f64.atan()).cosh() - (-0.5_f64).cos().powi(2));
-            }
-            let mut vec10: DVector<f64> = ((vec1[i3 % 4] + v2) * x).zip_map(x, |p, q| (p - q).atan());
-            for i11 in (0..x.len() - 1).rev() {
-                let mut v12 = (1.2_f64 * 0.0_f64.tanh()).tan().atan2((0.9_f64 * x[0].tanh()).atanh());
-                v2 *= v2.tanh();
-                v2 *= v12.tanh();
-            }
+    let mut vec1: DVector<f64> = (&(m * x).component_mul(&(m * x)) + &(m * x));
+    let mut arr2: [f64; 3] = [0.2_f64; 3];
+    if (vec1[1] < (-1.7_f64)) && (0.5_f64 < (-0.1_f64)) { return (-1.4_f64); }
+    for i3 in 0..=x.len() - 1 {
+        let mut k4: usize = 0;
+        while k4 < 6 && ((-(-1.3_f64)) < 1.9_f64) {
+            k4 += 1;
+            arr2[0] += (if k4 % 2 == 0 { (-(i3 as f64)) } else { x.dot(x) });
         }
+        let mut v5 = (vec1.norm_squared() + (1.5_f64 * x[(k4 + 2) % x.len()].atan().powi(2).tanh()).sinh());
     }
-    for i13 in (0..x.len() - 1).rev() {
-        vec1[i13 % 4] += (1.5_f64 * (&vec1 + &vec1).sum().tanh()).sinh();
-    }
-    let mut vec14: DVector<f64> = x.add_scalar(vec1[1]);
-    let (p15, q16): (f64, f64) = ((((1.1_f64 + (x[0] * x[0])).acosh() + (0.5_f64 + (m[(1, 0)] * m[(1, 0)])).ln()) + x[0]), ((if (0.0_f64 + (x[0] * x[0])).ln_1p() > x[0] { (x[0] + x[0]) } else { (0.0_f64 + (m[(3, 0)] * m[(3, 0)])).ln_1p() }) + x[0]));
-    let mut vec17: DVector<f64> = (g_87_0(m[(0, 0)], p15) * &vec1);
-    (((((((1.5_f64 * q16.atan()).exp2() + x[0]) + q16) + p15) + vec1[3]) + vec14[0]) + vec17.sum())
+    let mut vec6: DVector<f64> = (&vec1 + &vec1);
+    vec6[3] -= (&vec1.map(|t| t.sin() * t) + &(x[0] * &vec6)).dot(&((0.4_f64 * x[0]).ln_1p() * &vec6).component_mul(&(m * x)));
+    (((((-x[0]) + x[0]) + vec1[3]) + arr2[2]) + vec1.sum())
 }
 
 #[differentiable]
@@ -9822,19 +9625,31 @@ fn f_115(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             loop {
                 if k11 >= 4 { break; }
                 k11 += 1;
-                let mut vec12: DVector<f64> = (&x.component_mul(x) - &(x + x));
-                vec12[(k11 * 3) % 1] = (if 0.4_f64 < 0.6_f64 { (k11 as f64) } else { (if v7 > v7 { vec12[0] } else { (k11 as f64) }) });
-                let mut v13 = (-t6.0);
-                vec12[0] -= (0.9_f64 * (0.5_f64 + (vec12[(k11 * 3) % 1] * vec12[(k11 * 3) % 1])).log10().tanh()).acos();
+                let mut vec12: DVector<f64> = (&x.map(|t| t.tanh()) + &(x + x));
+                let mut vec13: DVector<f64> = (&vec12 - &(m.transpose() * &(m * &vec12)));
+                let t14: (f64, f64) = ((0.4_f64 + x[0]), ((1.5_f64 * t6.1.atan()).cosh() + x[0]));
+                vec13[(k11 * 3) % 1] += (-vec13[(k11 + 3) % 1]);
             }
-            for i14 in 0..=1 {
-                v7 = m[((k11 * 2) % 2, 0)];
+            let mut v15 = (-t6.0);
+        }
+    }
+    let (p16, q17): (f64, f64) = ((((if m[(0, 0)] > 2.0_f64 { t6.0 } else { x[0] }) + x[0].trunc()) + x[0]), ((0.9_f64 * (if (0.8_f64 < 1.8_f64) && (m[(1, 0)] < 1.5_f64) { std::f64::consts::FRAC_1_SQRT_2 } else { m[(0, 0)] }).tanh()).asin() + x[0]));
+    if q17 < std::f64::consts::E {
+        let mut k18: usize = 0;
+        loop {
+            if k18 >= 3 { break; }
+            k18 += 1;
+            let mut v19 = 0.8_f64;
+            if (0.9_f64 * (k18 as f64).tanh()).acos() > p16 {
+                let mut vec20: DVector<f64> = x.component_mul(&(m.transpose() * &(m * x)));
+            } else {
+                let mut vec21: DVector<f64> = (m.transpose() * &(&(m * x) + &(m * x)));
+                v19 = (v19 + (0.5_f64 + ((0.5_f64 + (t6.1 * t6.1)).powf(vec21[k18 % 1].cos()) * (0.5_f64 + (t6.1 * t6.1)).powf(vec21[k18 % 1].cos()))).powi(-2)).atan();
+                vec21[(k18 + 3) % 1] = p16;
             }
         }
     }
-    let mut vec15: DVector<f64> = (x + &(m.transpose() * &(m * x)));
-    let mut v16 = (vec15[0] / (1.0_f64 + (vec15[0] * vec15[0])));
-    (((((0.9_f64 * v16.tanh()).acos() + x[0]) + v16) + vec15[0]) + (m * &vec15).norm_squared())
+    (((((p16 - m[(1, 0)]) + x[0]) + q17) + p16) + (m.transpose() * &(m * x)).norm_squared())
 }
 
 #[differentiable]
@@ -9960,7 +9775,7 @@ fn f_117(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             }
             1 => {
                 let mut vec8: DVector<f64> = (f64::signum(x[(k2 * 3) % x.len()]) * &(x + x));
-                let mut vec9: DVector<f64> = (&(m.transpose() * &vec1) - &((x[(i4 + 1) % x.len()] + x[k2 % 4]) * x));
+                let mut vec9: DVector<f64> = (&x.add_scalar((0.5_f64 + (x[(k2 * 3) % x.len()] * x[(k2 * 3) % x.len()])).powi(-1)) + &x.add_scalar((0.5_f64 + (1.4_f64 * 1.4_f64)).powi(-2)));
                 let mut vec10: DVector<f64> = vec9.component_mul(&(vec8[(k2 * 2) % 4] * &vec9));
             }
             _ => {
@@ -9969,10 +9784,10 @@ fn f_117(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
                     if k11 >= 1 { break; }
                     k11 += 1;
                     vec1[2] += f64::cbrt((0.5_f64 + (m[(0, (k2 + 3) % 4)] * m[(0, (k2 + 3) % 4)])));
-                    let mut vec12: DVector<f64> = (&vec1 + &vec1.map(|t| t.atan()));
-                    let t13: (f64, f64) = ((m[((i4 * 3) % 3, (k2 + 2) % 4)] + x[0]), ((x[0] * (i4 as f64)) + x[1]));
+                    let mut vec12: DVector<f64> = (&(&vec1 + &vec1) + &vec1);
+                    let mut vec13: DVector<f64> = vec12.map(|t| t.cos()).zip_map(&vec1, |p, q| p + q.sin());
                 }
-                if x[2] > x[(k2 + 2) % x.len()] {
+                if ((i4 as f64) + x[k2 % x.len()]) > x[(k2 + 2) % x.len()] {
                     let mut vec14: DVector<f64> = (m * &(m.transpose() * &vec1));
                     vec1[(k11 + 3) % 3] = 0.0_f64.asinh();
                     let mut vec15: DVector<f64> = ((1.5_f64 * std::f64::consts::E.sin()).cosh() * x);
@@ -10013,8 +9828,8 @@ fn f_118(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         for i3 in (0..x.len()).rev() {
             let mut v4 = 1.0_f64;
             for i5 in (0..x.len()).rev() {
-                let mut vec6: DVector<f64> = (&x.map(|t| t.atan()) + &x.component_mul(x));
-                vec6[1] = (x.dot(&vec6) / (1.0_f64 + (v4 * v4)));
+                let mut vec6: DVector<f64> = (&(v4 * x) + &x.map(|t| t.atan()));
+                v4 = (v4 + (0.0_f64 + (std::f64::consts::PI * std::f64::consts::PI)).ln_1p().tanh().powi(2)).atan();
                 let mut v7 = ((x[i3 % x.len()] - x[(i3 * 2) % 2]) + (0.5_f64 + (x[0] * x[0])).ln());
                 if f64::sqrt((0.5_f64 + ((-1.8_f64) * (-1.8_f64)))) < x[(k2 + 2) % 2] { continue; }
             }
@@ -10217,42 +10032,18 @@ fn g_120_1(a: f64, b: f64) -> f64 {
 #[differentiable]
 fn f_120(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     let (p1, q2): (f64, f64) = ((x[0] + x[1]), ((1.2_f64 * (-x[1]).tanh()).tan() + x[0]));
-    let mut vec3: DVector<f64> = (&x.component_mul(x) + x);
-    for i4 in (1..x.len() - 1).step_by(3) {
-        let mut k5: usize = 0;
-        while k5 < 1 && ((if (i4 as f64) < vec3[0] { vec3[(i4 + 3) % 3] } else { (-1.3_f64) }) < 1.2_f64) {
-            k5 += 1;
-            if std::f64::consts::PI.cos().powi(3) > x[(i4 + 3) % x.len()] {
-                let mut vec6: DVector<f64> = (&x.zip_map(x, |p, q| p + q.sin()) + &(x + &vec3));
-            }
-        }
-        let mut vec7: DVector<f64> = (&vec3 + x).zip_map(&vec3.map(|t| t * t), |p, q| p * q);
-        let mut v8 = ((if (-q2) > 1.7_f64 { (vec7[2] * (-1.8_f64)) } else { (-p1) }) + (0.5_f64 + (p1 * p1)).powi(-2));
-        if p1 < m[((i4 * 3) % 4, (i4 + 1) % 3)] {
-            if vec7.dot(x) > (-1.5_f64) { break; }
-            let mut k9: usize = 0;
-            loop {
-                if k9 >= 2 { break; }
-                k9 += 1;
-                if k9 % 3 == 0 { continue; }
-                if ((m[((k9 * 2) % 4, k5 % 3)] * (-0.2_f64)) < 0.9_f64) && (p1 < 0.6_f64) { continue; }
-                let v8 = (v8 + (0.5_f64 + (x[(i4 + 3) % x.len()] * x[(i4 + 3) % x.len()])).powf((k5 as f64).atan()));
-                vec7[(i4 + 2) % 3] -= 0.2_f64;
-            }
+    let mut vec3: DVector<f64> = (&x.component_mul(x) - x);
+    let mut arr4: Vec<f64> = vec![g_120_1(0.3_f64, p1); 2];
+    for i5 in 0..x.len() {
+        arr4[(i5 * 3) % 2] += x[(i5 * 3) % 3].ceil();
+        if 0.2_f64 > x[(i5 + 3) % x.len()] {
+            let mut vec6: DVector<f64> = (&vec3 - &(m.transpose() * &(m * &vec3)));
         }
     }
-    let mut vec10: DVector<f64> = (&vec3.add_scalar((x[0] / (1.0_f64 + (x[2] * x[2])))) - x);
-    let mut k11: usize = 0;
-    loop {
-        if k11 >= 1 { break; }
-        k11 += 1;
-        for i12 in 1..x.len() {
-            let mut v13 = p1;
-        }
-    }
-    vec3[(k11 * 3) % 3] -= (m[((k11 + 1) % 4, 0)] * g_120_0(1.6_f64.cos().powi(2), vec10[(k11 + 1) % 3].min(m[((k11 + 1) % 4, k11 % 3)]))).ln_1p();
-    let mut vec14: DVector<f64> = (&vec10 - &vec3).component_mul(&vec10.zip_map(&vec10, |p, q| p * q.tanh()));
-    ((((((g_120_0(q2, m[(k11 % 4, (k11 + 2) % 3)]) + x[2]) + q2) + p1) + vec3[2]) + vec10[2]) + (&(m * &vec10) - &(m * &vec14)).dot(&(m * &vec10).map(|t| t * t)))
+    let mut vec7: DVector<f64> = x.component_mul(x).add_scalar((x[2] + (-1.5_f64)));
+    let mut v8 = x.norm();
+    let mut arr9: Vec<f64> = vec![(x[2] - v8); 3];
+    (((((((m[(3, 1)] + x[0]) + v8) + q2) + p1) + vec3[2]) + arr4[1]) + vec3.dot(&(&vec3 + &vec3)))
 }
 
 #[differentiable]
@@ -11598,85 +11389,120 @@ fn f_137(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             for i4 in 0..x.len() {
                 let (p5, q6): (f64, f64) = (((x[(i4 * 3) % 2] / (1.0_f64 + (m[((i3 * 2) % 4, (i4 + 3) % 2)] * m[((i3 * 2) % 4, (i4 + 3) % 2)]))) + x[0]), ((0.5_f64 + (m[(0, i4 % 2)] * m[(0, i4 % 2)])).powi(-1) + x[1]));
                 let mut vec7: DVector<f64> = x.component_mul(x).zip_map(&x.component_mul(x), |p, q| p * q.tanh());
-                let mut vec8: DVector<f64> = (&(m * x) + &(m * &vec7)).map(|t| (1.0 + t * t).ln());
+                let mut vec8: DVector<f64> = (&(m * x) + &(m * x)).map(|t| (1.0 + t * t).ln());
             }
-            let mut v9 = (0.9_f64 * x[1].tanh().powi(3).tanh()).atanh();
-            let (p10, q11): (f64, f64) = (((x[(i3 * 3) % 2] - v9) + x[1]), ((-1.6_f64).mul_add(x[i3 % 2], q2) + x[1]));
+            for i9 in 1..=2 {
+                let mut v10 = (q2 * (i3 as f64)).ln_1p().asinh();
+                let mut vec11: DVector<f64> = (&x.component_mul(x) - x);
+                let mut v12 = (vec11[i3 % 2] * (m * &vec11).sum());
+                let v12 = (v12 + (i3 as f64));
+            }
+            if (0.5_f64 + (p1 * p1)).log2() > (-1.3_f64) { return (0.5_f64 + (x[(i3 * 3) % 2] * x[(i3 * 3) % 2])).powf(1.5_f64.cos()).hypot((1.5_f64 * 0.2_f64.cos()).cosh()); }
         }
-        let t12: (f64, f64) = (((m[(0, 0)] / (1.0_f64 + ((0.5_f64 + (x[0] * x[0])).powf((-1.9_f64).atan()) * (0.5_f64 + (x[0] * x[0])).powf((-1.9_f64).atan())))) + x[0]), (((2.0_f64 + x[1]) + (q2 + 1.5_f64)) + x[1]));
+        let mut v13 = (0.5_f64 + (p1 * p1)).powf((m[(3, 0)].max(x[0]) + (if x[0] > 0.7_f64 { m[(0, 0)] } else { x[1] })).atan());
+    } else {
+        for i14 in 1..=x.len() {
+            let (p15, q16): (f64, f64) = (((if x[(i14 * 2) % 2] > 1.6_f64 { 1.5_f64 } else { q2 }) + x[1]), ((if (x[i14 % x.len()] < (i14 as f64)) && ((i14 as f64) < x[(i14 + 1) % x.len()]) { (-0.3_f64) } else { x[(i14 + 2) % x.len()] }) + x[0]));
+        }
+        let mut vec17: DVector<f64> = (x - &(x + x));
+        let t18: (f64, f64) = ((((0.5_f64 + (q2 * q2)).powf(vec17[1].atan()) + x[0]) + x[1]), ((0.5_f64 + (((-1.3_f64) + (-0.7_f64)) * ((-1.3_f64) + (-0.7_f64)))).powf((1.5_f64 * x[0].tanh()).exp_m1().sin()) + x[0]));
     }
-    for i13 in 0..=x.len() {
-        let mut v14 = (0.5_f64 + (p1 * p1)).powf((m[(3, (i13 + 3) % 2)].max(m[(3, 0)]) + ((-0.8_f64) + x[1])).atan());
-        if i13 % 2 == 1 { return (if ((1.1_f64 + (x[0] * x[0])).acosh() > p1) && (x[(i13 * 2) % 2] > 1.6_f64) { (m[((i13 + 3) % 4, 0)] + (i13 as f64)) } else { (i13 as f64) }); }
-        for i15 in 1..=4 {
-            let (p16, q17): (f64, f64) = ((((-0.3_f64) - x[(i15 + 2) % x.len()]) + x[1]), ((-x[(i15 + 1) % 2]) + x[0]));
-            if (p1 * q2) < x[i13 % x.len()] {
-                v14 -= (m * x).dot(&(&(m * x) - &(m * x)));
-                let mut v18 = f64::cos(x[1]).max((0.0_f64 + (x[i15 % 2] * x[i15 % 2])).ln_1p());
+    for i19 in (0..x.len() - 1).step_by(2) {
+        match i19 % 3 {
+            0 => {
+                if (p1 + x[(i19 + 3) % 2]) < (i19 as f64) { break; }
             }
-            if i13 % 2 == 0 {
-                let mut v19 = q17;
-                if (x[i15 % 2] / (1.0_f64 + (m[((i15 * 2) % 4, 0)] * m[((i15 * 2) % 4, 0)]))) > (i15 as f64) { break; }
-            } else {
-                if 0.3_f64 > q2 { break; }
-                if (m * x).norm() < (-1.2_f64) { break; }
+            1 => {
+                let mut k20: usize = 0;
+                while k20 < 1 && ((i19 as f64) < 2.4_f64) {
+                    k20 += 1;
+                    let mut vec21: DVector<f64> = (m * x).component_mul(&(m * x)).map(|t| t.sin());
+                    let t22: (f64, f64) = ((p1.min(0.3_f64) + x[1]), (p1 + x[1]));
+                    let mut v23 = (if ((0.5_f64 + (x[(k20 + 3) % x.len()] * x[(k20 + 3) % x.len()])).powf(vec21[(i19 * 3) % 4].cos()) < q2) && (k20 % 2 == 0) { (if vec21[(k20 + 1) % 4] < (-2.0_f64) { x[(k20 + 3) % x.len()] } else { p1 }) } else { p1.atan2(q2) });
+                    let t24: (f64, f64) = (((-v23) + x[0]), (x[1].ceil() + x[1]));
+                }
             }
-            if x[0].floor() > (-1.5_f64) {
-                v14 += f64::round(q17);
-                let (p20, q21): (f64, f64) = (((0.5_f64 + (x[(i15 + 1) % 2] * x[(i15 + 1) % 2])).powi(-1) + x[0]), (p16 + x[0]));
+            _ => {
+                if x[(i19 * 3) % x.len()] < (-0.4_f64) { break; }
             }
         }
     }
-    let mut k22: usize = 0;
+    let mut k25: usize = 0;
     loop {
-        if k22 >= 3 { break; }
-        k22 += 1;
-        let mut k23: usize = 0;
-        loop {
-            if k23 >= 3 { break; }
-            k23 += 1;
-            for i24 in 0..x.len() {
-                let mut vec25: DVector<f64> = (&(m * x).add_scalar((-0.7_f64)) - &((m[(k23 % 4, k23 % 2)] / (1.0_f64 + (x[(i24 + 2) % x.len()] * x[(i24 + 2) % x.len()]))) * &(m * x)));
-                let mut v26 = (1.5_f64 * (0.5_f64 + (x[0] * x[0])).powf(1.6_f64.cos()).atan()).exp2();
-            }
-            if (0.9_f64 * x[k23 % x.len()].tanh()).acos() < x[(k23 * 2) % 2] {
-                let t27: (f64, f64) = ((p1.tanh() + x[1]), ((0.9_f64 * x[k22 % 2].tanh()).asin() + x[0]));
+        if k25 >= 4 { break; }
+        k25 += 1;
+        let mut k26: usize = 0;
+        while k26 < 3 && (p1 < 2.6_f64) {
+            k26 += 1;
+            if (0.9_f64 * x[k26 % x.len()].tanh()).acos() < x[(k26 * 2) % 2] {
+                let t27: (f64, f64) = ((p1.tanh() + x[1]), ((0.9_f64 * x[k25 % 2].tanh()).asin() + x[0]));
                 let mut v28 = (0.5_f64 + ((0.9_f64 * p1.tanh()).acos() * (0.9_f64 * p1.tanh()).acos())).recip();
-                let t29: (f64, f64) = (((t27.0 + 1.0_f64) + x[0]), ((k22 as f64).atan2((k22 as f64)) + x[0]));
+                let t29: (f64, f64) = (((t27.0 + 1.0_f64) + x[0]), ((k25 as f64).atan2((k25 as f64)) + x[0]));
             } else {
                 let mut v30 = ((x[1] + q2) - (1.5_f64 * q2.atan()).sinh());
-                let mut vec31: DVector<f64> = ((x[k23 % x.len()] - (k23 as f64)) * &(m * x).zip_map(&(m * x), |p, q| p * q.tanh()));
-                v30 += ((vec31[(k22 * 2) % 4] + (k23 as f64)) + (-std::f64::consts::PI));
+                let mut vec31: DVector<f64> = ((x[k26 % x.len()] - (k26 as f64)) * &(m * x).zip_map(&(m * x), |p, q| p * q.tanh()));
+                v30 += ((vec31[(k25 * 2) % 4] + (k26 as f64)) + (-std::f64::consts::PI));
             }
-            let mut v32 = f64::round((x[k22 % x.len()] * m[(1, (k22 * 3) % 2)]));
+            let mut v32 = f64::round((x[k25 % x.len()] * m[(1, (k25 * 3) % 2)]));
             let mut k33: usize = 0;
             while k33 < 5 && (x[0].min(v32) < 1.0_f64) {
                 k33 += 1;
-                let mut v34 = ((1.5_f64 * m[((k23 * 3) % 4, 1)].cos()).exp() * (0.5_f64 + (p1 * p1)).powf(m[((k23 + 1) % 4, (k23 * 3) % 2)].atan()));
+                let mut v34 = ((1.5_f64 * m[((k26 * 3) % 4, 1)].cos()).exp() * (0.5_f64 + (p1 * p1)).powf(m[((k26 + 1) % 4, (k26 * 3) % 2)].atan()));
                 let q2 = (q2 + (0.9_f64 * std::f64::consts::PI.tanh()).atanh());
             }
+            v32 = (v32 + 1.8_f64).tanh();
         }
-        if p1 < p1 {
-            let mut vec35: DVector<f64> = (m * x).map(|t| t * t).zip_map(&(m * x).component_mul(&(m * x)), |p, q| p * q);
-            if k23 % 3 == 1 {
-                vec35[k22 % 4] = p1;
-                let mut vec36: DVector<f64> = (x + x);
-            } else {
-                vec35[k22 % 4] = (0.5_f64 + (q2 * q2)).cbrt();
-                let mut vec37: DVector<f64> = (&vec35 + &(m * x));
+        for i35 in (0..x.len() - 1).step_by(2) {
+            let mut k36: usize = 0;
+            while k36 < 5 && ((0.9_f64 * x[k25 % 2].tanh()).asin() < 2.8_f64) {
+                k36 += 1;
+                let mut v37 = (m * x).dot(&(&(m * x) + &(m * x)));
+                let mut vec38: DVector<f64> = (m * x).zip_map(&((1.1_f64 + (q2 * q2)).acosh() * &(m * x)), |p, q| p.max(q));
             }
-        } else {
-            for i38 in 0..2 {
-                let (p39, q40): (f64, f64) = (((1.5_f64 * p1.cos()).sinh() + x[1]), (q2.ceil() + x[1]));
-                if k23 % 2 == 0 { break; }
-            }
-            let (p41, q42): (f64, f64) = (((m[((k22 * 3) % 4, k22 % 2)] / (1.0_f64 + (1.7_f64 * 1.7_f64))) + x[1]), (x[k22 % x.len()] + x[1]));
         }
-        let p1 = (p1 + (x.norm() - (1.2_f64 * 0.2_f64.tanh()).tan()).cos().powi(3));
-        let mut v43 = (k22 as f64);
+        let mut vec39: DVector<f64> = (&(m * x) + &(m * x)).map(|t| t.sin());
     }
-    let mut v44 = (m * &((1.5_f64 * (k22 as f64).atan()).cosh() * x)).dot(&(m * &(m.transpose() * &(m * x))));
-    ((((((x[1] + p1) + x[0]) + v44) + q2) + p1) + x.norm())
+    for i40 in 1..=1 {
+        if (0.9_f64 * (k25 as f64).tanh()).acos() > (-0.7_f64) {
+            let mut k41: usize = 0;
+            loop {
+                if k41 >= 4 { break; }
+                k41 += 1;
+                let mut v42 = (0.5_f64 + (std::f64::consts::E * std::f64::consts::E)).powf((i40 as f64).atan()).sin().powi(2);
+                v42 += (1.7_f64.floor() * (0.5_f64 + ((k41 as f64) * (k41 as f64))).powi(-1));
+            }
+            match k25 % 3 {
+                0 => {
+                    let p1 = (p1 + x.map(|t| t.sin() * t).norm_squared());
+                    if x[(k25 * 2) % x.len()] > 0.0_f64 { break; }
+                }
+                1 => {
+                    let mut v43 = (1.1_f64 + ((k25 as f64) * (k25 as f64))).acosh();
+                    let mut v44 = (m * x).dot(&((k25 as f64) * &(m * x)));
+                    let p1 = (p1 + ((m[((k25 * 2) % 4, (k25 + 2) % 2)] + x[(k25 * 3) % 2]) + (v44 + std::f64::consts::FRAC_1_SQRT_2)));
+                }
+                _ => {
+                    let mut v45 = (0.5_f64 + (x.sum() * x.sum())).powi(-1);
+                }
+            }
+            for i46 in (0..x.len()).rev() {
+                let mut vec47: DVector<f64> = (m * x).zip_map(&(m * x), |p, q| p * q).zip_map(&(&(m * x) + &(m * x)), |p, q| p.max(q));
+                let mut v48 = (vec47[k25 % 4] - vec47[(k41 * 3) % 4]).max((x[1] + (k41 as f64)));
+                let mut v49 = (1.1_f64 + (p1 * p1)).acosh();
+            }
+        }
+        for i50 in 0..x.len() - 1 {
+            let mut v51 = (1.5_f64 * (if k25 % 3 == 1 { (k25 as f64) } else { x[(i40 + 1) % x.len()] }).atan()).sinh();
+            let mut k52: usize = 0;
+            loop {
+                if k52 >= 3 { break; }
+                k52 += 1;
+                v51 -= (0.5_f64 + ((v51 + (k25 as f64)) * (v51 + (k25 as f64)))).powi(-2);
+                let t53: (f64, f64) = ((x.dot(x) + x[0]), ((0.5_f64 + (1.5_f64 * 1.5_f64)).powi(-1) + x[0]));
+            }
+        }
+    }
+    (((((1.2_f64 * q2.tanh()).tan() + x[1]) + q2) + p1) + (&(m * x) + &(m * x)).dot(&(m * x).zip_map(&(m * x), |p, q| p * q)))
 }
 
 #[differentiable]
@@ -11964,7 +11790,7 @@ fn f_139(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             let mut v3 = ((x[(i2 + 1) % x.len()] + m[((i2 * 2) % 2, (i2 + 3) % 2)]) + x.norm());
         }
         let v1 = (v1 + v1);
-        let (p4, q5): (f64, f64) = (((x - x).norm_squared() + x[0]), (v1 + x[1]));
+        let (p4, q5): (f64, f64) = (((x + x).norm_squared() + x[0]), (v1 + x[1]));
         let (p6, q7): (f64, f64) = ((((0.5_f64 + ((-1.2_f64) * (-1.2_f64))).powf(x[0].tanh()) * (v1 + p4)) + x[0]), ((1.5_f64 * (0.9_f64 * x[i2 % 2].tanh()).acos().cos()).exp() + x[1]));
     }
     (((x.norm() + x[1]) + v1) + (m.transpose() * x).norm_squared())
@@ -12612,49 +12438,57 @@ fn f_149(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         if t1.1 < 0.3_f64 {
             for i2 in (1..x.len() - 1).step_by(2) {
                 let mut vec3: DVector<f64> = (m * x).zip_map(&(m * x), |p, q| p.max(q)).component_mul(&(m * x).map(|t| t.cos()));
-                let mut vec4: DVector<f64> = (&vec3 - &vec3).map(|t| t.cos());
+                let mut vec4: DVector<f64> = (&vec3 + &vec3).map(|t| t.cos());
             }
-            if (x[2] * x[2]) > m[(0, 2)] {
-                let mut v5 = ((std::f64::consts::FRAC_1_SQRT_2 / (1.0_f64 + (x[0] * x[0]))) / (1.0_f64 + ((0.5_f64 + (x[3] * x[3])).sqrt() * (0.5_f64 + (x[3] * x[3])).sqrt())));
-                if (x[0] * v5) > std::f64::consts::E { return ((v5 * v5) + (0.5_f64 + (v5 * v5)).powf((-1.2_f64).sin())); }
-                let mut v6 = (0.5_f64 + ((x[3] * 1.5_f64) * (x[3] * 1.5_f64))).powf((0.2_f64 * t1.0).sin());
-            } else {
-                let (p7, q8): (f64, f64) = ((x[3].sin() + x[2]), ((1.5_f64 * 1.6_f64.sin()).cosh() + x[3]));
+            let t5: (f64, f64) = (((if x[2] > m[(0, 2)] { x[0] } else { t1.1 }) + x[3]), ((0.5_f64 + (x[1] * x[1])).log10() + x[1]));
+            let mut v6 = ((x[0] * x[2]) + x[2]);
+        }
+        if (-0.7_f64) < x[3] {
+            let mut k7: usize = 0;
+            while k7 < 1 && ((x[2] * 0.9_f64) < 2.7_f64) {
+                k7 += 1;
+                let mut v8 = (0.9_f64 * x[0].tanh().powi(3).tanh()).acos();
+                let (p9, q10): (f64, f64) = ((f64::sin(x[(k7 + 1) % 4]) + x[2]), (x[k7 % 4].tanh().powi(3) + x[2]));
+                let mut v11 = (m.transpose() * &(m * x)).norm();
             }
-            for i9 in 0..=x.len() - 1 {
-                let mut v10 = (m.transpose() * &(m * x)).norm();
-                v10 -= (i9 as f64);
-                if x.norm() > 1.6_f64 { return (if (i9 as f64) > 1.5_f64 { (i9 as f64) } else { v10 }).ceil(); }
+            for i12 in (0..2).step_by(3) {
+                let t13: (f64, f64) = ((t1.0.max(x[i12 % 4]) + x[0]), (((-0.8_f64) - (k7 as f64)) + x[1]));
+                let mut vec14: DVector<f64> = (&(((-2.0_f64) / (1.0_f64 + ((k7 as f64) * (k7 as f64)))) * x) - &x.add_scalar((-x[(k7 + 1) % 4])));
+                vec14[k7 % 4] += 1.0_f64;
             }
         } else {
-            if ((-0.6_f64) / (1.0_f64 + ((-2.0_f64) * (-2.0_f64)))) > 0.7_f64 {
-                let mut vec11: DVector<f64> = (m.transpose() * &(m * x).add_scalar((1.0_f64 + x[0])));
+            let mut v15 = x[3];
+            if f64::tanh(t1.0) > t1.0 {
+                let mut vec16: DVector<f64> = (&(m * x).map(|t| t.cos()) + &(&(m * x) + &(m * x)));
+                vec16[1] += (v15 * (1.0_f64 - x[1]));
+                let t17: (f64, f64) = (((-vec16[1]) + x[2]), ((x[2] * t1.0) + x[1]));
             } else {
-                let mut vec12: DVector<f64> = x.zip_map(x, |p, q| (p - q).atan()).component_mul(x);
+                let mut v18 = (-(if t1.1 > x[0] { t1.0 } else { (-1.0_f64) }));
             }
-            let mut v13 = ((x[0] / (1.0_f64 + (x[0] * x[0]))) / (1.0_f64 + ((m * x).dot(&(m * x)) * (m * x).dot(&(m * x)))));
-            v13 = ((1.0_f64 - x[1]) * x.sum()).ln_1p();
+            let mut v19 = (x[3] * m[(0, 0)].min(m[(1, 3)]));
         }
-        let mut vec14: DVector<f64> = (&(m * x).component_mul(&(m * x)) - &(m * x).component_mul(&(m * x)));
-        let t15: (f64, f64) = ((((x[3] + 0.2_f64) * (1.1_f64 + (vec14[1] * vec14[1])).acosh()) + x[0]), ((-(1.5_f64 * m[(0, 0)].tanh()).cosh()) + x[2]));
-    }
-    if m[(0, 3)].cos() < t1.1 {
-        if (std::f64::consts::PI + m[(1, 3)]) > m[(0, 0)] {
-            let (p16, q17): (f64, f64) = (((0.5_f64 + (x[2] * x[2])).cbrt() + x[2]), ((0.5_f64 + (x[0] * x[0])).powi(-2) + x[1]));
-        } else {
-            for i18 in (0..2).step_by(3) {
-                let t19: (f64, f64) = ((x[3] + x[3]), ((t1.0 + 0.2_f64) + x[0]));
-            }
-            let t20: (f64, f64) = ((t1.0.mul_add(x[1], t1.1) + x[3]), ((1.2_f64 * x[2].tanh()).tan() + x[1]));
-        }
-        let mut v21 = 1.4_f64;
+        let mut v20 = (x[3] - (m * x).sum().sin().powi(3));
     } else {
-        let mut vec22: DVector<f64> = (m.transpose() * &(m * x)).zip_map(&x.map(|t| (1.0 + t * t).ln()), |p, q| p * q);
-        for i23 in (0..x.len()).step_by(2) {
-            vec22[i23 % 4] += ((-0.3_f64) * vec22[(i23 + 1) % 4]).sin();
+        for i21 in (0..x.len() - 1).rev() {
+            if std::f64::consts::PI < m[((i21 + 3) % 2, (i21 * 2) % 4)] {
+                let mut vec22: DVector<f64> = (x + x).add_scalar((0.9_f64 * x[(i21 * 2) % x.len()].tanh()).asin());
+                let (p23, q24): (f64, f64) = ((x[(i21 + 3) % x.len()] + x[0]), ((x[0] + t1.1) + x[0]));
+            } else {
+                let mut v25 = (x[i21 % 4] + t1.0).cos();
+                let v25 = (v25 + f64::sqrt((0.5_f64 + ((1.5_f64 * t1.0.atan()).exp() * (1.5_f64 * t1.0.atan()).exp()))));
+                let mut vec26: DVector<f64> = (m.transpose() * &(m * x)).zip_map(&(x + x), |p, q| p * q);
+            }
+            if i21 % 3 == 1 { break; }
         }
+        for i27 in (0..x.len()).step_by(2) {
+            let mut v28 = m[(1, 0)].sin();
+        }
+        let mut v29 = (1.5_f64 * (0.5_f64 + (m[(1, 2)] * m[(1, 2)])).cbrt().atan()).sinh().asinh();
     }
-    (((m[(1, 2)] * x[2]) + x[1]) + (&(m * x) + &(m * x)).dot(&(m * x).component_mul(&(m * x))))
+    if (0.5_f64 + (x[0] * x[0])).log2() < m[(1, 1)] {
+        let mut vec30: DVector<f64> = ((0.5_f64 + (x[0] * x[0])).powf(x[1].cos()) * &(m * x));
+    }
+    (((m * x).dot(&(m * x)) + x[3]) + (x + x).dot(&((if (-1.3_f64) < 0.7_f64 { x[3] } else { t1.0 }) * x)))
 }
 
 #[differentiable]
@@ -13273,33 +13107,24 @@ fn f_160(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         let mut vec6: DVector<f64> = (m * x).component_mul(&(m * &vec1)).add_scalar(v5);
         if vec1[1] > m[(1, 3)] {
             let mut vec7: DVector<f64> = vec1.map(|t| t * t).map(|t| t.sin() * t);
-            let mut vec8: DVector<f64> = (&vec1.component_mul(&vec1) - &(&vec1 + &vec1));
-            for i9 in (0..x.len()).step_by(3) {
-                let mut v10 = (0.5_f64 + ((x[2] + vec8[0]) * (x[2] + vec8[0]))).powf(((i9 as f64) / (1.0_f64 + (v5 * v5))).atan());
-                let mut v11 = (0.5_f64 + ((i9 as f64) * (i9 as f64))).powi(-2);
-                v5 += ((1.1_f64 + (x[(i9 * 2) % 4] * x[(i9 * 2) % 4])).acosh() * (x[(i9 * 2) % 4] + (i9 as f64)));
+            let mut vec8: DVector<f64> = (&((1.5_f64 * x[1].sin()).exp2() * &vec7) - &(x + &vec7));
+            v5 -= (v5 - (1.7_f64 - x[0]));
+        }
+    } else {
+        for i9 in 0..=x.len() - 1 {
+            if i9 % 2 == 1 {
+                if i9 % 3 == 0 { return g_160_0((i9 as f64).atan2((i9 as f64)), 0.1_f64); }
+            } else {
+                if i9 % 3 == 0 { break; }
+                let mut v10 = vec1.zip_map(&vec1, |p, q| p.max(q)).dot(&vec1.component_mul(x));
+                v10 -= (0.5_f64 + ((i9 as f64) * (i9 as f64))).powi(-1).atan2((m[(1, (i9 * 2) % 4)] + x[i9 % x.len()]));
             }
         }
+        let mut vec11: DVector<f64> = ((0.0_f64 + (vec1[2] * vec1[2])).ln_1p() * &(m * x));
+        let mut v12 = (1.5_f64 * (m[(1, 2)] * x[3]).tanh()).exp().tanh().powi(3);
     }
-    let mut k12: usize = 0;
-    while k12 < 1 && ((0.5_f64 + (0.1_f64 * 0.1_f64)).powf(vec1[3].sin()) < 0.1_f64) {
-        k12 += 1;
-        let mut v13 = vec1.zip_map(x, |p, q| p * q.tanh()).zip_map(&vec1.map(|t| (1.0 + t * t).ln()), |p, q| p.max(q)).dot(&vec1.component_mul(&((-1.6_f64).atan2((k12 as f64)) * &vec1)));
-        let mut vec14: DVector<f64> = (&(m * x).zip_map(&(m * &vec1), |p, q| (p - q).atan()) - &((0.0_f64 + (vec1[k12 % 4] * vec1[k12 % 4])).ln_1p() * &(m * &vec1)));
-        match k12 % 3 {
-            0 => {
-                let mut v15 = vec14.norm_squared();
-            }
-            1 => {
-                let mut vec16: DVector<f64> = (&((0.5_f64 + (x[k12 % x.len()] * x[k12 % x.len()])).sqrt() * &vec1) + &vec1);
-                let mut v17 = (if (k12 as f64) > (-0.1_f64) { (-2.0_f64).round() } else { (if (k12 as f64) > (-0.9_f64) { 1.5_f64 } else { x[k12 % 4] }) });
-            }
-            _ => {
-                let mut v18 = ((k12 as f64) + (-v13));
-            }
-        }
-    }
-    ((((0.5_f64 + (std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_1_SQRT_2)).powi(-1) + x[2]) + vec1[3]) + vec1.map(|t| t.sin()).dot(&(&vec1 + &vec1)))
+    vec1[0] += (0.9_f64 * (0.9_f64 * f64::tanh(x[1]).tanh()).acos().tanh()).acos();
+    ((((m * x).dot(&(m * x)) + x[3]) + vec1[3]) + vec1.map(|t| t.sin()).norm_squared())
 }
 
 #[differentiable]
@@ -13400,27 +13225,10 @@ fn f_163(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     if x[2].mul_add(x[1], x[3]) < (-2.0_f64) { return (std::f64::consts::LN_2 * (1.5_f64 - m[(1, 0)])); }
     for i1 in 1..=x.len() - 1 {
         let t2: (f64, f64) = (((m[(i1 % 3, 2)] + (-0.4_f64)) + x[0]), ((if ((x[(i1 + 3) % x.len()] + m[((i1 + 3) % 3, i1 % 4)]) < (i1 as f64)) && (i1 % 2 == 0) { (std::f64::consts::LN_2 * m[(2, (i1 + 3) % 4)]) } else { (if (0.7_f64 < m[((i1 + 3) % 3, (i1 + 3) % 4)]) && (((-1.3_f64) > std::f64::consts::FRAC_1_SQRT_2) && (m[(i1 % 3, (i1 * 2) % 4)] < (-0.4_f64))) { x[(i1 * 3) % x.len()] } else { std::f64::consts::PI }) }) + x[2]));
-        let mut vec3: DVector<f64> = (&(x - x) + x);
+        let mut vec3: DVector<f64> = (&(x + x) + &x.add_scalar(x[0].min(0.4_f64)));
     }
-    for i4 in (0..x.len() - 1).rev() {
-        let mut v5 = (0.9_f64 * (i4 as f64).tanh()).acos();
-        if v5 > x[(i4 + 3) % x.len()] {
-            match i4 % 2 {
-                0 => {
-                    let (p6, q7): (f64, f64) = (((x[(i4 * 3) % 4] + m[((i4 + 1) % 3, i4 % 4)]) + x[3]), (std::f64::consts::E.hypot((i4 as f64)) + x[3]));
-                }
-                _ => {
-                    let mut v8 = (i4 as f64);
-                    let mut v9 = (((-0.6_f64) + v8) / (1.0_f64 + ((0.5_f64 + (std::f64::consts::E * std::f64::consts::E)).cbrt() * (0.5_f64 + (std::f64::consts::E * std::f64::consts::E)).cbrt())));
-                }
-            }
-        }
-        let mut v10 = ((-(-(i4 as f64))) * (v5 + (v5 - x[3])));
-        for i11 in 1..5 {
-            let mut v12 = x[(i4 + 2) % 4];
-        }
-    }
-    (((m * x).sum() + x[3]) + x.zip_map(x, |p, q| p * q).norm_squared())
+    let mut arr4: [f64; 2] = [(m * x).sum(), m[(1, 3)].sin().powi(3)];
+    (((x[1] + x[1]) + arr4[1]) + (m.transpose() * &(m * x)).norm())
 }
 
 #[differentiable]
@@ -13648,46 +13456,53 @@ fn f_165(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
                 let mut k6: usize = 0;
                 while k6 < 5 && (x[(i3 + 3) % 4] < 0.7_f64) {
                     k6 += 1;
-                    let mut vec7: DVector<f64> = (&x.zip_map(x, |p, q| p + q.sin()) - &x.zip_map(x, |p, q| p + q.sin()));
-                    if i3 % 3 == 0 { break; }
-                    let mut vec8: DVector<f64> = vec7.zip_map(x, |p, q| p.max(q));
+                    let mut vec7: DVector<f64> = (&x.map(|t| (1.0 + t * t).ln()) - x);
+                    let mut vec8: DVector<f64> = (m * x).component_mul(&x.zip_map(x, |p, q| p * q));
+                    let (p9, q10): (f64, f64) = (((x[3] + (i3 as f64)) + x[1]), (x[k1 % 4] + x[1]));
                 }
-                let mut vec9: DVector<f64> = (&x.zip_map(x, |p, q| p + q.sin()) - x);
-                let mut vec10: DVector<f64> = ((std::f64::consts::E + (k1 as f64)) * &vec9.map(|t| (1.0 + t * t).ln()));
+                for i11 in (1..3).step_by(3) {
+                    if (0.9_f64 * std::f64::consts::LN_2.tanh()).asin() > (-1.9_f64) { continue; }
+                }
+                if (1.5_f64 * x[(k6 * 2) % 4].atan()).exp_m1() > (-1.8_f64) { break; }
             }
             _ => {
-                let mut vec11: DVector<f64> = (x + x).add_scalar(x.sum());
+                let mut v12 = (0.5_f64 + (g_165_0(m[((i3 * 3) % 4, (i3 * 3) % 4)], x[2]) * g_165_0(m[((i3 * 3) % 4, (i3 * 3) % 4)], x[2]))).sqrt();
+                let mut v13 = (i3 as f64).asinh().sin().powi(3);
             }
         }
-        let mut vec12: DVector<f64> = (&x.component_mul(x) - &((k1 as f64).round() * x));
+        let t14: (f64, f64) = (((0.0_f64 + (x[i3 % x.len()] * x[i3 % x.len()])).ln_1p() + x[0]), (m[(k1 % 4, (i3 * 2) % 4)] + x[1]));
     }
-    let mut k13: usize = 0;
-    while k13 < 4 && (m[((k1 + 3) % 4, (k1 * 3) % 4)] < 1.5_f64) {
-        k13 += 1;
-        let mut v14 = x.dot(x).max((m[((k13 + 1) % 4, (k1 + 2) % 4)] + x[k13 % 4])).tanh().powi(3);
-        let (p15, q16): (f64, f64) = ((g_165_0((x[1] + m[(2, (k13 + 2) % 4)]), (-0.9_f64)) + x[3]), (x[(k1 + 2) % x.len()] + x[1]));
-        for i17 in (1..x.len()).step_by(2) {
-            let mut v18 = v14;
-            if x.sum() > x[1] {
-                let mut v19 = f64::cos((1.1_f64 + ((-0.3_f64) * (-0.3_f64))).acosh());
+    for i15 in (0..3).rev() {
+        let mut v16 = ((1.1_f64 + ((0.9_f64 * (k1 as f64).tanh()).asin() * (0.9_f64 * (k1 as f64).tanh()).asin())).acosh() * (x.sum() * (0.5_f64 + (x[(k1 * 2) % 4] * x[(k1 * 2) % 4])).powi(-1)));
+        for i17 in (1..x.len()).step_by(3) {
+            let mut v18 = (g_165_0(x[2], (-0.7_f64)) + (0.9_f64 * (i15 as f64).tanh()).acos());
+            let mut v19 = ((v18 + m[((k1 * 3) % 4, 3)]) + (i15 as f64));
+        }
+        let mut k20: usize = 0;
+        while k20 < 2 && ((1.5_f64 * x[0].tanh()).exp() < 2.3_f64) {
+            k20 += 1;
+            v16 *= (x + x).norm_squared().sin();
+            match k1 % 2 {
+                0 => {
+                    let mut vec21: DVector<f64> = x.component_mul(x).zip_map(x, |p, q| p * q.tanh());
+                    v16 = ((1.5_f64 * x[2].tanh()).exp_m1() + f64::atan(v16));
+                    v16 += (g_165_0(v16, 0.8_f64) + (-1.3_f64).asinh());
+                }
+                _ => {
+                    let mut v22 = (if x[k20 % 4] > 0.8_f64 { (v16 * v16) } else { (1.2_f64 * v16.tanh()).tan() });
+                    v22 *= v22.sin();
+                }
             }
         }
     }
-    if (0.5_f64 + ((k13 as f64) * (k13 as f64))).ln() > (-0.7_f64) {
-        let mut v20 = (0.9_f64 * ((x[(k1 + 2) % 4] + x[(k13 + 2) % 4]) + (x[(k13 * 2) % x.len()] * m[(k13 % 4, (k1 * 3) % 4)])).tanh()).asin();
-        if ((k13 as f64) * v20) > v20 {
-            let mut v21 = (((-1.0_f64) + x[(k1 * 3) % x.len()]) - (1.5_f64 * x[k1 % x.len()].tanh()).exp_m1());
-            let mut vec22: DVector<f64> = (&(m * x) + &(m.transpose() * x));
-        }
+    if (0.0_f64 + (x[0] * x[0])).ln_1p() < (-0.7_f64) {
+        let mut vec23: DVector<f64> = (m.transpose() * &(x + x));
+        let mut vec24: DVector<f64> = (m * &(x + x));
+        let mut v25 = g_165_0((k1 as f64), g_165_0(x.norm_squared(), vec23[0]));
     }
-    let (p23, q24): (f64, f64) = ((1.5_f64 + x[1]), ((0.5_f64 + ((x[(k13 * 2) % x.len()] * m[((k13 + 3) % 4, k1 % 4)]) * (x[(k13 * 2) % x.len()] * m[((k13 + 3) % 4, k1 % 4)]))).recip() + x[2]));
-    let mut k25: usize = 0;
-    while k25 < 1 && ((if (-0.1_f64) > (k13 as f64) { (k13 as f64) } else { p23 }) < 2.5_f64) {
-        k25 += 1;
-        let mut vec26: DVector<f64> = (m * &x.add_scalar((0.5_f64 + (q24 * q24)).powf(p23.tanh())));
-        let mut vec27: DVector<f64> = (m.transpose() * &vec26);
-    }
-    (((((0.5_f64 + (m[((k1 * 3) % 4, k1 % 4)] * m[((k1 * 3) % 4, k1 % 4)])).powi(-2) + x[0]) + q24) + p23) + (m * x).norm())
+    let mut v26 = ((0.5_f64 + (x.sum() * x.sum())).powi(-1) * (1.8_f64 / (1.0_f64 + ((k1 as f64) * (k1 as f64)))));
+    v26 += ((x.dot(x) - x.norm_squared()) * f64::atan(((k1 as f64) / (1.0_f64 + (m[(k1 % 4, (k1 * 2) % 4)] * m[(k1 % 4, (k1 * 2) % 4)]))))).ln_1p();
+    (((v26 + x[0]) + v26) + x.add_scalar(x.norm()).dot(&(x + x)))
 }
 
 #[differentiable]
@@ -13718,10 +13533,18 @@ fn f_166(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     for i15 in 1..x.len() - 1 {
         if (1.2_f64 * 1.2_f64.tanh()).tan() > (-0.1_f64) { return ((vec14[(i15 * 3) % 4] + (i15 as f64)) / (1.0_f64 + (x[(i15 + 1) % x.len()] * x[(i15 + 1) % x.len()]))); }
     }
-    let mut vec16: DVector<f64> = (&(x - x) + &vec14);
-    let mut arr17: Vec<f64> = vec![(1.5_f64 * vec14[2].sin()).sinh(); 3];
-    let mut vec18: DVector<f64> = (&vec14 - &vec16).component_mul(&(&vec16 - &vec14));
-    (((((if arr17[2] > (-1.4_f64) { m[(0, 0)] } else { m[(0, 1)] }) + x[1]) + vec14[3]) + vec16[3]) + vec14.map(|t| t.cos()).norm_squared())
+    let mut vec16: DVector<f64> = (&vec14 + &(&vec14 - x));
+    for i17 in (1..x.len() - 1).step_by(2) {
+        for i18 in 0..=x.len() {
+            let mut vec19: DVector<f64> = (&vec16 + &vec14).component_mul(&x.component_mul(&vec14));
+            vec19[(i18 * 2) % 4] += (((i17 as f64) * (-0.4_f64)) / (1.0_f64 + (vec14[i17 % 4] * vec14[i17 % 4])));
+        }
+    }
+    for i20 in 0..=x.len() - 1 {
+        if (x[(i20 + 3) % x.len()] + vec14[(i20 + 2) % 4]) > (i20 as f64) { continue; }
+        let t21: (f64, f64) = ((x[2] + x[1]), (((0.5_f64 + ((i20 as f64) * (i20 as f64))).ln() * (-2.0_f64)) + x[1]));
+    }
+    ((((m[(2, 1)] + x[2]) + vec14[3]) + vec16[3]) + vec16.zip_map(&vec16, |p, q| (p - q).atan()).dot(x))
 }
 
 #[differentiable]
@@ -14291,24 +14114,11 @@ fn f_172(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         if k14 >= 5 { break; }
         k14 += 1;
         let mut vec15: DVector<f64> = (&(m * &vec13) - &(m * x)).map(|t| t.atan());
-        let mut v16 = vec13.dot(&vec13.map(|t| t.sin()));
-        if k14 % 3 == 0 {
-            if v16.cos().powi(3) > x[(k14 + 2) % x.len()] {
-                if k14 % 3 == 1 { return x[k14 % x.len()]; }
-            }
-        } else {
-            v16 += f64::abs((0.5_f64 + (1.0_f64 * 1.0_f64)).powi(-2));
-            if (p9 > p9) && (vec13[k14 % 2] > 1.2_f64) {
-                let mut v17 = (-x.norm_squared());
-            } else {
-                if q10 < (-0.9_f64) { break; }
-                let mut vec18: DVector<f64> = x.map(|t| t.sin()).zip_map(x, |p, q| p + q.sin());
-                vec18[k11 % 2] -= (vec13[(k11 * 3) % 2] + (p9 * vec18[k14 % 2]));
-            }
-        }
+        let mut vec16: DVector<f64> = (&vec15.map(|t| t.sin()) + &vec15.component_mul(&vec15));
+        let mut vec17: DVector<f64> = (m * x);
     }
-    let mut v19 = (((q10 + 1.6_f64) + (0.5_f64 + (p9 * p9)).powf(q10.atan())) - ((p9 + x[1]) * (0.9_f64 * (k11 as f64).tanh()).acos()));
-    (((((((if k14 % 2 == 1 { vec13[(k11 + 1) % 2] } else { v19 }) + x[1]) + v19) + q10) + p9) + vec13[1]) + ((-(-0.5_f64)) * &(m * &vec13)).dot(&((0.5_f64 + (0.9_f64 * 0.9_f64)).powi(-1) * &(m * x))))
+    let (p18, q19): (f64, f64) = (((0.5_f64 + (std::f64::consts::E * std::f64::consts::E)).log10() + x[1]), (((1.5_f64 * vec13[(k14 + 3) % 2].atan()).exp2() + (m[((k11 * 2) % 1, (k14 + 2) % 2)] / (1.0_f64 + (x[k14 % x.len()] * x[k14 % x.len()])))) + x[1]));
+    ((((((((m * x).dot(&(m * &vec13)) + x[1]) + q19) + p18) + q10) + p9) + vec13[1]) + (&(m * &vec13) + &(m * x)).sum())
 }
 
 #[differentiable]
@@ -14929,6 +14739,72 @@ fn f_178(x: &[f64]) -> f64 {
         }
     }
     ((x[k1 % x.len()] / (1.0_f64 + ((-1.2_f64) * (-1.2_f64)))) + x[2])
+}
+
+#[differentiable]
+fn g_179_0(a: f64, b: f64) -> f64 {
+    let mut k1: usize = 0;
+    while k1 < 6 && (1.4_f64 < 2.6_f64) {
+        k1 += 1;
+        let mut arr2: [f64; 3] = [1.6_f64; 3];
+    }
+    let mut v3 = (b + (std::f64::consts::LN_2 - (-b)));
+    v3 -= (f64::abs((0.5_f64 + (b * b)).recip()) + (0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).atanh());
+    (((0.5_f64 + ((-1.0_f64) * (-1.0_f64))).powf(std::f64::consts::LN_2.cos()) + a) + v3)
+}
+
+#[differentiable]
+fn f_179(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+    let mut vec1: DVector<f64> = (&(m.transpose() * &(m * x)) + &(x + x));
+    let mut v2 = m[(2, 1)];
+    for i3 in (0..3).rev() {
+        if (1.1_f64 + (vec1[(i3 * 2) % 2] * vec1[(i3 * 2) % 2])).acosh() > (i3 as f64) { break; }
+        if g_179_0(v2, x[(i3 + 2) % 2]) < x[(i3 * 2) % 2] {
+            let mut vec4: DVector<f64> = (&vec1 + x);
+            let (p5, q6): (f64, f64) = ((g_179_0(v2, (-0.2_f64)) + x[0]), ((if 0.7_f64 < (-1.9_f64) { v2 } else { v2 }) + x[1]));
+            for i7 in (1..x.len()).step_by(3) {
+                vec1[i7 % 2] = ((x[0] + p5) + (0.5_f64 + (vec4[(i7 + 1) % 2] * vec4[(i7 + 1) % 2])).powf(x[(i3 * 3) % x.len()].sin()));
+            }
+        }
+        let mut k8: usize = 0;
+        while k8 < 6 && ((i3 as f64) < 0.7_f64) {
+            k8 += 1;
+            let v2 = (v2 + (if ((0.9_f64 * (i3 as f64).tanh()).asin() > std::f64::consts::LN_2) && (x[(i3 + 3) % 2] > v2) { x[(k8 + 2) % 2].abs() } else { x.sum() }));
+            for i9 in (1..x.len()).rev() {
+                let (p10, q11): (f64, f64) = (((-vec1[i3 % 2]) + x[1]), ((0.9_f64 * m[(i9 % 4, (i3 + 2) % 2)].tanh()).acos() + x[1]));
+                let p10 = (p10 + ((0.5_f64 + (0.1_f64 * 0.1_f64)).log2() - f64::recip((0.5_f64 + (q11 * q11)))));
+                let mut vec12: DVector<f64> = (m * x).map(|t| t.cos()).component_mul(&(m * &vec1).component_mul(&(m * x)));
+                let mut v13 = vec12.sum();
+            }
+            let mut v14 = vec1.dot(x).trunc();
+            for i15 in 1..=x.len() - 1 {
+                if (0.5_f64 + (vec1[(i15 * 2) % 2] * vec1[(i15 * 2) % 2])).powi(-1) < (-2.0_f64) { break; }
+                let mut v16 = 1.5_f64;
+                v16 = ((x[k8 % 2] - (i3 as f64)) / (1.0_f64 + (vec1[0] * vec1[0])));
+                v14 = f64::recip((0.5_f64 + (vec1[(i15 * 3) % 2].max(x[i15 % 2]) * vec1[(i15 * 3) % 2].max(x[i15 % 2]))));
+            }
+        }
+        match k8 % 2 {
+            0 => {
+                let mut v17 = (x + x).norm_squared();
+                let mut vec18: DVector<f64> = (m * &vec1.map(|t| t.sin()));
+                if (i3 as f64) < v2 {
+                    let mut v19 = (0.0_f64 + (g_179_0((-2.0_f64), (k8 as f64)) * g_179_0((-2.0_f64), (k8 as f64)))).ln_1p();
+                    v17 *= x[(i3 + 2) % x.len()].atan();
+                    let mut vec20: DVector<f64> = ((1.5_f64 * m[((i3 * 2) % 4, i3 % 2)].sin()).exp_m1() * &vec18).zip_map(&(m * &vec1), |p, q| p * q);
+                }
+            }
+            _ => {
+                let mut k21: usize = 0;
+                while k21 < 4 && ((x[i3 % 2] * m[(i3 % 4, (i3 + 3) % 2)]) < 1.7_f64) {
+                    k21 += 1;
+                    if k8 % 2 == 1 { continue; }
+                    v2 = (g_179_0(m[(i3 % 4, (i3 * 3) % 2)], (-1.1_f64)) + x[(k8 + 3) % 2].abs());
+                }
+            }
+        }
+    }
+    ((((1.4_f64.cos() + x[0]) + v2) + vec1[1]) + (x.sum() * x).norm_squared())
 }
 
 #[differentiable]
@@ -15679,7 +15555,7 @@ fn f_191(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     for i2 in 0..2 {
         let mut v3 = arr1[i2 % 2];
         let v3 = (v3 + (((1.1_f64 + std::f64::consts::LN_2) / (1.0_f64 + ((0.5_f64 + (m[((i2 * 3) % 3, (i2 * 2) % 4)] * m[((i2 * 3) % 3, (i2 * 2) % 4)])).powf(arr1[(i2 * 2) % 2].sin()) * (0.5_f64 + (m[((i2 * 3) % 3, (i2 * 2) % 4)] * m[((i2 * 3) % 3, (i2 * 2) % 4)])).powf(arr1[(i2 * 2) % 2].sin())))) + ((0.5_f64 + (arr1[(i2 * 3) % 2] * arr1[(i2 * 3) % 2])).ln() + ((i2 as f64) + v3))));
-        let mut v4 = (0.0_f64 * &(m * x)).zip_map(&(m * x).zip_map(&(m * x), |p, q| (p - q).atan()), |p, q| p * q).sum();
+        let mut v4 = (1.5_f64 * &(m * x)).zip_map(&(m * x).zip_map(&(m * x), |p, q| (p - q).atan()), |p, q| p * q).sum();
     }
     for i5 in (1..x.len() - 1).rev() {
         let mut vec6: DVector<f64> = (x[(i5 * 2) % x.len()] * &(m * x)).add_scalar((m[((i5 + 2) % 3, i5 % 4)] + x[(i5 + 3) % x.len()]));
@@ -15717,17 +15593,23 @@ fn f_191(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             loop {
                 if k16 >= 5 { break; }
                 k16 += 1;
-                let mut vec17: DVector<f64> = (&vec6.map(|t| t.cos()) + &vec6.map(|t| t.sin() * t));
-                let mut v18 = (-((i5 as f64) + (k16 as f64)));
-                v18 += ((arr1[(i15 + 3) % 2] + 0.4_f64) / (1.0_f64 + (vec6[1] * vec6[1])));
+                let mut vec17: DVector<f64> = (&vec6 - &(m * x));
+                let mut vec18: DVector<f64> = (f64::cbrt((0.5_f64 + (x[i5 % x.len()] * x[i5 % x.len()]))) * &(m.transpose() * &vec6));
+                let t19: (f64, f64) = ((x[i15 % x.len()] + x[1]), (f64::floor(x[1]) + x[3]));
             }
-            if i5 % 3 == 0 {
-                let t19: (f64, f64) = (((0.5_f64 + (x[i5 % x.len()] * x[i5 % x.len()])).powf(std::f64::consts::PI.tanh()) + x[3]), ((m[(0, (i5 * 2) % 4)] + m[((i15 + 2) % 3, (k16 * 3) % 4)]) + x[0]));
+            for i20 in (0..2).rev() {
+                let mut v21 = ((-1.7_f64) + (x[i15 % x.len()] * m[(0, (k16 * 2) % 4)]));
+                let mut vec22: DVector<f64> = (&((1.1_f64 + (x[k16 % 4] * x[k16 % 4])).acosh() * x) - &(x + x));
+                arr1[1] += (vec6.sum() + (0.5_f64 + ((i20 as f64) * (i20 as f64))).powf(1.0_f64.cos()));
             }
-            arr1[(i15 + 3) % 2] = ((arr1[i15 % 2] * 1.0_f64).ln_1p() + vec6[(k16 * 3) % 3]);
+            for i23 in (1..1).step_by(2) {
+                let mut v24 = ((0.5_f64 + (m[(0, 0)] * m[(0, 0)])).powi(-1) - (if (i15 as f64) < (-0.6_f64) { x[(i5 + 1) % x.len()] } else { (k16 as f64) }));
+                let mut v25 = (v24 + x[2]).max((x[1] * (k16 as f64)));
+                arr1[1] = x.add_scalar(vec6.dot(&vec6)).sum();
+            }
         }
     }
-    (((1.0_f64 + x[3]) + arr1[1]) + (m * x).add_scalar(m[(1, 3)]).sum())
+    (((x[2] + x[0]) + arr1[1]) + (m * x).add_scalar(x[1]).norm_squared())
 }
 
 #[differentiable]
@@ -16196,10 +16078,10 @@ fn g_196_0(a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn f_196(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    let mut v1 = (1.5_f64 * ((0.5_f64 + (x[0] * x[0])).recip() * &(m * x)).dot(&(&(m * x) + &(m * x))).tanh()).exp_m1();
-    if x[2] > 0.3_f64 { return ((v1 * x[1]) * (x[1] + x[2])); }
-    let v1 = (v1 + (0.5_f64 + (((x[1] / (1.0_f64 + (m[(0, 0)] * m[(0, 0)]))) / (1.0_f64 + ((0.5_f64 + (std::f64::consts::PI * std::f64::consts::PI)).powi(-2) * (0.5_f64 + (std::f64::consts::PI * std::f64::consts::PI)).powi(-2)))) * ((x[1] / (1.0_f64 + (m[(0, 0)] * m[(0, 0)]))) / (1.0_f64 + ((0.5_f64 + (std::f64::consts::PI * std::f64::consts::PI)).powi(-2) * (0.5_f64 + (std::f64::consts::PI * std::f64::consts::PI)).powi(-2)))))).powf((1.1_f64 + ((v1 + v1) * (v1 + v1))).acosh().tanh()));
-    (((v1 + x[2]) + v1) + (x - x).sum())
+    let mut v1 = (1.5_f64 * ((0.5_f64 + (x[0] * x[0])).recip() * &(m * x)).dot(&(&(m * x) + &(m * x))).sin()).exp_m1();
+    v1 -= (if (x[0] * v1) > (-0.8_f64) { (v1 / (1.0_f64 + (x[2] * x[2]))) } else { (0.5_f64 + (x[0] * x[0])).powf(x[0].tanh()) }).signum();
+    let mut v2 = v1;
+    (((((0.9_f64 * x[2].tanh()).acos() + x[1]) + v2) + v1) + (x.sum() * &(m * x)).sum())
 }
 
 #[differentiable]
@@ -16235,6 +16117,16 @@ fn f_197(x: &[f64]) -> f64 {
         v9 *= (k11 as f64).tanh();
     }
     (((((std::f64::consts::LN_2 * x[0]) + x[2]) + v10) + v9) + v1)
+}
+
+#[differentiable]
+fn f_198(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+    let mut vec1: DVector<f64> = (m * x).map(|t| t.atan()).add_scalar((-0.9_f64).asinh());
+    vec1[2] += (((0.5_f64 + (m[(1, 0)] * m[(1, 0)])).log2() * vec1[2].ceil()) + (-(if ((-1.5_f64) < x[1]) && (m[(0, 3)] > (-1.5_f64)) { std::f64::consts::E } else { vec1[1] })));
+    let mut vec2: DVector<f64> = (&(m.transpose() * &vec1) - &(x + x));
+    let mut v3 = x[0];
+    let mut arr4: Vec<f64> = vec![(if (-1.3_f64) > x[3] { m[(1, 2)] } else { x[1] }); 4];
+    ((((((if (m[(0, 2)] < m[(0, 1)]) && (x[2] > v3) { (-0.5_f64) } else { x[2] }) + x[1]) + v3) + vec1[2]) + vec2[3]) + (m.transpose() * &vec1).dot(&vec2))
 }
 
 #[differentiable]
@@ -18008,17 +17900,11 @@ fn f_217(x: &[f64]) -> f64 {
 fn f_218(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     let t1: (f64, f64) = (((x[0] * x).sum() + x[3]), ((x[3] + (if ((-0.1_f64) < 0.4_f64) && ((x[2] > m[(0, 3)]) && ((-1.0_f64) < 0.6_f64)) { m[(0, 3)] } else { x[2] })) + x[2]));
     let t2: (f64, f64) = ((std::f64::consts::LN_2 + x[2]), (((x[0] * x[0]) * (t1.0 + (-0.1_f64))) + x[3]));
-    let mut vec3: DVector<f64> = (&(m * x) + &((m * x).dot(&(m * x)) * &(m * x)));
-    if (0.5_f64 + (t2.1 * t2.1)).powi(-1) > x[1] {
-        let t4: (f64, f64) = ((t2.1 + x[1]), ((-(1.2_f64 * x[2])) + x[3]));
-        let (p5, q6): (f64, f64) = (((-0.1_f64).sin().trunc() + x[0]), (((-x[0]) * vec3[0]) + x[0]));
-        let p5 = (p5 + q6);
-    } else {
-        let mut vec7: DVector<f64> = vec3.add_scalar(x.norm());
-    }
-    let mut arr8: [f64; 3] = [(0.3_f64 * x[1]), (0.5_f64 + (vec3[0] * vec3[0])).powi(-1), std::f64::consts::E.sin().powi(2)];
-    let mut arr9: Vec<f64> = vec![1.4_f64; 2];
-    (((((m[(1, 1)] - m[(2, 3)]) + x[2]) + vec3[2]) + arr8[2]) + vec3.zip_map(&vec3, |p, q| p * q.tanh()).dot(&vec3))
+    let mut vec3: DVector<f64> = (&(m[(0, 1)] * &(m * x)) + &(m * x).component_mul(&(m * x)));
+    vec3[2] += (0.5_f64 + (vec3[0] * vec3[0])).powi(-1);
+    let mut arr4: Vec<f64> = vec![(0.0_f64 + (x[3] * x[3])).ln_1p(); 4];
+    arr4[1] += (if ((t1.1 + arr4[1]) < (-0.9_f64)) && (x[0] < x[2]) { (1.1_f64 + ((1.1_f64 + vec3[0]) * (1.1_f64 + vec3[0]))).acosh() } else { x.norm() });
+    ((((x.sum() + x[2]) + vec3[2]) + arr4[3]) + x.sum())
 }
 
 #[differentiable]
@@ -18457,7 +18343,7 @@ fn f_224(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     }
     let t6: (f64, f64) = ((f64::cos((v4 * vec1[0])) + x[0]), ((&(m * &vec1) + &(m * &vec1)).dot(&(m * x).map(|t| t * t)) + x[1]));
     let t7: (f64, f64) = ((t6.0 + x[0]), ((t6.1 - v4) + x[0]));
-    ((((((0.5_f64 + (t7.1 * t7.1)).powi(-1) + x[1]) + v5) + v4) + vec1[2]) + (m * x).component_mul(&(m * x)).dot(&(&(m * &vec1) - &(m * &vec1))))
+    ((((((0.5_f64 + (t7.1 * t7.1)).powi(-1) + x[1]) + v5) + v4) + vec1[2]) + (m * x).component_mul(&(m * x)).dot(&(&(m * &vec1) + &(m * &vec1))))
 }
 
 #[differentiable]
@@ -20077,40 +19963,17 @@ fn f_240(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             k18 += 1;
             for i19 in 0..x.len() {
                 let mut v20 = (0.5_f64 + ((0.5_f64 + (vec17[(k18 + 1) % 4] * vec17[(k18 + 1) % 4])).log10() * (0.5_f64 + (vec17[(k18 + 1) % 4] * vec17[(k18 + 1) % 4])).log10())).cbrt();
-                let mut vec21: DVector<f64> = (&(x + x) - &((0.5_f64 + (v20 * v20)).ln() * &vec17));
-                let mut vec22: DVector<f64> = (m * &vec17).zip_map(&(m * &vec17), |p, q| p * q).map(|t| t.tanh());
-                if (0.0_f64 + (x[i19 % 4] * x[i19 % 4])).ln_1p() < 1.6_f64 { break; }
+                let mut vec21: DVector<f64> = (&(m.transpose() * &(m * x)) + &(x + &vec17));
+                let mut v22 = (if (i19 as f64) < 1.2_f64 { (0.5_f64 + (v20 * v20)).powf(v20.atan()) } else { v20.min(x[(i19 * 2) % x.len()]) });
+                if m[(i19 % 1, (i19 + 1) % 4)].mul_add(v22, v22) < 1.9_f64 { break; }
             }
         }
     }
-    let mut arr23: [f64; 3] = [x[1], (if m[(0, 2)] < 1.2_f64 { x[1] } else { 1.2_f64 }), m[(0, 0)].min((-1.5_f64))];
-    let mut vec24: DVector<f64> = (m.transpose() * &(m * x).zip_map(&(m * x), |p, q| p.max(q)));
-    for i25 in (1..2).rev() {
-        let mut arr26: Vec<f64> = vec![((i25 as f64) / (1.0_f64 + (vec24[3] * vec24[3]))); 3];
-    }
-    for i27 in (0..x.len() - 1).step_by(2) {
-        let mut vec28: DVector<f64> = (m * &vec24).zip_map(&(&(m * x) + &(m * x)), |p, q| p * q);
-        for i29 in (0..2).step_by(3) {
-            if x[i27 % 4] > (-1.6_f64) {
-                if i29 % 2 == 1 { break; }
-                let mut vec30: DVector<f64> = (&x.zip_map(&vec24, |p, q| (p - q).atan()) - &x.add_scalar((0.5_f64 + (x[1] * x[1])).powf((i27 as f64).tanh())));
-            }
-        }
-        let (p31, q32): (f64, f64) = ((g_240_0((arr23[(i27 * 2) % 3] * vec28[(i27 + 2) % 1]), 1.0_f64) + x[1]), (x[(i27 + 1) % 4] + x[3]));
-        match i27 % 3 {
-            0 => {
-                let mut vec33: DVector<f64> = vec28.map(|t| t.cos());
-            }
-            1 => {
-                let mut vec34: DVector<f64> = vec28.map(|t| t.sin()).zip_map(&vec28.component_mul(&vec28), |p, q| p.max(q));
-                vec24[(i27 + 2) % 4] = p31;
-            }
-            _ => {
-                arr23[i27 % 3] += (0.5_f64 + (x[(i27 * 2) % x.len()] * x[(i27 * 2) % x.len()])).log10();
-            }
-        }
-    }
-    ((((2.0_f64.min(1.9_f64) + x[0]) + arr23[2]) + vec24[3]) + vec24.norm_squared())
+    let mut arr23: Vec<f64> = vec![(x[3] / (1.0_f64 + ((-0.5_f64) * (-0.5_f64)))); 3];
+    let mut arr24: [f64; 2] = [1.5_f64; 2];
+    let mut vec25: DVector<f64> = (m * x).zip_map(&(m * x).component_mul(&(m * x)), |p, q| p * q);
+    let mut v26 = (0.5_f64 + ((vec25.dot(&vec25) + std::f64::consts::LN_2.sin().powi(3)) * (vec25.dot(&vec25) + std::f64::consts::LN_2.sin().powi(3)))).powf((-(0.5_f64 + (0.8_f64 * 0.8_f64)).powi(-2)).sin());
+    (((((m[(0, 0)] + x[0]) + v26) + arr23[2]) + arr24[1]) + vec25.zip_map(&vec25, |p, q| p * q).dot(&vec25))
 }
 
 #[differentiable]
@@ -20255,29 +20118,75 @@ fn f_243(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
                 v3 *= (&(m * x) + &(m * x)).norm().sin();
             }
         }
-        let (p6, q7): (f64, f64) = (((x[0] + m[(k1 % 2, 0)]).min(((-2.0_f64) * (-1.1_f64))) + x[0]), ((0.5_f64 + ((k1 as f64).atan().powi(3) * (k1 as f64).atan().powi(3))).cbrt() + x[0]));
-        let mut v8 = (x + x).component_mul(x).norm_squared();
-        if p6 < 1.5_f64 { break; }
-    }
-    if k1 % 3 == 1 {
-        let mut vec9: DVector<f64> = (m * x).add_scalar((-x[(k1 + 1) % x.len()])).zip_map(&((1.5_f64 * m[((k1 * 2) % 2, 0)].cos()).cosh() * &(m * x)), |p, q| p * q);
-        let t10: (f64, f64) = ((0.9_f64 + x[0]), ((0.5_f64 + (m[(k1 % 2, 0)] * m[(k1 % 2, 0)])).powi(-2) + x[0]));
-    } else {
-        let mut arr11: [f64; 4] = [(m[(k1 % 2, 0)] + (k1 as f64)), (x[(k1 * 2) % 1] + (k1 as f64)), (m[((k1 * 2) % 2, 0)] * x[k1 % x.len()]), (if x[k1 % x.len()] < (-0.6_f64) { 1.1_f64 } else { m[((k1 + 2) % 2, 0)] })];
-        let mut vec12: DVector<f64> = (&x.map(|t| (1.0 + t * t).ln()) - x);
-        let mut k13: usize = 0;
-        while k13 < 6 && (arr11[(k1 + 3) % 4] < 0.9_f64) {
-            k13 += 1;
-            let mut vec14: DVector<f64> = (&(m * &vec12) + &(m * x)).add_scalar((-1.4_f64));
-            let t15: (f64, f64) = (((std::f64::consts::LN_2 + m[(k13 % 2, (k13 * 2) % 1)]) + x[0]), ((0.5_f64 + (std::f64::consts::LN_2 * std::f64::consts::LN_2)).powf(0.9_f64.tanh()) + x[0]));
+        let mut v6 = ((x + x).norm() / (1.0_f64 + ((0.5_f64 + ((if (m[((k2 + 2) % 2, (k1 + 1) % 1)] < (-1.2_f64)) && ((-2.0_f64) < (-1.1_f64)) { (k2 as f64) } else { m[(1, (k1 * 3) % 1)] }) * (if (m[((k2 + 2) % 2, (k1 + 1) % 1)] < (-1.2_f64)) && ((-2.0_f64) < (-1.1_f64)) { (k2 as f64) } else { m[(1, (k1 * 3) % 1)] }))).powf(x[(k1 + 1) % x.len()].atan()) * (0.5_f64 + ((if (m[((k2 + 2) % 2, (k1 + 1) % 1)] < (-1.2_f64)) && ((-2.0_f64) < (-1.1_f64)) { (k2 as f64) } else { m[(1, (k1 * 3) % 1)] }) * (if (m[((k2 + 2) % 2, (k1 + 1) % 1)] < (-1.2_f64)) && ((-2.0_f64) < (-1.1_f64)) { (k2 as f64) } else { m[(1, (k1 * 3) % 1)] }))).powf(x[(k1 + 1) % x.len()].atan()))));
+        if v6.atan2(m[(k2 % 2, (k1 + 2) % 1)]) < x[(k2 + 1) % x.len()] {
+            let v6 = (v6 + (if (x[(k1 * 2) % x.len()] + m[((k1 + 2) % 2, (k1 + 3) % 1)]) < 1.4_f64 { x[0].max(v6) } else { v6 }));
+            for i7 in 1..=x.len() {
+                let mut v8 = (v6.atan2(0.4_f64) + (x[0] + (-1.1_f64)));
+                v8 += v6;
+            }
+        }
+        let mut k9: usize = 0;
+        while k9 < 2 && (m[((k2 * 2) % 2, k1 % 1)] < 2.5_f64) {
+            k9 += 1;
+            let mut v10 = ((x[k2 % x.len()] + x[(k2 * 3) % x.len()]) * (k1 as f64));
+            if (k9 as f64).mul_add(m[((k2 * 3) % 2, 0)], v10) < v6 {
+                let mut vec11: DVector<f64> = (m * x).component_mul(&(m * x)).add_scalar(v6.mul_add(x[(k2 * 3) % 1], v10));
+                let mut vec12: DVector<f64> = vec11.map(|t| t.sin()).add_scalar((0.5_f64 + ((k1 as f64) * (k1 as f64))).log2());
+            }
         }
     }
-    let mut vec16: DVector<f64> = (&(m * x) - &(m * x)).add_scalar((m[((k1 + 2) % 2, k1 % 1)] * x[(k1 + 3) % 1]));
-    let (p17, q18): (f64, f64) = ((x[(k1 + 3) % x.len()] + x[0]), ((0.5_f64 + ((-0.9_f64) * (-0.9_f64))).log10().max((1.5_f64 * x[(k1 * 3) % x.len()].atan()).cosh()) + x[0]));
-    let (p19, q20): (f64, f64) = ((vec16.sum().round() + x[0]), (((-x[(k1 * 2) % x.len()]) - (p17 + x[k1 % 1])) + x[0]));
-    let mut vec21: DVector<f64> = (std::f64::consts::PI.asinh() * &(x + x));
-    vec16[(k1 * 3) % 2] += 0.2_f64;
-    (((((((((p19 + p17) + x[0]) + q20) + p19) + q18) + p17) + vec16[1]) + vec21[0]) + (x[(k1 * 2) % x.len()].atan() * &vec21).sum())
+    let mut vec13: DVector<f64> = (&(m * x) + &(m * x)).add_scalar((0.0_f64 + (x[(k1 * 2) % 1] * x[(k1 * 2) % 1])).ln_1p());
+    let (p14, q15): (f64, f64) = (((x[0] - std::f64::consts::FRAC_1_SQRT_2).mul_add(x[(k1 * 3) % 1], (vec13[(k1 * 3) % 2] - x[(k1 + 3) % 1])) + x[0]), ((m[(1, (k1 * 3) % 1)] - vec13[k1 % 2]).atan2((0.5_f64 + (x[k1 % 1] * x[k1 % 1])).log10()) + x[0]));
+    let mut vec16: DVector<f64> = (std::f64::consts::PI.asinh() * &(x + x));
+    vec13[(k1 * 3) % 2] += 0.2_f64;
+    let mut vec17: DVector<f64> = (&(m.transpose() * &vec13) + &((p14 / (1.0_f64 + (p14 * p14))) * &vec16));
+    if x[0] < 0.3_f64 {
+        let t18: (f64, f64) = ((x[(k1 * 3) % 1] + x[0]), ((0.5_f64 + (p14.max((-1.6_f64)) * p14.max((-1.6_f64)))).cbrt() + x[0]));
+    } else {
+        let mut vec19: DVector<f64> = (m * &vec16).zip_map(&vec13, |p, q| p * q.tanh());
+        match k1 % 2 {
+            0 => {
+                let mut k20: usize = 0;
+                while k20 < 6 && (m[((k1 + 1) % 2, k1 % 1)].min(x[k1 % 1]) < 2.8_f64) {
+                    k20 += 1;
+                    let p14 = (p14 + g_243_0((-m[(0, 0)]), 1.9_f64));
+                    vec16[(k1 + 3) % 1] -= (0.9_f64 * (vec13[0] * (-0.6_f64)).tanh()).asin();
+                }
+            }
+            _ => {
+                let mut vec21: DVector<f64> = vec17.map(|t| t.sin()).zip_map(&vec17.zip_map(&vec16, |p, q| p * q.tanh()), |p, q| p + q.sin());
+                vec13[(k1 * 3) % 2] = vec13.sum();
+                let mut k22: usize = 0;
+                loop {
+                    if k22 >= 1 { break; }
+                    k22 += 1;
+                    vec17[k1 % 1] += (p14 + x[k22 % x.len()]).hypot(p14);
+                    vec17[(k22 * 3) % 1] += (vec13.dot(&vec13) - ((-1.5_f64) * x[0]));
+                    let mut vec23: DVector<f64> = (x - &(m.transpose() * &vec13));
+                    let q15 = (q15 + x[k22 % 1]);
+                }
+            }
+        }
+        if m[((k1 + 2) % 2, (k1 + 1) % 1)] > (-1.1_f64) {
+            let mut v24 = f64::sin((k1 as f64).sin());
+            v24 -= ((vec17[(k1 + 2) % 1] + vec13[(k1 + 1) % 2]) * f64::log10((0.5_f64 + (2.0_f64 * 2.0_f64))));
+            let mut v25 = g_243_0(x[k1 % 1].tanh().powi(3), 2.0_f64.mul_add(1.7_f64, x[0]));
+        } else {
+            let mut k26: usize = 0;
+            while k26 < 6 && (p14 < 2.6_f64) {
+                k26 += 1;
+                if vec19[0] > p14 { break; }
+            }
+            vec19[(k26 * 3) % 2] += (1.1_f64 - x[(k1 * 2) % 1]).tanh();
+            for i27 in (1..1).rev() {
+                let (p28, q29): (f64, f64) = ((q15.tanh() + x[0]), ((k26 as f64).cos().powi(2) + x[0]));
+                vec19[i27 % 2] += (&vec13 + &vec13).dot(&vec13.add_scalar((if x[(i27 * 3) % x.len()] < (-1.2_f64) { x[(k26 * 2) % x.len()] } else { std::f64::consts::LN_2 })));
+                let mut vec30: DVector<f64> = x.zip_map(&vec16, |p, q| p.max(q)).zip_map(&(&vec16 + x), |p, q| p * q);
+            }
+        }
+    }
+    (((((((k1 as f64).atan2(1.4_f64) + x[0]) + q15) + p14) + vec13[1]) + vec16[0]) + (&vec13 + &vec13).dot(&(&vec13 + &vec13)))
 }
 
 #[differentiable]
@@ -20473,8 +20382,8 @@ fn f_246(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             let mut v10 = m[(2, k1 % 4)].tanh().powi(3);
         }
     }
-    let mut vec11: DVector<f64> = (&(m * x).add_scalar((0.6_f64 + m[((k1 * 3) % 3, (k1 * 3) % 4)])) + &(&(m * x) + &(m * x)));
-    ((((if (-1.7_f64) < 0.9_f64 { vec11[k1 % 3] } else { vec11[k1 % 3] }) + x[2]) + vec11[2]) + vec11.sum())
+    let mut vec11: DVector<f64> = (&(m * x).add_scalar((0.6_f64 + m[((k1 * 3) % 3, (k1 * 3) % 4)])) - &(&(m * x) + &(m * x)));
+    ((((std::f64::consts::LN_2 + std::f64::consts::E) + x[1]) + vec11[2]) + x.map(|t| t.cos()).sum())
 }
 
 #[differentiable]
@@ -20698,53 +20607,76 @@ fn f_249(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     let t4: (f64, f64) = ((((0.5_f64 + (q3 * q3)).powi(-2) * (0.9_f64 * (-0.5_f64).tanh()).acos()) + x[3]), (((0.5_f64 + (m[(0, 0)] * m[(0, 0)])).powf(vec1[0].cos()) - p2) + x[2]));
     for i5 in 0..x.len() - 1 {
         vec1[(i5 + 1) % 3] += (0.5_f64 + (((2.0_f64 - (i5 as f64)) * (-q3)) * ((2.0_f64 - (i5 as f64)) * (-q3)))).powf((-(vec1[i5 % 3] + x[1])).atan());
-        let mut vec6: DVector<f64> = (x + &x.zip_map(x, |p, q| p + q.sin()));
-        let mut k7: usize = 0;
+        let mut vec6: DVector<f64> = (&(x + x) + &(x + x));
+        let mut v7 = (0.9_f64 * (1.5_f64 * x[(i5 * 2) % 4].sin()).sinh().tanh()).acos();
+        vec6[i5 % 4] -= q3.atan();
+    }
+    vec1[1] += (m[(2, 0)] * (1.2_f64 * (if t4.0 < vec1[0] { p2 } else { 0.8_f64 }).tanh()).tan());
+    let mut v8 = ((x[2] / (1.0_f64 + ((p2 + (-0.9_f64)) * (p2 + (-0.9_f64))))) + (if (x[2] * p2).ln_1p() > x[3] { t4.0 } else { vec1[1] }));
+    let t9: (f64, f64) = (((0.5_f64 + ((0.0_f64 + (m[(0, 0)] * m[(0, 0)])).ln_1p() * (0.0_f64 + (m[(0, 0)] * m[(0, 0)])).ln_1p())).powi(-2) + x[3]), ((&vec1 + &vec1).norm() + x[1]));
+    (((((((1.5_f64 * p2.cos()).sinh() + x[1]) + v8) + q3) + p2) + vec1[2]) + x.add_scalar(vec1[1].tanh().powi(2)).dot(&x.map(|t| t.cos())))
+}
+
+#[differentiable]
+fn f_250(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+    if (1.1_f64 + (0.8_f64 * 0.8_f64)).acosh() > m[(2, 2)] { return x[1]; }
+    if (-x[1]) < x[0] {
+        let mut k1: usize = 0;
         loop {
-            if k7 >= 1 { break; }
-            k7 += 1;
-            let t8: (f64, f64) = (((0.9_f64 * t4.1.tanh()).acos() + x[0]), ((x[(k7 * 3) % x.len()] + vec1[0]) + x[3]));
+            if k1 >= 1 { break; }
+            k1 += 1;
+            let mut vec2: DVector<f64> = (x + x).map(|t| t.cos());
+            if (std::f64::consts::PI + vec2[(k1 * 3) % 3]) > x[2] {
+                if (vec2[0] + (-0.7_f64)) > vec2[(k1 + 3) % 3] { break; }
+                if (1.1_f64 + ((-0.7_f64) * (-0.7_f64))).acosh() > (-1.2_f64) { continue; }
+            }
+            if (1.5_f64 * (k1 as f64).sin()).cosh() < (k1 as f64) {
+                let mut v3 = x.dot(&(m * x));
+            } else {
+                let mut vec4: DVector<f64> = vec2.map(|t| t * t).zip_map(&vec2, |p, q| (p - q).atan());
+                let mut v5 = (0.9_f64 * (-x[0]).tanh()).acos();
+            }
+            for i6 in (0..x.len() - 1).rev() {
+                let mut vec7: DVector<f64> = x.map(|t| (1.0 + t * t).ln()).map(|t| t.cos());
+                if vec2.sum() < x[1] { return (0.5_f64 + ((i6 as f64) * (i6 as f64))).powf(x[0].sin()).mul_add((1.5_f64 * 1.8_f64.tanh()).exp2(), x.sum()); }
+            }
         }
-        if (q3 * t4.1) < (-2.0_f64) {
+        for i8 in 1..=3 {
+            if k1 % 2 == 0 { break; }
             let mut k9: usize = 0;
             loop {
-                if k9 >= 2 { break; }
+                if k9 >= 4 { break; }
                 k9 += 1;
-                let mut vec10: DVector<f64> = vec6.component_mul(&vec6).component_mul(&x.map(|t| (1.0 + t * t).ln()));
-                let mut vec11: DVector<f64> = x.component_mul(&vec6);
-                let p2 = (p2 + m[((k7 * 2) % 3, i5 % 4)]);
-                let mut v12 = (0.0_f64 + (p2 * p2)).ln_1p();
+                let mut vec10: DVector<f64> = x.zip_map(&(x + x), |p, q| p * q.tanh());
+                let mut vec11: DVector<f64> = (&(&vec10 + x) - &(m.transpose() * &vec10));
             }
-            vec1[(k7 * 3) % 3] += ((q3 + 1.5_f64) * 0.5_f64.floor());
-        }
-    }
-    if (1.5_f64 * x[0].sin()).sinh() > q3 {
-        let mut k13: usize = 0;
-        while k13 < 1 && ((-std::f64::consts::LN_2) < 2.1_f64) {
-            k13 += 1;
-            let mut k14: usize = 0;
-            while k14 < 5 && ((vec1[(k13 + 2) % 3] * x[(k13 * 3) % 4]) < 1.8_f64) {
-                k14 += 1;
-                vec1[k13 % 3] = (0.5_f64 + ((-vec1[(k13 * 3) % 3]) * (-vec1[(k13 * 3) % 3]))).cbrt();
-                let p2 = (p2 + f64::ln((0.5_f64 + ((t4.1 * (-0.5_f64)) * (t4.1 * (-0.5_f64))))));
+            let mut vec12: DVector<f64> = (x + &(x + x));
+            if ((-0.6_f64) * 1.7_f64) < 0.3_f64 {
+                let mut v13 = (k1 as f64);
+            } else {
+                let t14: (f64, f64) = (((x[k1 % x.len()] + m[(2, 0)]) + x[0]), ((-1.2_f64) + x[1]));
+                let mut vec15: DVector<f64> = (&((-m[(0, (i8 * 2) % 3)]) * &vec12) - &(x + x));
+                let mut v16 = (vec15[k1 % 3] - (x[(i8 + 1) % x.len()] + m[((i8 + 1) % 3, (i8 * 3) % 3)]));
             }
         }
-        for i15 in (0..x.len() - 1).step_by(2) {
-            vec1[0] += (i15 as f64);
-            for i16 in 0..4 {
-                vec1[0] += ((t4.0 + std::f64::consts::E) * m[(0, i16 % 4)]);
-                let q3 = (q3 + t4.1);
-            }
-        }
-        let mut v17 = (if (1.5_f64 * t4.0.tanh()).sinh() < (-1.5_f64) { x[k13 % 4].atan2((x[(k13 + 2) % 4] + (k13 as f64))) } else { vec1[(k13 * 3) % 3] });
+        let t17: (f64, f64) = ((0.4_f64 + x[2]), (((k1 as f64).atan().powi(3) - (x[(k1 * 2) % 3] - (k1 as f64))) + x[1]));
     } else {
-        let mut vec18: DVector<f64> = (&vec1 - &vec1).component_mul(&vec1);
-        if (vec18[2] + 0.7_f64) < t4.0 { return (0.5_f64 + (x[1] * x[1])).powi(-1).atan().powi(2); }
-        vec1[1] += (if (t4.1 + std::f64::consts::E) > 0.2_f64 { (t4.0 * x[2].atan2(m[(0, 3)])) } else { (&vec1 - &vec1).norm() });
+        let mut v18 = ((m * x).norm() * (std::f64::consts::FRAC_1_SQRT_2 + (m[(1, 1)] + (-1.4_f64))));
+        for i19 in 1..=x.len() - 1 {
+            v18 += (0.5_f64 + (0.0_f64 * 0.0_f64)).powf((v18 / (1.0_f64 + (x[i19 % x.len()] * x[i19 % x.len()]))).atan());
+            let v18 = (v18 + (0.5_f64 + (m[(0, (i19 * 2) % 3)] * m[(0, (i19 * 2) % 3)])).powi(-1).tanh());
+        }
     }
-    let mut v19 = (m * x).norm_squared();
-    let v19 = (v19 + vec1.sum());
-    (((((((1.5_f64 * x[1].sin()).exp2() + x[1]) + v19) + q3) + p2) + vec1[2]) + vec1.map(|t| t.sin() * t).sum())
+    let (p20, q21): (f64, f64) = ((x[2].tanh().powi(3) + x[2]), (x[2] + x[0]));
+    let mut vec22: DVector<f64> = ((q21 * p20) * &(m * x));
+    let mut k23: usize = 0;
+    loop {
+        if k23 >= 4 { break; }
+        k23 += 1;
+        let mut arr24: [f64; 4] = [q21, (k23 as f64), (k23 as f64), (p20 + (-1.4_f64))];
+    }
+    let mut v25 = x.dot(&(&x.map(|t| t.cos()) + &(x.dot(&vec22) * x)));
+    (((((((0.5_f64 + (m[(1, (k23 * 3) % 3)] * m[(1, (k23 * 3) % 3)])).powf(p20.sin()) + x[2]) + v25) + q21) + p20) + vec22[2]) + (m.transpose() * &vec22).dot(&vec22))
 }
 
 #[differentiable]
@@ -21073,61 +21005,93 @@ fn f_256(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
                 loop {
                     if k3 >= 1 { break; }
                     k3 += 1;
-                    let mut vec4: DVector<f64> = (&((if x[2] < std::f64::consts::LN_2 { x[(i1 * 3) % 3] } else { m[((i1 * 3) % 2, k3 % 3)] }) * x) + &(m.transpose() * &(m * x)));
-                    let mut vec5: DVector<f64> = (x + x).map(|t| t.cos());
-                    let mut vec6: DVector<f64> = ((vec5[0] * (i1 as f64)) * &(m * x)).component_mul(&(m * &vec4).add_scalar((x[(i1 * 2) % x.len()] / (1.0_f64 + ((k3 as f64) * (k3 as f64))))));
-                    let mut vec7: DVector<f64> = (m.transpose() * &vec6.add_scalar((1.5_f64 * vec5[0].atan()).exp()));
+                    let mut vec4: DVector<f64> = (x + &x.component_mul(x));
+                    if ((k3 as f64) + (-0.6_f64)) > 1.9_f64 { continue; }
+                    let mut v5 = (x[(k3 + 1) % x.len()] - vec4[(i1 * 2) % 3]).hypot((1.5_f64 * x[k3 % 3].atan()).exp());
+                    let mut v6 = (&vec4 + x).norm_squared();
                 }
-                match k3 % 2 {
-                    0 => {
-                        let mut vec8: DVector<f64> = (m * x).map(|t| t.cos()).add_scalar((if ((i1 as f64) < (-2.0_f64)) && (x[(k3 * 3) % x.len()] > (-1.4_f64)) { x[(i1 * 2) % 3] } else { x[i1 % x.len()] }));
-                        let mut v9 = (1.5_f64 * (x[k3 % 3] - m[(0, (k3 * 3) % 3)]).tanh()).exp_m1();
-                    }
-                    _ => {
-                        if k3 % 2 == 1 { return (1.5_f64 * (x[k3 % x.len()] * m[(0, 0)]).atan()).cosh(); }
-                        let mut v10 = (if (0.5_f64 + (m[(1, (i1 + 2) % 3)] * m[(1, (i1 + 2) % 3)])).ln() > (-1.0_f64) { std::f64::consts::FRAC_1_SQRT_2.atan2((-0.3_f64)) } else { x[(k3 + 3) % 3] });
-                    }
+                for i7 in 0..x.len() {
+                    let mut v8 = (m * x).component_mul(&(m * x)).sum();
+                    let mut vec9: DVector<f64> = (&(&(m * x) + &(m * x)) - &(m * x).component_mul(&(m * x)));
+                    vec9[i1 % 2] += (1.1_f64 + (((-1.3_f64) - x[1]) * ((-1.3_f64) - x[1]))).acosh();
+                    let v8 = (v8 + (1.1_f64 + (v8 * v8)).acosh());
                 }
             }
             _ => {
-                let mut k11: usize = 0;
-                loop {
-                    if k11 >= 5 { break; }
-                    k11 += 1;
-                    let mut v12 = ((1.2_f64 * x[2].tanh()).tan() * ((k11 as f64) + (-1.4_f64)));
+                let mut k10: usize = 0;
+                while k10 < 1 && ((1.5_f64 / (1.0_f64 + ((-2.0_f64) * (-2.0_f64)))) < 1.0_f64) {
+                    k10 += 1;
+                    let mut vec11: DVector<f64> = x.add_scalar(((i1 as f64) * x[(i1 * 2) % 3])).component_mul(&((x[0] + std::f64::consts::E) * x));
+                    let (p12, q13): (f64, f64) = (((m[(0, (k10 * 3) % 3)] - x[(i1 + 3) % x.len()]) + x[2]), ((1.5_f64 * x[k10 % x.len()].atan()).cosh() + x[2]));
+                    let t14: (f64, f64) = (((0.5_f64 + (0.0_f64 * 0.0_f64)).powf((-0.4_f64).atan()) + x[2]), ((std::f64::consts::E + x[(k10 * 3) % x.len()]) + x[1]));
                 }
-                let mut v13 = (k11 as f64);
+                let mut v15 = (1.1_f64 + ((-0.3_f64) * (-0.3_f64))).acosh();
+                for i16 in (0..4).rev() {
+                    let (p17, q18): (f64, f64) = ((v15 + x[2]), ((v15 + v15) + x[2]));
+                    let mut v19 = v15;
+                    v15 += ((i1 as f64) + (i16 as f64));
+                }
             }
         }
         if (0.9_f64 * (-1.9_f64).tanh()).asin() > 0.9_f64 { break; }
     }
-    let t14: (f64, f64) = (((x[2] + (x[0] * m[(0, 0)]).ln_1p()) + x[2]), ((0.9_f64 * x[2].tanh()).acos() + x[2]));
-    let mut v15 = m[(0, 1)];
-    let mut vec16: DVector<f64> = (x - &((0.5_f64 + (x[0] * x[0])).log2() * x));
-    let mut k17: usize = 0;
+    let t20: (f64, f64) = (((x[2] + (x[0] * m[(0, 0)]).ln_1p()) + x[2]), ((0.9_f64 * x[2].tanh()).acos() + x[2]));
+    let mut v21 = m[(0, 1)];
+    let mut vec22: DVector<f64> = (&(x + x) + &(x + x));
+    let mut k23: usize = 0;
     loop {
-        if k17 >= 5 { break; }
-        k17 += 1;
-        for i18 in 0..5 {
-            v15 += x[(i18 + 2) % x.len()];
-            if v15 > t14.0 { continue; }
-            v15 += vec16[(i18 * 3) % 3];
+        if k23 >= 3 { break; }
+        k23 += 1;
+        for i24 in (1..x.len()).step_by(2) {
+            let mut vec25: DVector<f64> = ((1.5_f64 * v21.cos()).exp2() * &(m * &vec22).map(|t| (1.0 + t * t).ln()));
+            let v21 = (v21 + (&vec25 + &vec25).norm());
+            if i24 % 3 == 0 { break; }
+            match i24 % 3 {
+                0 => {
+                    let mut v26 = (i24 as f64).cos().powi(2);
+                    if vec22.sum() > 1.0_f64 { return (0.5_f64 + ((-1.0_f64) * (-1.0_f64))).powi(-1); }
+                }
+                1 => {
+                    let mut v27 = (t20.0 - (t20.1 + x[i24 % x.len()]));
+                    vec25[1] = v21;
+                    let mut vec28: DVector<f64> = vec25.map(|t| t.sin()).zip_map(&vec25, |p, q| (p - q).atan());
+                }
+                _ => {
+                    let mut vec29: DVector<f64> = x.map(|t| t.tanh()).map(|t| t * t);
+                }
+            }
         }
-        let t19: (f64, f64) = (((-(-0.2_f64).tanh().powi(3)) + x[1]), (((k17 as f64).min(x[(k17 + 2) % 3]) * (vec16[2] + (k17 as f64))) + x[2]));
-        let mut k20: usize = 0;
-        loop {
-            if k20 >= 1 { break; }
-            k20 += 1;
-            let mut v21 = (t19.0 - (t14.1 + x[k20 % x.len()]));
-            vec16[(k20 * 2) % 3] = v15;
+        if (0.9_f64 * x[(k23 * 3) % x.len()].tanh()).acos() < 0.9_f64 { continue; }
+        match k23 % 2 {
+            0 => {
+                let mut vec30: DVector<f64> = (&(m * &vec22) + &(m * x)).add_scalar(x[(k23 + 1) % x.len()]);
+            }
+            _ => {
+                let (p31, q32): (f64, f64) = ((vec22[(k23 + 2) % 3].max(x[(k23 + 1) % x.len()]) + x[2]), (v21 + x[2]));
+                let mut vec33: DVector<f64> = vec22.zip_map(x, |p, q| p * q.tanh()).add_scalar((1.5_f64 * vec22[(k23 * 2) % 3].tanh()).exp_m1());
+                v21 = (if (k23 as f64) > (-1.7_f64) { (m * x).dot(&(m * &vec22)) } else { (0.5_f64 + (x[k23 % x.len()] * x[k23 % x.len()])).ln() });
+            }
         }
     }
-    for i22 in 0..=5 {
-        if k17 % 2 == 0 { break; }
-        let (p23, q24): (f64, f64) = (((t14.1 - (i22 as f64)).max((if (-1.8_f64) > 1.8_f64 { x[(k17 * 2) % 3] } else { (i22 as f64) })) + x[1]), ((-x[(k17 + 2) % x.len()]) + x[1]));
-        let t25: (f64, f64) = (((x[1] - x[0]).max((0.5_f64 + (x[(i22 + 2) % 3] * x[(i22 + 2) % 3])).powi(-2)) + x[2]), ((0.9_f64 * (k17 as f64).tanh()).acos() + x[2]));
+    if ((k23 as f64) + v21) < x[2] {
+        if (x[(k23 * 2) % x.len()] + t20.1) < 1.1_f64 {
+            let mut v34 = t20.0;
+            v21 -= (v21 + v21);
+            let mut v35 = (k23 as f64);
+        } else {
+            let mut k36: usize = 0;
+            loop {
+                if k36 >= 2 { break; }
+                k36 += 1;
+                let mut v37 = (0.0_f64 + (x[(k23 + 3) % 3].mul_add(v21, x[(k36 * 3) % x.len()]) * x[(k23 + 3) % 3].mul_add(v21, x[(k36 * 3) % x.len()]))).ln_1p();
+                let mut v38 = x[2];
+                v37 -= (m * x).map(|t| t.atan()).sum();
+            }
+            vec22[k23 % 3] += (m * x).map(|t| t.cos()).norm();
+        }
+        let mut v39 = (-(v21 / (1.0_f64 + ((1.1_f64 + vec22[k23 % 3]) * (1.1_f64 + vec22[k23 % 3])))));
     }
-    (((((0.5_f64 + (vec16[(k17 * 2) % 3] * vec16[(k17 * 2) % 3])).powf((-1.7_f64).atan()) + x[0]) + v15) + vec16[2]) + (m * &vec16).dot(&(m * &vec16).map(|t| t * t)))
+    (((((m * x).sum() + x[0]) + v21) + vec22[2]) + vec22.norm())
 }
 
 #[differentiable]
@@ -22231,19 +22195,9 @@ fn f_270(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         k27 += 1;
         if (1.5_f64 * (-0.5_f64).atan()).exp_m1() > (-1.3_f64) {
             let mut vec28: DVector<f64> = x.zip_map(&(x + x), |p, q| (p - q).atan());
-        } else {
-            if ((v22 / (1.0_f64 + ((-2.0_f64) * (-2.0_f64)))) < m[((k19 + 2) % 2, (k19 * 2) % 3)]) && ((v22 > std::f64::consts::PI) && ((x[(k19 * 2) % 3] < x[0]) && (v22 < (-0.5_f64)))) {
-                let t29: (f64, f64) = (((k27 as f64) + x[0]), (1.7_f64 + x[2]));
-                if k19 % 3 == 0 { return (if x.sum() < (-0.4_f64) { (0.5_f64 + (v22 * v22)).ln() } else { x[(k27 * 3) % x.len()] }); }
-            }
-            if (-0.6_f64) > (k27 as f64) { continue; }
-            for i30 in 0..=3 {
-                v22 += (-v22);
-                let mut v31 = x.dot(x);
-            }
         }
     }
-    (((v22 + x[1]) + v22) + (m.transpose() * &(m * x)).sum())
+    ((((0.5_f64 + ((-0.9_f64) * (-0.9_f64))).ln() + x[2]) + v22) + (&(m * x) + &(m * x)).norm_squared())
 }
 
 #[differentiable]
@@ -23527,9 +23481,9 @@ fn f_285(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         let t2: (f64, f64) = ((std::f64::consts::E + x[0]), (2.0_f64.round() + x[2]));
     }
     let (p3, q4): (f64, f64) = (((f64::log10((0.5_f64 + (x[2] * x[2]))) + (0.5_f64 + (1.3_f64 * 1.3_f64)).powf(2.0_f64.tanh())) + x[3]), (((0.5_f64 + (x[1] * x[1])).log10() * ((-1.7_f64) * m[(3, 3)])) + x[1]));
-    let mut v5 = (x + x).dot(&(p3 * x).zip_map(&(m * x), |p, q| p * q));
-    v5 *= f64::signum(p3).cos();
-    ((((((x[0] / (1.0_f64 + (q4 * q4))) + x[2]) + v5) + q4) + p3) + x.sum())
+    let mut v5 = (&(m * x) - x).dot(&(x - &(p3 * x)));
+    let mut v6 = (0.5_f64 + ((1.2_f64 * (x[0] * p3).tanh()).tan() * (1.2_f64 * (x[0] * p3).tanh()).tan())).powf(x[0].sin());
+    (((((((x[2] * x[0]) + x[2]) + v6) + v5) + q4) + p3) + x.sum())
 }
 
 #[differentiable]
@@ -24183,48 +24137,6 @@ fn f_294(x: &[f64]) -> f64 {
 }
 
 #[differentiable]
-fn f_295(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    for i1 in (0..x.len()).rev() {
-        if i1 % 3 == 0 {
-            let t2: (f64, f64) = ((m[(i1 % 2, 3)] + x[2]), ((m * x).sum() + x[3]));
-            if (-2.0_f64) < x[(i1 + 3) % x.len()] {
-                let mut v3 = (0.2_f64.mul_add(1.6_f64, t2.1) + (0.0_f64 + (t2.1 * t2.1)).ln_1p());
-                let mut vec4: DVector<f64> = (&x.component_mul(x) - x);
-            } else {
-                let t5: (f64, f64) = (((1.5_f64 * x[(i1 + 3) % 4].atan()).exp2() + x[3]), ((-0.6_f64) + x[0]));
-                let mut v6 = x[(i1 * 3) % 4].signum();
-            }
-            let t7: (f64, f64) = (((0.5_f64 + ((i1 as f64) * (i1 as f64))).powf(t2.0.cos()) + x[1]), ((t2.0 + t2.1) + x[2]));
-        } else {
-            let (p8, q9): (f64, f64) = (((if x[i1 % x.len()] > x[(i1 + 1) % 4] { 0.1_f64 } else { std::f64::consts::LN_2 }) + x[0]), ((0.9_f64 * (-1.9_f64).tanh()).acos() + x[1]));
-            let mut v10 = (0.9_f64 * (i1 as f64).atan().tanh()).asin();
-        }
-        if i1 % 3 == 1 {
-            let mut vec11: DVector<f64> = (m * x).component_mul(&(m * x)).add_scalar((0.5_f64 + (x[(i1 + 3) % 4] * x[(i1 + 3) % 4])).log10());
-            match i1 % 2 {
-                0 => {
-                    let t12: (f64, f64) = (((0.9_f64 * 2.0_f64.tanh()).atanh() + x[1]), ((0.0_f64 + (i1 as f64)) + x[2]));
-                }
-                _ => {
-                    vec11[1] += (-(-m[(0, 0)]));
-                    let (p13, q14): (f64, f64) = (((-vec11[1]) + x[2]), ((x[i1 % x.len()] * vec11[(i1 + 3) % 2]) + x[2]));
-                }
-            }
-        } else {
-            for i15 in (0..x.len() - 1).rev() {
-                if (m[((i1 * 2) % 2, (i1 + 2) % 4)] + x[0]) > x[(i1 * 2) % 4] { break; }
-                let t16: (f64, f64) = ((((i15 as f64) + 0.3_f64) + x[1]), (((i1 as f64) * 0.7_f64) + x[1]));
-                let mut v17 = ((t16.1 / (1.0_f64 + (x[(i1 + 1) % x.len()] * x[(i1 + 1) % x.len()]))) + (i15 as f64));
-                if (1.5_f64 * x[(i1 + 3) % x.len()].cos()).exp() < 1.9_f64 { break; }
-            }
-            let mut vec18: DVector<f64> = (&(&(m * x) - &(m * x)) + &(m * x).map(|t| t * t));
-        }
-    }
-    let mut v19 = (0.5_f64 + ((std::f64::consts::E / (1.0_f64 + (m[(1, 0)] * m[(1, 0)]))) * (std::f64::consts::E / (1.0_f64 + (m[(1, 0)] * m[(1, 0)]))))).powi(-1).max((-std::f64::consts::PI));
-    (((x[3].mul_add(x[1], x[3]) + x[2]) + v19) + (&(m * x) - &(m * x)).sum())
-}
-
-#[differentiable]
 fn g_296_0(a: f64, b: f64) -> f64 {
     for i1 in 0..3 {
         let mut v2 = ((0.9_f64 * (a - (-0.2_f64)).tanh()).atanh() + (if 1.3_f64.floor() > 1.8_f64 { (0.9_f64 * b.tanh()).asin() } else { b }));
@@ -24823,9 +24735,6 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_67", 1, &check::Forms { f: &|x| f_67(x), grad: &|x| f_67_grad(x), jvp: &|x, v| f_67_jvp(x, v), vjp: &|x, z, b| f_67_vjp(x, z, b), grad_into: &|x, b| f_67_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_68_0", 2, &check::Forms { f: &|p| g_68_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_68_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_68_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_68_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_68_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_68_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_68", 4, &check::Forms { f: &|x| f_68(x), grad: &|x| f_68_grad(x), jvp: &|x, v| f_68_jvp(x, v), vjp: &|x, z, b| f_68_vjp(x, z, b), grad_into: &|x, b| f_68_grad_into(x, b), hvp: &|x, v| f_68_hvp(x, v) });
-    c.check("g_69_0", 2, &check::Forms { f: &|p| g_69_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_69_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_69_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_69_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_69_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_69_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("g_69_1", 2, &check::Forms { f: &|p| g_69_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_69_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_69_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_69_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_69_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_69_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_69", 16, &check::Forms { f: &|p| f_69(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_69_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_69_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_69_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_69_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &check::no_hvp }); }
     c.check("g_70_0", 2, &check::Forms { f: &|p| g_70_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_70_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_70_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_70_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_70_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_70_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_70", 5, &check::Forms { f: &|x| f_70(x), grad: &|x| f_70_grad(x), jvp: &|x, v| f_70_jvp(x, v), vjp: &|x, z, b| f_70_vjp(x, z, b), grad_into: &|x, b| f_70_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_71_0", 2, &check::Forms { f: &|p| g_71_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_71_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_71_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_71_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_71_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_71_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -24861,7 +24770,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("g_86_1", 2, &check::Forms { f: &|p| g_86_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_86_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_86_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_86_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_86_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_86_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_86", 2, &check::Forms { f: &|x| f_86(x), grad: &|x| f_86_grad(x), jvp: &|x, v| f_86_jvp(x, v), vjp: &|x, z, b| f_86_vjp(x, z, b), grad_into: &|x, b| f_86_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_87_0", 2, &check::Forms { f: &|p| g_87_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_87_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_87_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_87_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_87_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_87_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(4, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_87", 5, &check::Forms { f: &|p| f_87(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_87_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_87_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_87_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_87_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &check::no_hvp }); }
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(4, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_87", 5, &check::Forms { f: &|p| f_87(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_87_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_87_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_87_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_87_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_87_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_88_0", 2, &check::Forms { f: &|p| g_88_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_88_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_88_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_88_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_88_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_88_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_88", 2, &check::Forms { f: &|x| f_88(x), grad: &|x| f_88_grad(x), jvp: &|x, v| f_88_jvp(x, v), vjp: &|x, z, b| f_88_vjp(x, z, b), grad_into: &|x, b| f_88_grad_into(x, b), hvp: &|x, v| f_88_hvp(x, v) });
     c.check("g_89_0", 2, &check::Forms { f: &|p| g_89_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_89_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_89_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_89_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_89_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_89_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25005,7 +24914,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_159", 2, &check::Forms { f: &|x| f_159(x), grad: &|x| f_159_grad(x), jvp: &|x, v| f_159_jvp(x, v), vjp: &|x, z, b| f_159_vjp(x, z, b), grad_into: &|x, b| f_159_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_160_0", 2, &check::Forms { f: &|p| g_160_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_160_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_160_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_160_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_160_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_160_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_160_1", 2, &check::Forms { f: &|p| g_160_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_160_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_160_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_160_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_160_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &check::no_hvp });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_160", 16, &check::Forms { f: &|p| f_160(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_160_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_160_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_160_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_160_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_160_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_160", 16, &check::Forms { f: &|p| f_160(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_160_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_160_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_160_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_160_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &check::no_hvp }); }
     c.check("g_161_0", 2, &check::Forms { f: &|p| g_161_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_161_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_161_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_161_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_161_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_161_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_161", 4, &check::Forms { f: &|x| f_161(x), grad: &|x| f_161_grad(x), jvp: &|x, v| f_161_jvp(x, v), vjp: &|x, z, b| f_161_vjp(x, z, b), grad_into: &|x, b| f_161_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_162", 2, &check::Forms { f: &|x| f_162(x), grad: &|x| f_162_grad(x), jvp: &|x, v| f_162_jvp(x, v), vjp: &|x, z, b| f_162_vjp(x, z, b), grad_into: &|x, b| f_162_grad_into(x, b), hvp: &|x, v| f_162_hvp(x, v) });
@@ -25041,6 +24950,8 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("g_178_0", 2, &check::Forms { f: &|p| g_178_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_178_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_178_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_178_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_178_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_178_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_178_1", 2, &check::Forms { f: &|p| g_178_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_178_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_178_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_178_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_178_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_178_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_178", 3, &check::Forms { f: &|x| f_178(x), grad: &|x| f_178_grad(x), jvp: &|x, v| f_178_jvp(x, v), vjp: &|x, z, b| f_178_vjp(x, z, b), grad_into: &|x, b| f_178_grad_into(x, b), hvp: &check::no_hvp });
+    c.check("g_179_0", 2, &check::Forms { f: &|p| g_179_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_179_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_179_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_179_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_179_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_179_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..2]); let lm = |p: &[f64]| DMatrix::from_column_slice(4, 2, &p[2..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..2].copy_from_slice(bx.as_slice()); b[2..].copy_from_slice(bm.as_slice()); }; c.check("f_179", 10, &check::Forms { f: &|p| f_179(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_179_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_179_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_179_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_179_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &check::no_hvp }); }
     c.check("g_180_0", 2, &check::Forms { f: &|p| g_180_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_180_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_180_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_180_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_180_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_180_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_180_1", 2, &check::Forms { f: &|p| g_180_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_180_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_180_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_180_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_180_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_180_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_180", 5, &check::Forms { f: &|x| f_180(x), grad: &|x| f_180_grad(x), jvp: &|x, v| f_180_jvp(x, v), vjp: &|x, z, b| f_180_vjp(x, z, b), grad_into: &|x, b| f_180_grad_into(x, b), hvp: &check::no_hvp });
@@ -25070,6 +24981,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("g_196_0", 2, &check::Forms { f: &|p| g_196_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_196_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_196_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_196_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_196_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_196_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_196", 16, &check::Forms { f: &|p| f_196(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_196_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_196_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_196_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_196_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_196_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("f_197", 5, &check::Forms { f: &|x| f_197(x), grad: &|x| f_197_grad(x), jvp: &|x, v| f_197_jvp(x, v), vjp: &|x, z, b| f_197_vjp(x, z, b), grad_into: &|x, b| f_197_grad_into(x, b), hvp: &|x, v| f_197_hvp(x, v) });
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_198", 16, &check::Forms { f: &|p| f_198(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_198_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_198_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_198_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_198_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_198_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_199_0", 2, &check::Forms { f: &|p| g_199_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_199_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_199_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_199_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_199_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_199_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_199", 2, &check::Forms { f: &|x| f_199(x), grad: &|x| f_199_grad(x), jvp: &|x, v| f_199_jvp(x, v), vjp: &|x, z, b| f_199_vjp(x, z, b), grad_into: &|x, b| f_199_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_200_0", 2, &check::Forms { f: &|p| g_200_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_200_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_200_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_200_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_200_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_200_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25174,6 +25086,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_247", 5, &check::Forms { f: &|x| f_247(x), grad: &|x| f_247_grad(x), jvp: &|x, v| f_247_jvp(x, v), vjp: &|x, z, b| f_247_vjp(x, z, b), grad_into: &|x, b| f_247_grad_into(x, b), hvp: &check::no_hvp });
     c.check("f_248", 4, &check::Forms { f: &|x| f_248(x), grad: &|x| f_248_grad(x), jvp: &|x, v| f_248_jvp(x, v), vjp: &|x, z, b| f_248_vjp(x, z, b), grad_into: &|x, b| f_248_grad_into(x, b), hvp: &|x, v| f_248_hvp(x, v) });
     { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_249", 16, &check::Forms { f: &|p| f_249(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_249_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_249_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_249_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_249_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_249_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..3]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 3, &p[3..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..3].copy_from_slice(bx.as_slice()); b[3..].copy_from_slice(bm.as_slice()); }; c.check("f_250", 12, &check::Forms { f: &|p| f_250(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_250_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_250_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_250_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_250_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_250_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_251_0", 2, &check::Forms { f: &|p| g_251_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_251_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_251_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_251_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_251_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_251_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_251_1", 2, &check::Forms { f: &|p| g_251_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_251_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_251_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_251_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_251_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_251_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_251", 1, &check::Forms { f: &|x| f_251(x), grad: &|x| f_251_grad(x), jvp: &|x, v| f_251_jvp(x, v), vjp: &|x, z, b| f_251_vjp(x, z, b), grad_into: &|x, b| f_251_grad_into(x, b), hvp: &check::no_hvp });
@@ -25261,7 +25174,6 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("g_294_0", 2, &check::Forms { f: &|p| g_294_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_294_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_294_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_294_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_294_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_294_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_294_1", 2, &check::Forms { f: &|p| g_294_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_294_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_294_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_294_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_294_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_294_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_294", 5, &check::Forms { f: &|x| f_294(x), grad: &|x| f_294_grad(x), jvp: &|x, v| f_294_jvp(x, v), vjp: &|x, z, b| f_294_vjp(x, z, b), grad_into: &|x, b| f_294_grad_into(x, b), hvp: &check::no_hvp });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(2, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_295", 12, &check::Forms { f: &|p| f_295(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_295_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_295_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_295_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_295_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_295_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_296_0", 2, &check::Forms { f: &|p| g_296_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_296_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_296_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_296_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_296_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_296_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_296", 3, &check::Forms { f: &|x| f_296(x), grad: &|x| f_296_grad(x), jvp: &|x, v| f_296_jvp(x, v), vjp: &|x, z, b| f_296_vjp(x, z, b), grad_into: &|x, b| f_296_grad_into(x, b), hvp: &check::no_hvp });
     c.check("g_297_0", 2, &check::Forms { f: &|p| g_297_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_297_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_297_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_297_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_297_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_297_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
