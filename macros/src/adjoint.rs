@@ -294,11 +294,8 @@ impl<'a> Adjoint<'a> {
             }
             Expr::Call { path, args } => {
                 let callee = primal::companion(path, dual_internal);
-                let args = args.iter().map(|a| {
-                    let p = primal::call_arg(f, a);
-                    quote!(#r::lift(#p))
-                });
-                quote!(#callee(#(#args),*))
+                let (slots, args) = self.dual_call_args(args);
+                quote!({ #slots #callee(#(#args),*) })
             }
             _ => primal::defining_expr(f, self.an, var, e),
         }
@@ -306,6 +303,31 @@ impl<'a> Adjoint<'a> {
 
     fn copy(&self, o: &Operand) -> bool {
         primal::is_copy(&self.an.copy, o)
+    }
+
+    /// A call's arguments in dual code, with the slots they need: constants are lifted to what the callee's
+    /// dual variant takes — floats become dual constants, a borrowed constant vector is passed as it is
+    /// when the callee keeps that parameter constant and as a dual copy (made in a slot) when it
+    /// differentiates it (`adjoint::dual::LiftRef`).
+    fn dual_call_args(&self, args: &[CallArg]) -> (TokenStream, Vec<TokenStream>) {
+        let r = rt();
+        let mut slots = TokenStream::new();
+        let args = args
+            .iter()
+            .map(|a| {
+                let p = primal::call_arg(self.f, a);
+                let borrowed = a.by_ref || a.operand.var().is_some_and(|v| self.an.by_ref[v]);
+                if borrowed && self.active(&a.operand).is_none() && !self.copy(&a.operand) {
+                    let slot = aux("lift", self.fresh());
+                    slots.extend(quote!(let mut #slot = ::core::option::Option::None;));
+                    let p = self.pr(&a.operand);
+                    quote!(#r::lift_ref(#p, &mut #slot))
+                } else {
+                    quote!(#r::lift(#p))
+                }
+            })
+            .collect();
+        (slots, args)
     }
 
     /// A constant expression (a condition, an index, `x.floor()`, `x as usize`, `no_grad(x)`) as written. In
@@ -1055,14 +1077,11 @@ impl<'a> Adjoint<'a> {
             },
             Expr::Call { path, args } => {
                 let callee = primal::companion(path, if self.dual { vjp2_internal } else { vjp_internal });
-                let primals = args.iter().map(|a| {
-                    let p = primal::call_arg(f, a);
-                    if self.dual {
-                        quote!(#r::lift(#p))
-                    } else {
-                        p
-                    }
-                });
+                let (lift_slots, primals) = if self.dual {
+                    self.dual_call_args(args)
+                } else {
+                    (TokenStream::new(), args.iter().map(|a| primal::call_arg(f, a)).collect())
+                };
                 // A variable passed twice gets a separate buffer for its second slot (two `&mut` of one
                 // cotangent cannot coexist), added in after the call.
                 let (mut seen, mut before, mut after) = (Vec::new(), TokenStream::new(), TokenStream::new());
@@ -1090,7 +1109,7 @@ impl<'a> Adjoint<'a> {
                         None => quote!(::core::option::Option::None),
                     })
                     .collect();
-                quote!(#before #callee(#(#primals,)* ::core::clone::Clone::clone(&#b), #(#slots),*); #after)
+                quote!({ #lift_slots #before #callee(#(#primals,)* ::core::clone::Clone::clone(&#b), #(#slots),*); #after })
             }
             Expr::Tuple(es) => es
                 .iter()

@@ -166,8 +166,7 @@ impl Generated<'_> {
 
     /// Why the dual-number variants cannot be generated, if they cannot: a result type that does not name
     /// its float type, a closure naming a float type, a tuple mixing differentiated values and constants,
-    /// a cast of a differentiated value between float types, or a constant vector passed to a callee's
-    /// differentiated parameter. Parameters of any differentiable type are fine (floats, slices, arrays,
+    /// or a cast of a differentiated value between float types. Parameters of any differentiable type are fine (floats, slices, arrays,
     /// nalgebra matrices, `#[derive(Tangent)]` structs), and so are constant expressions of differentiated
     /// values (conditions, casts to integers, roundings, `no_grad`): dual code evaluates them on value
     /// parts (see `Adjoint::opaque`).
@@ -195,13 +194,6 @@ impl Generated<'_> {
                 // Casts between f32 and f64 of differentiated values: not on duals yet.
                 Expr::Cast { operand, .. } if operand.var().is_some_and(|v| an.active[v]) => {
                     block("a differentiated value is cast between float types")
-                }
-                // A constant non-scalar argument cannot be lifted to duals without copying it.
-                Expr::Call { args, .. }
-                    if crate::analyse::expr_active(e, &an.active)
-                        && args.iter().any(|a| a.operand.var().is_some_and(|v| !an.active[v] && !an.copy[v])) =>
-                {
-                    block("a constant vector is passed to a differentiated call")
                 }
                 _ => {}
             }
@@ -522,7 +514,7 @@ impl Generated<'_> {
             .map_or_else(|| format_ident!("__output_bar"), |c| format_ident!("{}", c));
         // Keeps the primal `f` from looking unused when only its derivatives are called.
         let use_primal = generics.params.is_empty().then(|| quote!(let _ = #f;));
-        let allow = quote!(#[allow(unused, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]);
+        let allow = quote!(#[allow(unused, non_snake_case, suspicious_double_ref_op, clippy::all, clippy::pedantic, clippy::nursery)]);
 
         // ---- hidden forward entry point --------------------------------------------------------
         let jvp_params = self.sig.params.iter().zip(names).map(|(p, n)| {

@@ -58,7 +58,9 @@ pub fn call_arg(f: &Function, a: &CallArg) -> TokenStream {
     let o = operand(f, &a.operand);
     match &a.operand {
         _ if a.by_ref => quote!(&#o),
-        Operand::Var(_) => quote!(::core::clone::Clone::clone(&#o)),
+        // Method syntax, so that a reference argument is cloned as itself and then coerced to the
+        // parameter's type (`&Vec<f64>` for `&[f64]`); `Clone::clone(&o)` would infer `&[f64]` for `o`.
+        Operand::Var(_) => quote!((&#o).clone()),
         Operand::Const(_) => o,
     }
 }

@@ -744,6 +744,120 @@ impl Lift<Dual<f32>> for f32 {
     }
 }
 
+macro_rules! lift_owned_for {
+    ($($t:ident),*) => {$(
+        impl Lift<Vec<Dual<$t>>> for Vec<$t> {
+            fn lift(self) -> Vec<Dual<$t>> {
+                self.into_iter().map(Dual::constant).collect()
+            }
+        }
+        impl<const N: usize> Lift<[Dual<$t>; N]> for [$t; N] {
+            fn lift(self) -> [Dual<$t>; N] {
+                self.map(Dual::constant)
+            }
+        }
+        impl<R: nalgebra::Dim, C: nalgebra::Dim> Lift<nalgebra::OMatrix<Dual<$t>, R, C>> for nalgebra::OMatrix<$t, R, C>
+        where
+            nalgebra::DefaultAllocator: nalgebra::allocator::Allocator<R, C>,
+        {
+            fn lift(self) -> nalgebra::OMatrix<Dual<$t>, R, C> {
+                self.map(Dual::constant)
+            }
+        }
+    )*};
+}
+lift_owned_for!(f32, f64);
+
+/// A borrowed argument as the callee's dual code takes it: itself when the callee keeps that parameter
+/// constant (`&[f64]` for `&[f64]`, or with the coercions of a call, `&Vec<f64>` for `&[f64]`), or a dual
+/// copy made in `slot` when the callee differentiates it (`&[f64]` for `&[Dual<f64>]`). The target type
+/// comes from the callee's signature.
+///
+/// ```
+/// use adjoint::dual::{lift_ref, Dual};
+/// let data = vec![1.0_f64, 2.0];
+/// let mut slot = None;
+/// let same: &[f64] = lift_ref(&data, &mut slot);
+/// assert_eq!(same, &[1.0, 2.0]);
+/// let mut slot = None;
+/// let lifted: &[Dual<f64>] = lift_ref(&data, &mut slot);
+/// assert_eq!(lifted[1], Dual::constant(2.0));
+/// ```
+pub trait LiftRef<Target: ?Sized> {
+    /// What `slot` holds: `()` when the argument is passed as it is.
+    type Owned;
+    /// The argument as the callee takes it, borrowed from `self` or from `slot`.
+    fn lift_ref<'a>(&'a self, slot: &'a mut Option<Self::Owned>) -> &'a Target;
+}
+impl<T: ?Sized> LiftRef<T> for T {
+    type Owned = ();
+    #[inline(always)]
+    fn lift_ref<'a>(&'a self, _: &'a mut Option<()>) -> &'a T {
+        self
+    }
+}
+macro_rules! lift_ref_for {
+    ($($t:ident),*) => {$(
+        impl LiftRef<[$t]> for Vec<$t> {
+            type Owned = ();
+            #[inline(always)]
+            fn lift_ref<'a>(&'a self, _: &'a mut Option<()>) -> &'a [$t] {
+                self
+            }
+        }
+        impl<const N: usize> LiftRef<[$t]> for [$t; N] {
+            type Owned = ();
+            #[inline(always)]
+            fn lift_ref<'a>(&'a self, _: &'a mut Option<()>) -> &'a [$t] {
+                self
+            }
+        }
+        impl LiftRef<[Dual<$t>]> for [$t] {
+            type Owned = Vec<Dual<$t>>;
+            fn lift_ref<'a>(&'a self, slot: &'a mut Option<Vec<Dual<$t>>>) -> &'a [Dual<$t>] {
+                slot.insert(self.iter().map(|x| Dual::constant(*x)).collect())
+            }
+        }
+        impl LiftRef<[Dual<$t>]> for Vec<$t> {
+            type Owned = Vec<Dual<$t>>;
+            fn lift_ref<'a>(&'a self, slot: &'a mut Option<Vec<Dual<$t>>>) -> &'a [Dual<$t>] {
+                self.as_slice().lift_ref(slot)
+            }
+        }
+        impl LiftRef<Vec<Dual<$t>>> for Vec<$t> {
+            type Owned = Vec<Dual<$t>>;
+            fn lift_ref<'a>(&'a self, slot: &'a mut Option<Vec<Dual<$t>>>) -> &'a Vec<Dual<$t>> {
+                slot.insert(self.iter().map(|x| Dual::constant(*x)).collect())
+            }
+        }
+        impl<const N: usize> LiftRef<[Dual<$t>; N]> for [$t; N] {
+            type Owned = [Dual<$t>; N];
+            fn lift_ref<'a>(&'a self, slot: &'a mut Option<[Dual<$t>; N]>) -> &'a [Dual<$t>; N] {
+                slot.insert(self.map(Dual::constant))
+            }
+        }
+        impl<R: nalgebra::Dim, C: nalgebra::Dim> LiftRef<nalgebra::OMatrix<Dual<$t>, R, C>> for nalgebra::OMatrix<$t, R, C>
+        where
+            nalgebra::DefaultAllocator: nalgebra::allocator::Allocator<R, C>,
+        {
+            type Owned = nalgebra::OMatrix<Dual<$t>, R, C>;
+            fn lift_ref<'a>(
+                &'a self,
+                slot: &'a mut Option<Self::Owned>,
+            ) -> &'a nalgebra::OMatrix<Dual<$t>, R, C> {
+                slot.insert(self.map(Dual::constant))
+            }
+        }
+    )*};
+}
+lift_ref_for!(f32, f64);
+
+/// See [`LiftRef`].
+#[inline(always)]
+pub fn lift_ref<'a, A: LiftRef<T> + ?Sized, T: ?Sized>(a: &'a A, slot: &'a mut Option<A::Owned>) -> &'a T {
+    a.lift_ref(slot)
+}
+
 /// See [`Lift`].
 #[inline(always)]
 pub fn lift<A: Lift<B>, B>(a: A) -> B {

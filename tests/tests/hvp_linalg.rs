@@ -34,7 +34,7 @@
 //! compile, behind `cfg(adjoint_known_failure)`).
 // The differentiable bodies index in loops (a construct under test); the flat views are closures
 // throughout, also where a function name would do, over nested tuples of matrices.
-#![allow(clippy::redundant_closure, clippy::needless_range_loop, clippy::type_complexity)]
+#![allow(clippy::redundant_closure, clippy::needless_range_loop, clippy::type_complexity, clippy::ptr_arg)]
 #![allow(unexpected_cfgs)]
 
 mod common;
@@ -1716,20 +1716,63 @@ mod known_failures {
         (a * x).map(|v| v.tanh())
     }
 
-    /// No `f_hvp`: a call of a differentiable function with a constant (`wrt`-excluded) non-scalar
-    /// argument disables second order ("a constant non-scalar argument cannot be lifted to duals without
-    /// copying it"), silently; the same call with `x` active works (see `calls_with_matrices`).
+    /// A call of a differentiable function with a constant (`wrt`-excluded) matrix argument: passed as it
+    /// is to the callee's dual code (which keeps it constant too).
     #[differentiable(wrt(a))]
     pub fn constant_matrix_argument(a: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
         let h = squashed(a, x);
         h.norm_squared()
     }
 
-    #[cfg(adjoint_known_failure)]
     #[test]
     fn constant_matrix_argument_has_an_hvp() {
+        // f(a) = tanh(a·x)² with x = 1: f″(0) = 2.
         let (a, x) = (DMatrix::from_element(1, 1, 0.0), DVector::from_element(1, 1.0));
-        let (_, _, hv) = constant_matrix_argument_hvp(&a, &a, &x);
+        let (_, _, hv) = constant_matrix_argument_hvp(&a, &DMatrix::from_element(1, 1, 1.0), &x);
         assert_eq!(hv[(0, 0)], 2.0);
+    }
+}
+
+/// A constant vector passed to a callee that differentiates that parameter: lifted to a dual copy.
+#[differentiable]
+fn weighted(w: &[f64], x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += (w[i] * x[i]).sin();
+    }
+    s
+}
+
+#[differentiable(wrt(w))]
+fn weighted_data(w: &[f64], data: &Vec<f64>, m: &DMatrix<f64>, u: &DVector<f64>) -> f64 {
+    let s = weighted(w, data);
+    s * s + squashed_all(m, u) * s
+}
+
+#[differentiable]
+fn squashed_all(a: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    (a * x).map(|v| v.tanh()).sum()
+}
+
+#[test]
+fn constant_vectors_lifted_for_differentiating_callees() {
+    let w = vec![0.3, -0.7, 1.1];
+    let data = vec![0.5, 2.0, -1.0];
+    let m = DMatrix::from_fn(2, 3, |i, j| 0.2 * i as f64 - 0.3 * j as f64 + 0.1);
+    let u = DVector::from_vec(vec![0.4, -1.2, 0.8]);
+    let v = vec![1.0, -0.5, 0.25];
+    let (f, g, hv) = weighted_data_hvp(&w, &v, &data, &m, &u);
+    let (f2, g2) = weighted_data_grad(&w, &data, &m, &u);
+    assert_eq!(f, f2);
+    let h = 1e-5;
+    let at = |t: f64| {
+        let wt: Vec<f64> = w.iter().zip(&v).map(|(a, b)| a + t * b).collect();
+        weighted_data_grad(&wt, &data, &m, &u).1
+    };
+    let (gp, gm) = (at(h), at(-h));
+    for i in 0..3 {
+        assert!((g[i] - g2[i]).abs() <= 1e-14 * g2[i].abs().max(1.0));
+        let fd = (gp[i] - gm[i]) / (2.0 * h);
+        assert!((hv[i] - fd).abs() <= 1e-7 * fd.abs().max(1.0), "H·v[{i}] = {} vs {fd}", hv[i]);
     }
 }
