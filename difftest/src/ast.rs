@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+/// A float expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// A float literal.
@@ -116,6 +117,7 @@ impl VExpr {
     }
 }
 
+/// A condition (of `if`, `while`, `if … break`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cond {
     /// `l < r` or `l > r`.
@@ -125,6 +127,7 @@ pub enum Cond {
     And(Box<Cond>, Box<Cond>),
 }
 
+/// The initialiser of a local array or `vec!`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ArrInit {
     /// `[v; len]`
@@ -135,6 +138,7 @@ pub enum ArrInit {
     List(Vec<Expr>),
 }
 
+/// A statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {
     /// `let [mut] name: f64 = e;`
@@ -214,6 +218,7 @@ pub enum Stmt {
     },
 }
 
+/// The parameter list of a generated function (all parameters are differentiated).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Params {
     /// `(x: &[f64])` with `x.len() == n`.
@@ -225,6 +230,7 @@ pub enum Params {
     Linalg { n: usize, rows: usize },
 }
 
+/// A generated `#[differentiable] fn name(params) -> f64 { body; tail }`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Function {
     pub name: String,
@@ -295,6 +301,7 @@ impl Function {
         stmts(&self.body, visit);
     }
 
+    /// The number of scalar inputs (the length of the flattened input).
     pub fn dim(&self) -> usize {
         match self.params {
             Params::Slice(n) => n,
@@ -304,6 +311,7 @@ impl Function {
     }
 }
 
+/// A float literal as source text (negative ones parenthesised).
 pub fn num(v: f64) -> String {
     let s = format!("{v:?}");
     if v < 0.0 {
@@ -323,6 +331,7 @@ pub fn num_f64(v: f64) -> String {
 }
 
 impl Expr {
+    /// Appends the source text.
     pub fn print(&self, out: &mut String) {
         match self {
             Expr::Num(v) => out.push_str(&num_f64(*v)),
@@ -403,6 +412,7 @@ impl Expr {
         }
     }
 
+    /// The source text.
     pub fn to_source(&self) -> String {
         let mut s = String::new();
         self.print(&mut s);
@@ -422,6 +432,7 @@ impl Expr {
         }
     }
 
+    /// Mutable [`Expr::children`], the operands of an `if` value's condition included.
     pub fn children_mut(&mut self) -> Vec<&mut Expr> {
         match self {
             Expr::Num(_) | Expr::Leaf(_) | Expr::Index(..) => vec![],
@@ -440,6 +451,7 @@ impl Expr {
         }
     }
 
+    /// The number of nodes (the shrinker's measure).
     pub fn size(&self) -> usize {
         match self {
             Expr::VScalar(_, v, w) => 1 + v.size() + w.as_ref().map_or(0, |w| w.size()),
@@ -449,6 +461,7 @@ impl Expr {
 }
 
 impl Cond {
+    /// Appends the source text.
     pub fn print(&self, out: &mut String) {
         match self {
             Cond::Cmp(l, op, r) => {
@@ -491,6 +504,7 @@ impl Cond {
         }
     }
 
+    /// The expressions directly in it.
     pub fn exprs_mut(&mut self) -> Vec<&mut Expr> {
         match self {
             Cond::Cmp(l, _, r) => vec![l, r],
@@ -520,6 +534,7 @@ fn print_block(body: &[Stmt], out: &mut String, depth: usize) {
 }
 
 impl Stmt {
+    /// Prints the statement as source, indented `depth` levels.
     pub fn print(&self, out: &mut String, depth: usize) {
         indent(out, depth);
         match self {
@@ -662,6 +677,7 @@ impl Stmt {
 }
 
 impl Function {
+    /// Appends the source text.
     pub fn print(&self, out: &mut String) {
         let params = match self.params {
             Params::Slice(_) => "x: &[f64]",
@@ -675,6 +691,7 @@ impl Function {
         let _ = writeln!(out, "    {}\n}}", self.tail.to_source());
     }
 
+    /// The number of nodes (the shrinker's measure).
     pub fn size(&self) -> usize {
         fn stmts(b: &[Stmt]) -> usize {
             b.iter()

@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 /// One top-level function and its helpers, helpers first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unit {
+    /// Helpers `g_<u>_<j>` first, the top-level `f_<u>` last.
     pub functions: Vec<Function>,
 }
 
