@@ -281,7 +281,7 @@ impl<'a> Adjoint<'a> {
                 let args = args.iter().map(|a| match n.as_str() {
                     "dot" | "component_mul" | "component_div" => self.lifted_ref(a),
                     "add_scalar" if self.active(a).is_none() => self.lifted(a),
-                    _ => self.op(a),
+                    _ => primal::value(f, &self.an.by_ref, a),
                 });
                 let view = matches!(n.as_str(), "row" | "column").then(|| quote!(.clone_owned()));
                 quote!(#recv_t.#name(#(#args),*) #view)

@@ -112,7 +112,11 @@ impl Forward<'_> {
                 quote!(#r::component_div_jvp(#b, &#z, #ad, #bd))
             }
             "add_scalar" => {
-                let s = arg.map(|s| self.dot_or_zero(s)).expect("a scalar");
+                let o = arg.expect("a scalar");
+                let s = self.dot_or_zero(o);
+                // The tangent of a borrowed scalar field is borrowed too.
+                let s =
+                    if self.dot(o).is_some() && o.var().is_some_and(|v| self.an.by_ref[v]) { quote!((*#s)) } else { s };
                 match self.dot(recv) {
                     Some(_) => {
                         let d = self.dot_ref(recv);

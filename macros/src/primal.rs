@@ -223,8 +223,14 @@ pub fn expr(f: &Function, copy: &[bool], refs: &[bool], e: &Expr) -> TokenStream
             let m = name.to_string();
             // Matrix methods take their matrix arguments by reference; row and column views are
             // copied out so that they are values like any other.
-            let args =
-                args.iter().map(|a| if BORROWED_ARGS.contains(&m.as_str()) { by_ref(f, refs, a) } else { op(a) });
+            // The other arguments are scalars and integers, by value (a borrowed field `p.b` is dereferenced).
+            let args = args.iter().map(|a| {
+                if BORROWED_ARGS.contains(&m.as_str()) {
+                    by_ref(f, refs, a)
+                } else {
+                    value(f, refs, a)
+                }
+            });
             let owned = VIEWS.contains(&m.as_str()).then(|| quote!(.clone_owned()));
             quote!(#recv.#name(#(#args),*)#owned)
         }

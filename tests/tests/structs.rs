@@ -74,3 +74,36 @@ fn nested_struct_gradient() {
     assert_eq!(x0.len(), 7);
     adjoint::check_gradient(|v| nested(&p.unflatten(v), &data), &x0, &flat, Default::default()).unwrap();
 }
+
+/// A linear model with a scalar bias field.
+#[derive(Tangent, Clone, Debug)]
+pub struct Linear {
+    pub w: DVector<f64>,
+    pub b: f64,
+}
+
+/// A borrowed scalar field as a matrix method's argument (`add_scalar(p.b)`): it failed to compile in
+/// every mode (the argument was passed as `&f64`).
+#[differentiable(wrt(p))]
+fn affine_residual(p: &Linear, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let r = (x * &p.w).add_scalar(p.b) - y;
+    0.5 * r.norm_squared() + p.b.exp().ln_1p()
+}
+
+#[test]
+fn scalar_field_as_method_argument() {
+    let p = Linear { w: DVector::from_vec(vec![0.3, -0.4]), b: 0.2 };
+    let x = DMatrix::from_row_slice(3, 2, &[1.0, 0.5, -0.3, 2.0, 0.7, -1.0]);
+    let y = DVector::from_vec(vec![1.0, 2.0, -0.5]);
+    let (_, g) = affine_residual_grad(&p, &x, &y);
+    let (mut flat, mut x0) = (Vec::new(), Vec::new());
+    g.flatten_into(&mut flat);
+    p.flatten_into(&mut x0);
+    adjoint::check_gradient(|v| affine_residual(&p.unflatten(v), &x, &y), &x0, &flat, Default::default()).unwrap();
+    let d = Linear { w: DVector::from_vec(vec![1.0, 0.0]), b: 1.0 };
+    let (_, slope) = affine_residual_jvp(&p, &d, &x, &y);
+    let mut dflat = Vec::new();
+    d.flatten_into(&mut dflat);
+    let want: f64 = flat.iter().zip(&dflat).map(|(a, b)| a * b).sum();
+    assert!((slope - want).abs() < 1e-12 * want.abs().max(1.0));
+}

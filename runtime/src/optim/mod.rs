@@ -128,7 +128,7 @@ use core::fmt;
 pub use line_search::{Accepted, Backtracking, LineSearchError};
 pub use newton::{Newton, NewtonIteration, NewtonReport};
 pub use newton_cg::{CgExit, NewtonCg, NewtonCgIteration, NewtonCgReport};
-pub use second_order::{FnSecondOrder, SecondOrderObjective};
+pub use second_order::{FnSecondOrder, SecondOrderObjective, TangentSecondOrder};
 
 use crate::objective::{Objective, ObjectiveError};
 
