@@ -718,7 +718,8 @@ impl<'a> Adjoint<'a> {
                 let jvp = self.closure_jvp(closure);
                 let m = self.bar_mut(self.active(recv).expect("active"));
                 let b = bar(z);
-                let fwd = quote!(let (#z, #d) = #r::map_with_derivative(#a, #jvp););
+                // `mut`: the result may be written by index later (`allow(unused)` covers the other case).
+                let fwd = quote!(let (mut #z, #d) = #r::map_with_derivative(#a, #jvp););
                 (fwd, quote!(#r::component_mul_vjp(&#d, &#b, #m);))
             }
             Stmt::Let { var, init, .. } => {

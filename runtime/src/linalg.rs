@@ -328,7 +328,14 @@ pub fn norm<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>) -> T
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    norm_squared(a).__sqrt()
+    let s = norm_squared(a);
+    // At A = 0 the norm has no derivative; its tangent is taken as 0 there (as `norm_jvp` and `norm_vjp`
+    // do), not the NaN of √ at 0 on duals.
+    if s.to_f64() == 0.0 {
+        <T as Real>::ZERO
+    } else {
+        s.__sqrt()
+    }
 }
 
 /// z = ‖A‖² ⇒ ż = 2⟨A, Ȧ⟩; Ā += 2z̄·A
@@ -344,7 +351,8 @@ pub fn norm_vjp<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>, z: &T, z_
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    if *z != <T as Real>::ZERO {
+    // Compared by value: on duals z = 0 + ε·ż.
+    if z.to_f64() != 0.0 {
         add_scaled(a_bar, *z_bar / *z, a);
     }
 }
@@ -354,7 +362,7 @@ pub fn norm_jvp<T: LinalgScalar, R: Dim, C: Dim>(a: &OMatrix<T, R, C>, z: &T, a_
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    if *z == <T as Real>::ZERO {
+    if z.to_f64() == 0.0 {
         <T as Real>::ZERO
     } else {
         a.dot(a_dot) / *z
