@@ -63,9 +63,6 @@ struct Case {
     hand: GradFn,
     /// Our generated HVP, or why there is none.
     hvp: Result<HvpFn, &'static str>,
-    /// Our gradient of the function the HVP differentiates, where that is not the function of `ours`
-    /// (the MLP's HVP is of its slices form).
-    hvp_base: Option<(GradFn, &'static str)>,
     /// The generic twin on f64 (checked against `f`).
     generic: PeerFn<f64>,
     dual: PeerFn<Dual64>,
@@ -99,7 +96,6 @@ fn rosenbrock_case(n: usize, rng: &mut StdRng) -> Case {
         dual: Box::new(rosenbrock::generic),
         hyper: Box::new(rosenbrock::generic),
         tape: Ok(Box::new(|x| rosenbrock::generic(x))),
-        hvp_base: None,
     }
 }
 
@@ -163,7 +159,6 @@ fn gmm_case(input: GmmInput, rng: &mut StdRng, tape: bool) -> Case {
         dual: Box::new(move |t| gmm::generic(t, g, c)),
         hyper: Box::new(move |t| gmm::generic(t, g, c)),
         tape: tape_fn,
-        hvp_base: None,
     }
 }
 
@@ -172,11 +167,13 @@ fn mlp_case(rng: &mut StdRng) -> Case {
     let flat = p.to_flat();
     let v = uniform(rng, flat.len(), -1.0, 1.0);
     let (p, x, y, ones) = (leak(p), leak(x), leak(y), leak(ones));
-    let (ps, vs) = (leak(flat.clone()), leak(v.clone()));
+    let vs = leak(v.clone());
     let (xs, ys) = (x.as_slice(), y.as_slice());
     let mut g_ours = p.clone();
     let mut g_hand = p.clone();
     let mut ws = mlp::Work::default();
+    let v_struct = leak(adjoint::tangent::Tangent::unflatten(p, vs));
+    let (mut g_hvp, mut hv_hvp) = (p.clone(), p.clone());
     Case {
         problem: "MLP",
         size: format!("64-128-10, batch 256 ({} params)", mlp::N_PARAMS),
@@ -193,15 +190,16 @@ fn mlp_case(rng: &mut StdRng) -> Case {
             g_hand.write_flat(grad);
             value
         }),
-        hvp: Ok(Box::new(move |grad, hv| mlp::loss_slices_hvp_into(ps, vs, black_box(xs), ys, grad, hv))),
+        hvp: Ok(Box::new(move |grad, hv| {
+            let value = mlp::loss_hvp_into(p, v_struct, black_box(x), y, ones, &mut g_hvp, &mut hv_hvp);
+            g_hvp.write_flat(grad);
+            hv_hvp.write_flat(hv);
+            value
+        })),
         generic: Box::new(move |t| mlp::generic(t, xs, ys)),
         dual: Box::new(move |t| mlp::generic(t, xs, ys)),
         hyper: Box::new(move |t| mlp::generic(t, xs, ys)),
         tape: Ok(Box::new(move |t| mlp::generic(t, xs, ys))),
-        hvp_base: Some((
-            Box::new(move |grad| mlp::loss_slices_grad_into(ps, black_box(xs), ys, grad)),
-            "the slices form; f_hvp is not generated for nalgebra parameters yet",
-        )),
     }
 }
 
@@ -224,7 +222,6 @@ fn logreg_case(rng: &mut StdRng) -> Case {
         dual: Box::new(move |t| logreg::generic(t, x, y, pv)),
         hyper: Box::new(move |t| logreg::generic(t, x, y, pv)),
         tape: Ok(Box::new(move |t| logreg::generic(t, x, y, pv))),
-        hvp_base: None,
     }
 }
 
@@ -247,7 +244,6 @@ fn ode_case(rng: &mut StdRng) -> Case {
         dual: Box::new(move |t| ode::generic(t, obs, ode::H)),
         hyper: Box::new(move |t| ode::generic(t, obs, ode::H)),
         tape: Ok(Box::new(move |t| ode::generic(t, obs, ode::H))),
-        hvp_base: None,
     }
 }
 
@@ -280,11 +276,6 @@ fn check(case: &mut Case) -> Plan {
     check_value(&name, "hand-written", (case.hand)(&mut gh), f);
     check_vector(&name, "hand-written", "gradient", &gh, &g);
 
-    if let Some((base, _)) = case.hvp_base.as_mut() {
-        let mut gb = vec![f64::NAN; n];
-        check_value(&name, "our gradient of the HVP's form", base(&mut gb), f);
-        check_vector(&name, "our gradient of the HVP's form", "gradient", &gb, &g);
-    }
     if let Ok(hvp) = case.hvp.as_mut() {
         let (mut g2, mut hv) = (vec![f64::NAN; n], vec![f64::NAN; n]);
         check_value(&name, "our HVP", hvp(&mut g2, &mut hv), f);
@@ -370,16 +361,13 @@ struct Row {
     hvp: Option<f64>,
     dual_hvp: Option<f64>,
     hvp_note: &'static str,
-    /// Our gradient of the HVP's form, and what that form is, where it differs.
-    hvp_base: Option<(f64, &'static str)>,
     dual_estimate: f64,
     hyper_estimate: f64,
 }
 
 fn run(mut case: Case, settings: &Settings) -> Row {
     let plan = check(&mut case);
-    let Case { problem, size, x, v, mut f, mut ours, mut hand, mut hvp, dual, hyper, tape: tape_fn, hvp_base, .. } =
-        case;
+    let Case { problem, size, x, v, mut f, mut ours, mut hand, mut hvp, dual, hyper, tape: tape_fn, .. } = case;
     let n = x.len();
     let (x, v) = (&x[..], &v[..]);
     let (mut g1, mut g2, mut g3, mut g4, mut g5, mut hv1, mut hv2) =
@@ -398,14 +386,6 @@ fn run(mut case: Case, settings: &Settings) -> Row {
             black_box(hand(black_box(&mut g2)));
         }),
     ];
-    let mut g6 = vec![0.0; n];
-    let mut base_note = "";
-    if let Some((mut base, note)) = hvp_base {
-        base_note = note;
-        cands.push(Candidate::new("hvp_base", move || {
-            black_box(base(black_box(&mut g6)));
-        }));
-    }
     let hvp_note = match &mut hvp {
         Ok(h) => {
             cands.push(Candidate::new("hvp", || {
@@ -457,7 +437,6 @@ fn run(mut case: Case, settings: &Settings) -> Row {
         hvp: med("hvp"),
         dual_hvp: med("dual_hvp"),
         hvp_note,
-        hvp_base: med("hvp_base").map(|t| (t, base_note)),
         dual_estimate: plan.dual_pass * n as f64,
         hyper_estimate: plan.hyper_pass * n as f64,
     }
@@ -540,10 +519,10 @@ fn main() {
     println!("| problem | size | ours HVP / ours gradient | ours HVP / two gradients | num-dual HVP / ours HVP |");
     println!("|---|---|---:|---:|---:|");
     for r in &rows {
-        let (grad, note) = r.hvp_base.map_or((r.ours, String::new()), |(t, why)| (t, format!(" ({why})")));
+        let grad = r.ours;
         match r.hvp {
             Some(h) => println!(
-                "| {} | {}{note} | **{:.2}×** | {:.2}× | {} |",
+                "| {} | {} | **{:.2}×** | {:.2}× | {} |",
                 r.problem,
                 r.size,
                 h / grad,
@@ -559,9 +538,9 @@ fn main() {
     println!("| problem | size | ours gradient | ours HVP (`hvp_into`) | num-dual HVP (n `HyperDual64` passes) |");
     println!("|---|---|---:|---:|---:|");
     for r in &rows {
-        let (grad, note) = r.hvp_base.map_or((r.ours, String::new()), |(t, why)| (t, format!(" ({why})")));
+        let grad = r.ours;
         println!(
-            "| {} | {}{note} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             r.problem,
             r.size,
             fmt_time(grad, TIME),

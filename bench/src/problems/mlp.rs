@@ -1,7 +1,7 @@
 //! An MLP loss: 64 → 128 (tanh) → 10, a batch of 256 samples as the columns of `X` (64×256), targets
 //! `Y` (10×256), mean squared error summed over outputs. Written with nalgebra ([`loss`], the natural
-//! form, what the gradient rows time) and on flat slices ([`loss_slices`], for the HVP row: `f_hvp` is not
-//! generated for nalgebra-typed parameters yet), plus hand-written backprop with gemm.
+//! form, what the gradient and HVP rows time) and on flat slices ([`loss_slices`], statement for statement
+//! the algorithm of the peers' [`generic`] twin), plus hand-written backprop with gemm.
 // Index loops: the slices form spells out the matrix products.
 #![allow(clippy::needless_range_loop)]
 
