@@ -172,7 +172,7 @@ fn mlp_case(rng: &mut StdRng) -> Case {
     let mut g_ours = p.clone();
     let mut g_hand = p.clone();
     let mut ws = mlp::Work::default();
-    let v_struct = leak(adjoint::tangent::Tangent::unflatten(p, vs));
+    let v_struct = leak(mlp::Mlp::from_flat(vs));
     let (mut g_hvp, mut hv_hvp) = (p.clone(), p.clone());
     Case {
         problem: "MLP",

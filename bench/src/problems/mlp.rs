@@ -65,6 +65,20 @@ impl Mlp {
         }
         b2.copy_from_slice(self.b2.as_slice());
     }
+
+    /// The parameters from a vector in the layout of [`Mlp::to_flat`] (a direction for the HVP row).
+    pub fn from_flat(flat: &[f64]) -> Mlp {
+        assert_eq!(flat.len(), N_PARAMS, "an MLP has {N_PARAMS} parameters");
+        let (w1, rest) = flat.split_at(N_HIDDEN * N_IN);
+        let (b1, rest) = rest.split_at(N_HIDDEN);
+        let (w2, b2) = rest.split_at(N_OUT * N_HIDDEN);
+        Mlp {
+            w1: DMatrix::from_row_slice(N_HIDDEN, N_IN, w1),
+            b1: DVector::from_column_slice(b1),
+            w2: DMatrix::from_row_slice(N_OUT, N_HIDDEN, w2),
+            b2: DVector::from_column_slice(b2),
+        }
+    }
 }
 
 /// A seeded instance: parameters, inputs `X` (64×256), targets `Y` (10×256), the row of ones that
