@@ -183,6 +183,60 @@ fn vexpr_variants(v: &VExpr) -> Vec<VExpr> {
     out
 }
 
+/// Methods defined on part of the line only: the generator keeps their arguments in their domains with a
+/// guard (`0.5 + e.powi(2)`, `0.9 * e.tanh()`), which the shrinker must not take apart.
+const RESTRICTED: &[&str] =
+    &["ln", "log2", "log10", "sqrt", "recip", "asin", "acos", "atanh", "acosh", "ln_1p", "powf", "tan"];
+
+/// Number of nodes as [`edit_expr`] counts them.
+fn count(e: &mut Expr) -> usize {
+    1 + e.children_mut().into_iter().map(count).sum::<usize>()
+}
+
+/// The preorder indices (as [`edit_fn_expr`] numbers them) of domain guards and their operands: the
+/// receiver of a [`RESTRICTED`] method, the base of a negative `powi`, a denominator, and their direct
+/// operands. Shrinking replaces whole guarded calls, or expressions inside the guarded `e`, never a guard.
+fn frozen(f: &Function) -> std::collections::HashSet<usize> {
+    let mut out = std::collections::HashSet::new();
+    let mut g = f.clone();
+    let mut k = 0;
+    loop {
+        let mut target = k;
+        let mut guarded: Option<usize> = None; // offset of the guarded operand from node k
+        let hit = edit_fn_expr(&mut g, &mut target, &mut |e| {
+            guarded = match e {
+                Expr::Method(name, _, _) if RESTRICTED.contains(name) => Some(1),
+                Expr::Assoc(name, _) if RESTRICTED.contains(name) => Some(1),
+                Expr::Powi(_, p) if *p < 0 => Some(1),
+                Expr::Bin('/', l, _) => Some(1 + count(l)),
+                _ => None,
+            };
+            true
+        });
+        if hit.is_none() {
+            return out;
+        }
+        if let Some(off) = guarded {
+            let r = k + off;
+            out.insert(r);
+            // The guard's own operands.
+            let mut probe = g.clone();
+            let mut t = r;
+            let mut sizes = Vec::new();
+            edit_fn_expr(&mut probe, &mut t, &mut |e| {
+                sizes = e.children_mut().into_iter().map(count).collect();
+                true
+            });
+            let mut at = r + 1;
+            for s in sizes {
+                out.insert(at);
+                at += s;
+            }
+        }
+        k += 1;
+    }
+}
+
 /// Every function-level edit of `f`, as the list of edited copies.
 fn function_variants(f: &Function) -> Vec<Function> {
     let mut out = Vec::new();
@@ -290,8 +344,9 @@ fn function_variants(f: &Function) -> Vec<Function> {
             }
         }
     }
-    // Expression edits: an operand, a constant, an input.
+    // Expression edits: an operand, a constant, an input (not of domain guards).
     let input = input_of(f);
+    let frozen = frozen(f);
     for k in 0.. {
         let mut probe = f.clone();
         let mut target = k;
@@ -303,6 +358,9 @@ fn function_variants(f: &Function) -> Vec<Function> {
         .is_none()
         {
             break;
+        }
+        if frozen.contains(&k) {
+            continue;
         }
         let mut replacements: Vec<Replacement> = Vec::new();
         // A scalar of vectors with a smaller vector expression, or `dot` as `sum`.
@@ -477,6 +535,24 @@ mod tests {
                     }
                 });
             }
+        }
+    }
+
+    #[test]
+    fn domain_guards_are_kept() {
+        let guard = |e: Expr| Expr::Bin('+', Box::new(Expr::Num(0.5)), Box::new(Expr::Powi(Box::new(e), 2)));
+        let inner = Expr::Bin('-', Box::new(Expr::Index("x".into(), "0".into())), Box::new(Expr::Num(1.0)));
+        let f = Function {
+            name: "f_0".into(),
+            params: Params::Slice(1),
+            body: vec![],
+            tail: Expr::Method("ln", Box::new(guard(inner)), vec![]),
+        };
+        let vs = function_variants(&f);
+        assert!(vs.iter().any(|g| g.tail.to_source() == "(0.5_f64 + x[0].powi(2)).ln()"), "inside the guard");
+        for g in &vs {
+            let src = g.tail.to_source();
+            assert!(!src.contains(".ln()") || src.contains(".powi(2)).ln()"), "a guard taken apart: {src}");
         }
     }
 
