@@ -17,6 +17,7 @@ use nalgebra::{ClosedAddAssign, ClosedDivAssign, ClosedMulAssign, ClosedSubAssig
 /// a `RealField`, so norms are computed here ([`norm`], [`norm_squared`]) rather than by nalgebra.
 pub trait LinalgScalar:
     Real
+    + MatrixProduct
     + nalgebra::Scalar
     + num_traits::Zero
     + num_traits::One
@@ -28,8 +29,94 @@ pub trait LinalgScalar:
 }
 impl LinalgScalar for f32 {}
 impl LinalgScalar for f64 {}
-impl LinalgScalar for Dual<f32> {}
-impl LinalgScalar for Dual<f64> {}
+
+/// `dst += a·b` for matrices of any [`LinalgScalar`]: nalgebra's `gemm` for floats (its blocked kernel),
+/// three float products for duals (below).
+fn gemm_acc<T: LinalgScalar, R1: Dim, C1: Dim, C2: Dim>(
+    dst: &mut OMatrix<T, R1, C2>,
+    a: &OMatrix<T, R1, C1>,
+    b: &OMatrix<T, C1, C2>,
+) where
+    DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2>,
+{
+    T::gemm_acc(dst, a, b)
+}
+
+/// What the product rules need of a scalar beyond arithmetic: `dst += a·b` on matrices. nalgebra
+/// multiplies matrices of duals with its generic triple loop, several times slower than its blocked
+/// kernel for floats; duals split instead: `(A + εȦ)(B + εḂ) = AB + ε(ȦB + AḂ)`, three float products.
+pub trait MatrixProduct: nalgebra::Scalar + Sized {
+    /// `a·b` (for floats exactly nalgebra's `a * b`, so values equal the primal's bit for bit).
+    fn matmul<R1: Dim, C1: Dim, C2: Dim>(a: &OMatrix<Self, R1, C1>, b: &OMatrix<Self, C1, C2>) -> OMatrix<Self, R1, C2>
+    where
+        DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2>;
+    /// `dst += a·b`.
+    fn gemm_acc<R1: Dim, C1: Dim, C2: Dim>(
+        dst: &mut OMatrix<Self, R1, C2>,
+        a: &OMatrix<Self, R1, C1>,
+        b: &OMatrix<Self, C1, C2>,
+    ) where
+        DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2>;
+}
+
+macro_rules! matrix_product_for {
+    ($($t:ident),*) => {$(
+        impl MatrixProduct for $t {
+            #[inline]
+            fn matmul<R1: Dim, C1: Dim, C2: Dim>(a: &OMatrix<$t, R1, C1>, b: &OMatrix<$t, C1, C2>) -> OMatrix<$t, R1, C2>
+            where
+                DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2>,
+            {
+                a * b
+            }
+            #[inline]
+            fn gemm_acc<R1: Dim, C1: Dim, C2: Dim>(
+                dst: &mut OMatrix<$t, R1, C2>,
+                a: &OMatrix<$t, R1, C1>,
+                b: &OMatrix<$t, C1, C2>,
+            ) where
+                DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2>,
+            {
+                dst.gemm(1.0, a, b, 1.0);
+            }
+        }
+        impl MatrixProduct for Dual<$t> {
+            fn matmul<R1: Dim, C1: Dim, C2: Dim>(
+                a: &OMatrix<Dual<$t>, R1, C1>,
+                b: &OMatrix<Dual<$t>, C1, C2>,
+            ) -> OMatrix<Dual<$t>, R1, C2>
+            where
+                DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2>,
+            {
+                let (ar, ae) = crate::dual_linalg::split(a);
+                let (br, be) = crate::dual_linalg::split(b);
+                let mut eps = &ae * &br;
+                eps.gemm(1.0, &ar, &be, 1.0);
+                (ar * br).zip_map(&eps, Dual::new)
+            }
+            fn gemm_acc<R1: Dim, C1: Dim, C2: Dim>(
+                dst: &mut OMatrix<Dual<$t>, R1, C2>,
+                a: &OMatrix<Dual<$t>, R1, C1>,
+                b: &OMatrix<Dual<$t>, C1, C2>,
+            ) where
+                DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2>,
+            {
+                // Value parts accumulated by the same `gemm` as the float code, so they are its bits.
+                let (ar, ae) = crate::dual_linalg::split(a);
+                let (br, be) = crate::dual_linalg::split(b);
+                let (mut dr, mut de) = crate::dual_linalg::split(dst);
+                dr.gemm(1.0, &ar, &br, 1.0);
+                de.gemm(1.0, &ae, &br, 1.0);
+                de.gemm(1.0, &ar, &be, 1.0);
+                for ((d, r), e) in dst.as_mut_slice().iter_mut().zip(dr.as_slice()).zip(de.as_slice()) {
+                    (d.re, d.eps) = (*r, *e);
+                }
+            }
+        }
+        impl LinalgScalar for Dual<$t> {}
+    )*};
+}
+matrix_product_for!(f32, f64);
 
 impl<T: LinalgScalar, R: Dim, C: Dim> Accumulate for OMatrix<T, R, C>
 where
@@ -228,16 +315,16 @@ where
 {
     type Output = OMatrix<T, R1, C2>;
     fn mul(a: &Self, b: &OMatrix<T, C1, C2>) -> OMatrix<T, R1, C2> {
-        a * b
+        T::matmul(a, b)
     }
     /// z = a·b ⇒ ā += z̄·bᵀ (`gemm` on a contiguous transposed copy, which reaches nalgebra's blocked
     /// kernel; strided views do not do so safely in nalgebra 0.33).
     fn mul_vjp_a(_a: &Self, b: &OMatrix<T, C1, C2>, z_bar: &OMatrix<T, R1, C2>, a_bar: &mut Self) {
-        a_bar.gemm(T::one(), z_bar, &b.transpose(), T::one());
+        gemm_acc(a_bar, z_bar, &b.transpose());
     }
     /// z = a·b ⇒ b̄ += aᵀ·z̄ (likewise: nalgebra's `gemm_tr` is a matrix-vector product per column).
     fn mul_vjp_b(a: &Self, _b: &OMatrix<T, C1, C2>, z_bar: &OMatrix<T, R1, C2>, b_bar: &mut OMatrix<T, C1, C2>) {
-        b_bar.gemm(T::one(), &a.transpose(), z_bar, T::one());
+        gemm_acc(b_bar, &a.transpose(), z_bar);
     }
 }
 
