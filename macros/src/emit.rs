@@ -463,6 +463,7 @@ impl Generated<'_> {
                 }
 
                 #[doc = #into_doc]
+                #[inline]
                 #allow
                 #vis fn #hvp_into #generics (#(#primal_params,)* #(#buffers),*) -> #ret #where_clause {
                     #import
@@ -484,6 +485,7 @@ impl Generated<'_> {
             }
 
             #[doc(hidden)]
+            #[inline]
             #allow
             #vis fn #vjp2 #generics (#(#params,)* #z_bar: #dual_ret, #(#slots),*) -> #dual_ret #where_clause {
                 #import
