@@ -66,24 +66,9 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             value
         })
     });
+    let cotangent = cotangent_impls(&quote!(#name), &members, &zero);
     Ok(quote! {
-        impl #t::Accumulate for #name {
-            fn accumulate(&mut self, other: &Self) {
-                #(#t::Accumulate::accumulate(&mut self.#members, &other.#members);)*
-            }
-            fn subtract(&mut self, other: &Self) {
-                #(#t::Accumulate::subtract(&mut self.#members, &other.#members);)*
-            }
-            fn set_zero(&mut self) {
-                #(#t::Accumulate::set_zero(&mut self.#members);)*
-            }
-        }
-
-        impl #t::Cotangent for #name {
-            fn zero_like(&self) -> Self {
-                #zero
-            }
-        }
+        #cotangent
 
         impl #t::Tangent for #name {
             fn dim(&self) -> usize {
@@ -142,6 +127,7 @@ fn dual_struct(input: &DeriveInput, fields: &Fields, members: &[Member]) -> Toke
     let zero = construct(&dual, &|m| quote!(#t::Cotangent::zero_like(&self.#m)));
     let re = construct(name, &|m| quote!(#d::SplitDual::split_dual(&self.#m).0));
     let eps = construct(name, &|m| quote!(#d::SplitDual::split_dual(&self.#m).1));
+    let cotangent = cotangent_impls(&quote!(#dual), members, &zero);
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
@@ -172,7 +158,16 @@ fn dual_struct(input: &DeriveInput, fields: &Fields, members: &[Member]) -> Toke
             }
         }
 
-        impl #t::Accumulate for #dual {
+        #cotangent
+    }
+}
+
+/// `Accumulate` and `Cotangent` for a struct (or its dual counterpart), field by field; `zero` constructs
+/// the zero-like value.
+fn cotangent_impls(ty: &TokenStream, members: &[Member], zero: &TokenStream) -> TokenStream {
+    let t = quote!(::adjoint::tangent);
+    quote! {
+        impl #t::Accumulate for #ty {
             fn accumulate(&mut self, other: &Self) {
                 #(#t::Accumulate::accumulate(&mut self.#members, &other.#members);)*
             }
@@ -184,7 +179,7 @@ fn dual_struct(input: &DeriveInput, fields: &Fields, members: &[Member]) -> Toke
             }
         }
 
-        impl #t::Cotangent for #dual {
+        impl #t::Cotangent for #ty {
             fn zero_like(&self) -> Self {
                 #zero
             }
