@@ -1,8 +1,8 @@
 //! Cost of a generated gradient, measured against the function itself and against hand-written
 //! gradients, side by side in one run.
 //!
-//! For the extended Rosenbrock function at n = 10^3 and 10^5
-//! (x uniform in [-2, 2], fixed seed) this times
+//! For the extended Rosenbrock function at n = 10^3 and 10^5 (x uniform in [-2, 2], fixed seed; the
+//! function and both hand-written gradients from `adjoint_bench::problems::rosenbrock`) this times
 //!
 //! * `f`         – `rosenbrock(&x)`, the function alone;
 //! * `grad_into` – `rosenbrock_grad_into(&x, &mut g)`, generated, caller's buffer;
@@ -27,66 +27,24 @@
 //! The design goal is `grad_into ≤ 3 × f` and `grad_into ≤ 1.5 × hand-written`.
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use adjoint::differentiable;
-use adjoint_bench::harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
+use adjoint_bench::check::close;
+use adjoint_bench::harness::{
+    eprint_candidates, fmt_time, gradient_candidates, measure, median_of, quick_mode, Candidate, Details, Settings,
+    TimeFormat,
+};
+use adjoint_bench::problems::rosenbrock::{
+    hand_gather, hand_scatter, rosenbrock, rosenbrock_grad, rosenbrock_grad_into, rosenbrock_jvp,
+};
 use rand::{Rng, SeedableRng};
 
-#[differentiable]
-fn rosenbrock(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..x.len() - 1 {
-        let a = 1.0 - x[i];
-        let b = x[i + 1] - x[i] * x[i];
-        s += a * a + 100.0 * b * b;
-    }
-    s
-}
-
-/// Hand-written, gather form: one pass, each `g[i]` assembled from its neighbours; returns f.
-fn hand_gather(x: &[f64], g: &mut [f64]) -> f64 {
-    let n = x.len();
-    assert!(n >= 2 && g.len() == n);
-    let mut s = 0.0;
-    let mut b_prev = 0.0; // b of the term i-1, which involves x[i]; zero before the first
-    for i in 0..n - 1 {
-        let a = 1.0 - x[i];
-        let b = x[i + 1] - x[i] * x[i];
-        s += a * a + 100.0 * b * b;
-        g[i] = 200.0 * b_prev - 2.0 * a - 400.0 * x[i] * b;
-        b_prev = b;
-    }
-    g[n - 1] = 200.0 * b_prev;
-    s
-}
-
-/// Hand-written, scatter form: zero `g`, then each term adds into `g[i]` and `g[i+1]`; returns f.
-fn hand_scatter(x: &[f64], g: &mut [f64]) -> f64 {
-    let n = x.len();
-    assert!(n >= 2 && g.len() == n);
-    g.fill(0.0);
-    let mut s = 0.0;
-    for i in 0..n - 1 {
-        let a = 1.0 - x[i];
-        let b = x[i + 1] - x[i] * x[i];
-        s += a * a + 100.0 * b * b;
-        g[i] += -2.0 * a - 400.0 * x[i] * b;
-        g[i + 1] += 200.0 * b;
-    }
-    s
-}
-
-/// `|a - b| ≤ tol · max(|a|, |b|, 1)`: relative, with a floor so entries near zero are judged
-/// against the size of the terms that cancelled in them rather than against zero.
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
-}
-
+/// Panics unless every entry of `got` equals `want` to 1e-12 relative. Here and for the values the floor
+/// of [`close`] is 1, so entries near zero are judged against the size of the terms that cancelled in them
+/// rather than against zero.
 fn check_grad(what: &str, n: usize, got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len());
     for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
-        assert!(close(a, b, 1e-12), "n={n}: {what}: g[{i}] = {a:e}, hand-written {b:e}");
+        assert!(close(a, b, 1e-12, 1.0), "n={n}: {what}: g[{i}] = {a:e}, hand-written {b:e}");
     }
 }
 
@@ -96,40 +54,38 @@ fn check(x: &[f64], v: &[f64]) {
     let f = rosenbrock(x);
     let mut want = vec![0.0; n];
     let f_gather = hand_gather(x, &mut want);
-    assert!(close(f_gather, f, 1e-12), "n={n}: gather value {f_gather} vs f {f}");
+    assert!(close(f_gather, f, 1e-12, 1.0), "n={n}: gather value {f_gather} vs f {f}");
 
     let mut g = vec![f64::NAN; n]; // NaN: grad_into must overwrite, not accumulate
     let f_into = rosenbrock_grad_into(x, &mut g);
-    assert!(close(f_into, f, 1e-12), "n={n}: grad_into value {f_into} vs f {f}");
+    assert!(close(f_into, f, 1e-12, 1.0), "n={n}: grad_into value {f_into} vs f {f}");
     check_grad("grad_into", n, &g, &want);
 
     let (f_alloc, g_alloc) = rosenbrock_grad(x);
-    assert!(close(f_alloc, f, 1e-12), "n={n}: grad value {f_alloc} vs f {f}");
+    assert!(close(f_alloc, f, 1e-12, 1.0), "n={n}: grad value {f_alloc} vs f {f}");
     check_grad("grad", n, &g_alloc, &want);
 
     let mut g_sc = vec![f64::NAN; n];
     let f_sc = hand_scatter(x, &mut g_sc);
-    assert!(close(f_sc, f, 1e-12), "n={n}: scatter value {f_sc} vs f {f}");
+    assert!(close(f_sc, f, 1e-12, 1.0), "n={n}: scatter value {f_sc} vs f {f}");
     check_grad("scatter", n, &g_sc, &want);
 
     let (f_jvp, d) = rosenbrock_jvp(x, v);
     let dot: f64 = want.iter().zip(v).map(|(g, v)| g * v).sum();
     let scale: f64 = want.iter().zip(v).map(|(g, v)| (g * v).abs()).sum();
-    assert!(close(f_jvp, f, 1e-12), "n={n}: jvp value {f_jvp} vs f {f}");
+    assert!(close(f_jvp, f, 1e-12, 1.0), "n={n}: jvp value {f_jvp} vs f {f}");
     assert!((d - dot).abs() <= 1e-12 * scale.max(1.0), "n={n}: jvp {d} vs g·v {dot}");
 }
 
 /// Times here run from ns to ms.
 const TIME: TimeFormat = TimeFormat { ns: true, us_decimals: 2 };
+/// The per-candidate lines on stderr.
+const DETAILS: Details = Details { name_width: 10, time_width: 10, min: false, time: TIME };
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter or `--list` would be meaningless here.
     let quick = quick_mode();
-    let settings = if quick {
-        Settings { warm: Duration::from_millis(20), target: Duration::from_millis(2), samples: 7 }
-    } else {
-        Settings { warm: Duration::from_millis(200), target: Duration::from_millis(7), samples: 31 }
-    };
+    let settings = if quick { Settings::ms(20, 2, 7) } else { Settings::ms(200, 7, 31) };
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5EED_AD70);
     let mut rows = Vec::new();
@@ -140,16 +96,8 @@ fn main() {
 
         let (mut g1, mut g2, mut g3) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let (x, v) = (&x[..], &v[..]);
-        let mut cands = [
-            Candidate::new("f", || {
-                black_box(rosenbrock(black_box(x)));
-            }),
-            Candidate::new("grad_into", || {
-                black_box(rosenbrock_grad_into(black_box(x), black_box(&mut g1[..])));
-            }),
-            Candidate::new("grad", || {
-                black_box(rosenbrock_grad(black_box(x)));
-            }),
+        let mut cands = gradient_candidates(x, &mut g1, rosenbrock, rosenbrock_grad_into, rosenbrock_grad);
+        cands.extend([
             Candidate::new("gather", || {
                 black_box(hand_gather(black_box(x), black_box(&mut g2[..])));
             }),
@@ -159,20 +107,9 @@ fn main() {
             Candidate::new("jvp", || {
                 black_box(rosenbrock_jvp(black_box(x), black_box(v)));
             }),
-        ];
+        ]);
         measure(&mut cands, &settings);
-
-        eprintln!("n = {n}:");
-        for c in &cands {
-            eprintln!(
-                "  {:<10} {:>10} /call  ±{:.1}% (MAD)  {} reps × {} samples",
-                c.name,
-                fmt_time(c.median(), TIME),
-                100.0 * c.spread(),
-                c.reps,
-                c.samples.len()
-            );
-        }
+        eprint_candidates(&format!("n = {n}"), &cands, DETAILS);
         let med = |name: &str| median_of(&cands, name);
         rows.push((n, med("f"), med("grad_into"), med("grad"), med("gather"), med("scatter"), med("jvp")));
     }

@@ -2,14 +2,18 @@
 //! forward-over-reverse, the reverse sweep run on dual numbers), against the generated gradient and
 //! against the finite-difference HVP `(∇f(x + h·v) − ∇f(x − h·v)) / 2h`, which costs two gradients.
 //!
-//! Functions (all from `tests/tests/hvp.rs`), x and v drawn with a fixed seed:
+//! Functions, x and v drawn with a fixed seed:
 //!
-//! * `rosenbrock` – the extended Rosenbrock function, n = 10^3 and 10^5 (x uniform in [-2, 2]);
+//! * `rosenbrock` – the extended Rosenbrock function of `adjoint_bench::problems::rosenbrock`, n = 10^3
+//!   and 10^5 (x uniform in [-2, 2]);
 //! * `separable`  – `Σ cᵢ sin xᵢ + eˣⁱ/cᵢ + xᵢ⁴/4 + ln(1 + xᵢ²)`, transcendental-heavy, n = 10^4;
 //! * `rnn`        – `h ← tanh(0.8 h + xᵢ)` twice per step through a differentiable callee, a
 //!   recurrence overwriting its state, n = 10^4;
 //! * `thomas`     – a tridiagonal solve (Thomas algorithm) on local vectors written by index, then
 //!   `Σ uᵢ²`, n = 10^4.
+//!
+//! The last three are copies of functions of `tests/tests/hvp.rs` (a bench cannot use an integration
+//! test's items).
 //!
 //! Timed per function (medians of interleaved samples, inputs and outputs through `black_box`):
 //!
@@ -43,24 +47,16 @@
 #![allow(clippy::needless_range_loop, clippy::explicit_counter_loop)]
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use adjoint::differentiable;
 use adjoint::dual::Dual;
-use adjoint_bench::harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
+use adjoint_bench::harness::{
+    eprint_candidates, fmt_time, gradient_candidates, measure, median_of, quick_mode, Candidate, Details, Settings,
+    TimeFormat,
+};
+use adjoint_bench::problems::rosenbrock;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-#[differentiable]
-fn rosenbrock(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..x.len() - 1 {
-        let a = 1.0 - x[i];
-        let b = x[i + 1] - x[i] * x[i];
-        s += a * a + 100.0 * b * b;
-    }
-    s
-}
 
 #[differentiable]
 fn separable(x: &[f64]) -> f64 {
@@ -115,19 +111,6 @@ fn thomas(d: &[f64]) -> f64 {
     s
 }
 
-/// Closed-form H·v of the extended Rosenbrock function (tridiagonal Hessian).
-fn rosenbrock_hv(x: &[f64], v: &[f64]) -> Vec<f64> {
-    let n = x.len();
-    let mut hv = vec![0.0; n];
-    for i in 0..n - 1 {
-        let d = 2.0 - 400.0 * (x[i + 1] - 3.0 * x[i] * x[i]);
-        let o = -400.0 * x[i];
-        hv[i] += d * v[i] + o * v[i + 1];
-        hv[i + 1] += o * v[i] + 200.0 * v[i + 1];
-    }
-    hv
-}
-
 /// Closed-form H·v of `separable` (diagonal Hessian).
 fn separable_hv(x: &[f64], v: &[f64]) -> Vec<f64> {
     x.iter()
@@ -160,6 +143,23 @@ struct Problem {
     closed_form: Option<HvFn>,
     /// Range of the coordinates of x.
     range: (f64, f64),
+}
+
+impl Problem {
+    /// The extended Rosenbrock function at size `n`, checked against its closed-form H·v.
+    fn rosenbrock(n: usize) -> Problem {
+        Problem {
+            name: "rosenbrock",
+            n,
+            f: rosenbrock::rosenbrock,
+            grad: rosenbrock::rosenbrock_grad,
+            grad_into: rosenbrock::rosenbrock_grad_into,
+            hvp: rosenbrock::rosenbrock_hvp,
+            hvp_into: rosenbrock::rosenbrock_hvp_into,
+            closed_form: Some(rosenbrock::hand_hv),
+            range: (-2.0, 2.0),
+        }
+    }
 }
 
 fn norm_inf(v: &[f64]) -> f64 {
@@ -263,6 +263,8 @@ fn check(p: &Problem, x: &[f64], v: &[f64]) -> Vec<f64> {
 
 /// Times here run from µs to ms.
 const TIME: TimeFormat = TimeFormat { ns: true, us_decimals: 2 };
+/// The per-candidate lines on stderr.
+const DETAILS: Details = Details { name_width: 10, time_width: 10, min: false, time: TIME };
 
 struct Row {
     name: &'static str,
@@ -281,35 +283,11 @@ struct Row {
 fn main() {
     // `cargo bench` passes `--bench`; a filter or `--list` would be meaningless here.
     let quick = quick_mode();
-    let settings = if quick {
-        Settings { warm: Duration::from_millis(20), target: Duration::from_millis(2), samples: 7 }
-    } else {
-        Settings { warm: Duration::from_millis(200), target: Duration::from_millis(7), samples: 31 }
-    };
+    let settings = if quick { Settings::ms(20, 2, 7) } else { Settings::ms(200, 7, 31) };
 
     let problems = [
-        Problem {
-            name: "rosenbrock",
-            n: 1_000,
-            f: rosenbrock,
-            grad: rosenbrock_grad,
-            grad_into: rosenbrock_grad_into,
-            hvp: rosenbrock_hvp,
-            hvp_into: rosenbrock_hvp_into,
-            closed_form: Some(rosenbrock_hv),
-            range: (-2.0, 2.0),
-        },
-        Problem {
-            name: "rosenbrock",
-            n: 100_000,
-            f: rosenbrock,
-            grad: rosenbrock_grad,
-            grad_into: rosenbrock_grad_into,
-            hvp: rosenbrock_hvp,
-            hvp_into: rosenbrock_hvp_into,
-            closed_form: Some(rosenbrock_hv),
-            range: (-2.0, 2.0),
-        },
+        Problem::rosenbrock(1_000),
+        Problem::rosenbrock(100_000),
         Problem {
             name: "separable",
             n: 10_000,
@@ -369,16 +347,8 @@ fn main() {
         let (mut g2, mut hv2) = (vec![0.0; n], vec![0.0; n]);
         let (mut xs, mut gm, mut out) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let (f, grad, grad_into, hvp, hvp_into) = (p.f, p.grad, p.grad_into, p.hvp, p.hvp_into);
-        let mut cands = [
-            Candidate::new("f", || {
-                black_box(f(black_box(x)));
-            }),
-            Candidate::new("grad_into", || {
-                black_box(grad_into(black_box(x), black_box(&mut g1[..])));
-            }),
-            Candidate::new("grad", || {
-                black_box(grad(black_box(x)));
-            }),
+        let mut cands = gradient_candidates(x, &mut g1, f, grad_into, grad);
+        cands.extend([
             Candidate::new("hvp_into", || {
                 black_box(hvp_into(black_box(x), black_box(v), black_box(&mut g2[..]), black_box(&mut hv2[..])));
             }),
@@ -393,20 +363,9 @@ fn main() {
                 let bar = vec![Dual::new(0.0f64, 0.0); n];
                 black_box((&xd, &bar));
             }),
-        ];
+        ]);
         measure(&mut cands, &settings);
-
-        eprintln!("{} n = {n}:", p.name);
-        for c in &cands {
-            eprintln!(
-                "  {:<10} {:>10} /call  ±{:.1}% (MAD)  {} reps × {} samples",
-                c.name,
-                fmt_time(c.median(), TIME),
-                100.0 * c.spread(),
-                c.reps,
-                c.samples.len()
-            );
-        }
+        eprint_candidates(&format!("{} n = {n}", p.name), &cands, DETAILS);
         let med = |name: &str| median_of(&cands, name);
         rows.push(Row {
             name: p.name,

@@ -28,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use adjoint_bench::check::{check_value, check_vector};
 use adjoint_bench::data::{BreastCancer, GmmInput};
-use adjoint_bench::harness::{fmt_time, measure, median_of, quick_mode, Candidate, Settings, TimeFormat};
+use adjoint_bench::harness::{
+    eprint_candidates, fmt_time, measure, median_of, quick_mode, Candidate, Details, Settings, TimeFormat,
+};
 use adjoint_bench::peers::{tape_gradient, DualGradient, HyperDualHvp};
 use adjoint_bench::problems::{gmm, logreg, mlp, ode, rosenbrock};
 use num_dual::{Dual64, HyperDual64};
@@ -413,17 +415,7 @@ fn run(mut case: Case, settings: &Settings) -> Row {
     }
     measure(&mut cands, settings);
 
-    eprintln!("{problem} {size}:");
-    for c in &cands {
-        eprintln!(
-            "  {:<9} {:>12} /call  ±{:.1}% (MAD)  {} reps × {} samples",
-            c.name,
-            fmt_time(c.median(), TIME),
-            100.0 * c.spread(),
-            c.reps,
-            c.samples.len()
-        );
-    }
+    eprint_candidates(&format!("{problem} {size}"), &cands, DETAILS);
     let has = |name: &str| cands.iter().any(|c| c.name == name);
     let med = |name: &str| if has(name) { Some(median_of(&cands, name)) } else { None };
     Row {
@@ -443,6 +435,8 @@ fn run(mut case: Case, settings: &Settings) -> Row {
 }
 
 const TIME: TimeFormat = TimeFormat { ns: true, us_decimals: 2 };
+/// The per-candidate lines on stderr.
+const DETAILS: Details = Details { name_width: 9, time_width: 12, min: false, time: TIME };
 
 fn time_or(t: Option<f64>, why: &str) -> String {
     t.map_or(why.to_string(), |t| fmt_time(t, TIME))

@@ -12,10 +12,14 @@
 //! * [`measure`] – warm-up and calibration of every candidate, then samples taken round-robin
 //!   over the candidates (so machine noise hits all of them alike), per [`Settings`];
 //! * [`quick_mode`] – whether `ADJOINT_BENCH_QUICK` asks for a short run;
-//! * [`median_of`] and [`fmt_time`] – helpers for the reports.
+//! * [`gradient_candidates`] – the candidates `f`, `grad_into` and `grad` of a function of a slice, which
+//!   the `gradient` and `hvp` benches both time first;
+//! * [`median_of`], [`fmt_time`] and [`eprint_candidates`] (one line per candidate on stderr, laid out
+//!   per [`Details`]) – helpers for the reports.
 //!
-//! What is timed, the checks before timing and the tables stay in each bench.
+//! The other candidates, the checks before timing and the tables stay in each bench.
 
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// One thing to time: a closure doing one call, and its calibrated repetitions per sample.
@@ -103,6 +107,13 @@ pub struct Settings {
     pub samples: usize,
 }
 
+impl Settings {
+    /// Settings with the warm-up and sample length in milliseconds.
+    pub const fn ms(warm: u64, target: u64, samples: usize) -> Settings {
+        Settings { warm: Duration::from_millis(warm), target: Duration::from_millis(target), samples }
+    }
+}
+
 /// Whether `ADJOINT_BENCH_QUICK` is set to something other than empty or `0`.
 pub fn quick_mode() -> bool {
     std::env::var("ADJOINT_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty())
@@ -122,6 +133,30 @@ pub fn measure(cands: &mut [Candidate], s: &Settings) {
             c.samples.push(t.as_secs_f64() / reps as f64);
         }
     }
+}
+
+/// The candidates `f` (the function alone), `grad_into` (value and gradient into `g`) and `grad` (value
+/// and gradient, allocating), in that order, each calling its function on `x`, with inputs and outputs
+/// through [`black_box`]. The functions are generic parameters, so a function item passed here is called
+/// directly, as if the closure were written out in the bench.
+pub fn gradient_candidates<'a>(
+    x: &'a [f64],
+    g: &'a mut [f64],
+    f: impl Fn(&[f64]) -> f64 + 'a,
+    grad_into: impl Fn(&[f64], &mut [f64]) -> f64 + 'a,
+    grad: impl Fn(&[f64]) -> (f64, Vec<f64>) + 'a,
+) -> Vec<Candidate<'a>> {
+    vec![
+        Candidate::new("f", move || {
+            black_box(f(black_box(x)));
+        }),
+        Candidate::new("grad_into", move || {
+            black_box(grad_into(black_box(x), black_box(&mut *g)));
+        }),
+        Candidate::new("grad", move || {
+            black_box(grad(black_box(x)));
+        }),
+    ]
 }
 
 /// Median time per call of the candidate called `name`.
@@ -146,5 +181,37 @@ pub fn fmt_time(secs: f64, f: TimeFormat) -> String {
         format!("{:.*} µs", f.us_decimals, secs * 1e6)
     } else {
         format!("{:.3} ms", secs * 1e3)
+    }
+}
+
+/// How [`eprint_candidates`] lays out its lines.
+#[derive(Clone, Copy)]
+pub struct Details {
+    /// Width of the name column.
+    pub name_width: usize,
+    /// Width of the column of median times.
+    pub time_width: usize,
+    /// Whether to show the fastest sample too.
+    pub min: bool,
+    /// How times are written.
+    pub time: TimeFormat,
+}
+
+/// Writes `title:` to stderr, then one line per candidate: its name, median time per call, spread (MAD),
+/// the fastest sample if `d.min`, repetitions per sample and number of samples.
+pub fn eprint_candidates(title: &str, cands: &[Candidate], d: Details) {
+    eprintln!("{title}:");
+    for c in cands {
+        let min = if d.min { format!("  min {}", fmt_time(c.sorted()[0], d.time)) } else { String::new() };
+        eprintln!(
+            "  {:<name_width$} {:>time_width$} /call  ±{:.1}% (MAD){min}  {} reps × {} samples",
+            c.name,
+            fmt_time(c.median(), d.time),
+            100.0 * c.spread(),
+            c.reps,
+            c.samples.len(),
+            name_width = d.name_width,
+            time_width = d.time_width,
+        );
     }
 }

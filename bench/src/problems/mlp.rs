@@ -1,7 +1,9 @@
 //! An MLP loss: 64 → 128 (tanh) → 10, a batch of 256 samples as the columns of `X` (64×256), targets
 //! `Y` (10×256), mean squared error summed over outputs. Written with nalgebra ([`loss`], the natural
 //! form, what the gradient and HVP rows time) and on flat slices ([`loss_slices`], statement for statement
-//! the algorithm of the peers' [`generic`] twin), plus hand-written backprop with gemm.
+//! the algorithm of the peers' [`generic`] twin), plus hand-written backprop: with gemm into preallocated
+//! buffers ([`hand`]) and with allocating nalgebra operators ([`hand_alloc`]). Seeded inputs come from
+//! [`instance`], or piecewise from [`Mlp::random`] and [`random_matrix`].
 // Index loops: the slices form spells out the matrix products.
 #![allow(clippy::needless_range_loop)]
 
@@ -36,6 +38,17 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// Random parameters: weights uniform in ±1/√(fan-in), biases in ±0.1, drawn `w1`, `b1`, `w2`, `b2`
+    /// in that order.
+    pub fn random(rng: &mut impl Rng) -> Mlp {
+        Mlp {
+            w1: random_matrix(rng, N_HIDDEN, N_IN, 1.0 / (N_IN as f64).sqrt()),
+            b1: random_matrix(rng, N_HIDDEN, 1, 0.1).column(0).into_owned(),
+            w2: random_matrix(rng, N_OUT, N_HIDDEN, 1.0 / (N_HIDDEN as f64).sqrt()),
+            b2: random_matrix(rng, N_OUT, 1, 0.1).column(0).into_owned(),
+        }
+    }
+
     /// The parameters as one vector: `w1` row-major ‖ `b1` ‖ `w2` row-major ‖ `b2` (the layout of
     /// [`loss_slices`]).
     pub fn to_flat(&self) -> Vec<f64> {
@@ -81,19 +94,18 @@ impl Mlp {
     }
 }
 
-/// A seeded instance: parameters, inputs `X` (64×256), targets `Y` (10×256), the row of ones that
-/// broadcasts the biases.
+/// A `rows × cols` matrix with entries drawn uniformly from `[-scale, scale]`, column by column.
+pub fn random_matrix(rng: &mut impl Rng, rows: usize, cols: usize, scale: f64) -> DMatrix<f64> {
+    DMatrix::from_fn(rows, cols, |_, _| scale * rng.gen_range(-1.0..=1.0))
+}
+
+/// A seeded instance: parameters ([`Mlp::random`]), inputs `X` (64×256), targets `Y` (10×256), all drawn
+/// in that order from one generator, and the row of ones that broadcasts the biases.
 pub fn instance(seed: u64) -> (Mlp, DMatrix<f64>, DMatrix<f64>, RowDVector<f64>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut uniform = |r: usize, c: usize, scale: f64| DMatrix::from_fn(r, c, |_, _| scale * rng.gen_range(-1.0..=1.0));
-    let p = Mlp {
-        w1: uniform(N_HIDDEN, N_IN, 1.0 / (N_IN as f64).sqrt()),
-        b1: uniform(N_HIDDEN, 1, 0.1).column(0).into_owned(),
-        w2: uniform(N_OUT, N_HIDDEN, 1.0 / (N_HIDDEN as f64).sqrt()),
-        b2: uniform(N_OUT, 1, 0.1).column(0).into_owned(),
-    };
-    let x = uniform(N_IN, BATCH, 1.0);
-    let y = uniform(N_OUT, BATCH, 1.0);
+    let p = Mlp::random(&mut rng);
+    let x = random_matrix(&mut rng, N_IN, BATCH, 1.0);
+    let y = random_matrix(&mut rng, N_OUT, BATCH, 1.0);
     (p, x, y, RowDVector::from_element(BATCH, 1.0))
 }
 
@@ -227,7 +239,9 @@ pub fn hand(p: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut Work, g: &mut 
     value
 }
 
-/// The same backprop as a user might first write it with nalgebra operators; allocates.
+/// The same backprop as [`hand`], written as a user might first write it with nalgebra operators
+/// (`&d_out * h.transpose()`, …), allocating its temporaries as the generated code does; returns the loss
+/// and the gradient.
 pub fn hand_alloc(p: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>) -> (f64, Mlp) {
     let n = x.ncols() as f64;
     let mut h = &p.w1 * x;
