@@ -367,9 +367,25 @@ fn loop_accumulators(f: &Function, body: &[Stmt], an: &Analysis) -> Vec<bool> {
     let mut free = vec![false; f.vars.len()];
     visit_blocks(body, &mut |block| {
         for (p, s) in block.iter().enumerate() {
-            let Stmt::Let { var: v, .. } = s else { continue };
+            let Stmt::Let { var: v, init, .. } = s else { continue };
             let v = *v;
             if !an.active[v] || !an.copy[v] || an.by_ref[v] || f.vars[v].deferred {
+                continue;
+            }
+            // The definition's own reverse must not read the value it defines (`v = t.exp()` does:
+            // d_exp(t, v)), since after the loops' reverse `v` holds its final value, not that one.
+            let reads_own_value = !matches!(
+                init,
+                None | Some(
+                    Expr::Use(_)
+                        | Expr::Copied { .. }
+                        | Expr::Neg(_)
+                        | Expr::Bin(..)
+                        | Expr::Index { .. }
+                        | Expr::Opaque(_)
+                )
+            );
+            if reads_own_value {
                 continue;
             }
             // The loops after the declaration that write `v`; every write must be in one of them.
