@@ -166,10 +166,10 @@ impl Generated<'_> {
 
     /// Why the dual-number variants cannot be generated, if they cannot: a result type that does not name
     /// its float type, a closure naming a float type, a tuple mixing differentiated values and constants,
-    /// or a cast of a differentiated value between float types. Parameters of any differentiable type are fine (floats, slices, arrays,
-    /// nalgebra matrices, `#[derive(Tangent)]` structs), and so are constant expressions of differentiated
-    /// values (conditions, casts to integers, roundings, `no_grad`): dual code evaluates them on value
-    /// parts (see `Adjoint::opaque`).
+    /// or a cast of a differentiated value between float types. Parameters of any differentiable type are
+    /// fine (floats, slices, arrays, nalgebra matrices, `#[derive(Tangent)]` structs), and so are constant
+    /// expressions of differentiated values (conditions, casts to integers, roundings, `no_grad`): dual
+    /// code evaluates them on value parts (see `Adjoint::opaque`).
     fn second_order_blocker(&self, body: &[crate::ir::Stmt], an: &Analysis) -> Option<&'static str> {
         use crate::ir::{walk, Expr, Stmt};
         let mut blocker = (!self.sig.plain_ret).then_some("its result type does not name its float type");
