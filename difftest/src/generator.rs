@@ -630,9 +630,9 @@ pub enum Mode {
 /// evaluates constant expressions (conditions, roundings, casts to integers) on value parts, the only
 /// blockers are: a result type not naming its float type, a `map` closure naming a float type (`as f64`,
 /// `|t: f64|`), a tuple mixing differentiated values and constants, a cast of a differentiated value
-/// between float types, a constant vector passed to a differentiated call. The generator writes none of
-/// these (every tuple component adds an input; closures and helper arguments are plain), so every
-/// function has an `f_hvp`, nalgebra ones included (second order for nalgebra types: commit 42ea4f2).
+/// between float types (constant arguments of calls are no blocker since commit ea2a139). The generator
+/// writes none of these (every tuple component adds an input; closures are plain), so every function has
+/// an `f_hvp`, nalgebra ones included (second order for nalgebra types: commit 42ea4f2).
 /// A call to a function with no second-order code would compile (its dual entry point panics), so the
 /// caller's `f_hvp` is treated as absent too.
 pub fn has_hvp(f: &Function, no_hvp: &[String]) -> bool {
@@ -642,12 +642,6 @@ pub fn has_hvp(f: &Function, no_hvp: &[String]) -> bool {
     let mut ok = true;
     f.visit_exprs(&mut |e| match e {
         Expr::Call(g, _) if no_hvp.contains(g) => ok = false,
-        // "A constant vector is passed to a differentiated call": the macro does not know every constant
-        // argument to be `Copy` (a cast `(i as f64)`, a path constant, a constant local); only literals
-        // are known constants. An argument that surely depends on an input is fine.
-        Expr::Call(_, args) if args.iter().any(|a| !matches!(a, Expr::Num(v) if *v >= 0.0) && !reads_input(a)) => {
-            ok = false
-        }
         Expr::VScalar(_, v, w) if closure_names_float(v) || w.as_deref().is_some_and(closure_names_float) => ok = false,
         _ => {}
     });
@@ -658,22 +652,6 @@ pub fn has_hvp(f: &Function, no_hvp: &[String]) -> bool {
         })
     }
     ok && lets_ok(&f.body)
-}
-
-/// Whether `e` surely depends on an input (`x[..]`, `a`, `b`, `m[(i, j)]`, a value of `x.iter()`), not
-/// only through constants (`floor`, `round`, …).
-fn reads_input(e: &Expr) -> bool {
-    match e {
-        Expr::Index(a, _) => a == "x" || a == "m",
-        Expr::Leaf(l) => l == "a" || l == "b" || l.starts_with("xv") || l.starts_with('u'),
-        Expr::Method(name, ..) | Expr::Assoc(name, _)
-            if ["floor", "ceil", "round", "trunc", "signum"].contains(name) =>
-        {
-            false
-        }
-        Expr::VScalar(..) => true,
-        e => e.children().into_iter().any(reads_input),
-    }
 }
 
 /// Whether `f_hvp` is generated for functions of nalgebra types (it is since commit 42ea4f2; set to

@@ -1,0 +1,327 @@
+//! Found by the differential tester (seed 2, unit 2227), shrunk by
+//! `cargo run -p adjoint-difftest -- --seed 2 --shrink 2227`:
+//! wrong derivative: f_2227 at x = [1.3403941746250245, 1.1237778584798912]: gradient[0] = 6.820549172136339e0 but finite differences give 3.820549172136964e0 (gradient [6.820549172136339, 0.0])
+#![allow(warnings, clippy::all, clippy::pedantic)]
+
+#[rustfmt::skip]
+mod generated {
+use adjoint::differentiable;
+use nalgebra::{DMatrix, DVector};
+
+#[allow(dead_code)]
+pub mod check {
+//! The checks run on every generated function. This file is compiled as a module of
+//! `adjoint-difftest` and also pasted verbatim into every generated crate (it has no dependencies).
+
+/// The generated forms of a scalar function, seen through its flat input `&[f64]`.
+pub struct Forms<'a> {
+    pub f: &'a dyn Fn(&[f64]) -> f64,
+    pub grad: &'a dyn Fn(&[f64]) -> (f64, Vec<f64>),
+    pub jvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, f64),
+    pub vjp: &'a dyn Fn(&[f64], f64, &mut [f64]) -> f64,
+    pub grad_into: &'a dyn Fn(&[f64], &mut [f64]) -> f64,
+    pub hvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>, Vec<f64>),
+}
+
+/// Stands for `f_hvp` when the function has none; recognised by its result's length and skipped.
+pub fn no_hvp(_: &[f64], _: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+    (f64::NAN, Vec::new(), Vec::new())
+}
+
+/// Relative tolerance of finite-difference comparisons.
+pub const FD_RTOL: f64 = 1e-5;
+/// Absolute tolerance of finite-difference comparisons, times `1 + |f|` (or `1 + ‖∇f‖ + ‖H·v‖`).
+pub const FD_ATOL: f64 = 1e-7;
+/// Relative tolerance of comparisons between two exact derivatives (forward vs reverse).
+pub const EXACT_RTOL: f64 = 1e-8;
+/// Points per function.
+pub const POINTS: usize = 4;
+
+/// Accumulates failures and statistics over a batch.
+pub struct Checker {
+    pub failures: Vec<String>,
+    pub functions: usize,
+    pub points: usize,
+    /// Points where `f` or its gradient is not finite (outside the domain): skipped.
+    pub rejected_points: usize,
+    /// Finite-difference comparisons skipped because two extrapolations disagree (not smooth there).
+    pub inconclusive_fd: usize,
+    /// Finite-difference comparisons made.
+    pub fd_checks: usize,
+    state: u64,
+}
+
+impl Default for Checker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn norm_inf(a: &[f64]) -> f64 {
+    a.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn abs_dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x * y).abs()).sum()
+}
+
+fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
+    (a - b).abs() <= atol + rtol * a.abs().max(b.abs())
+}
+
+/// The outcome of one finite-difference comparison.
+enum Fd {
+    Agrees,
+    /// The extrapolations from steps (h, h/2) and (h/2, h/4) disagree: not smooth enough at this scale.
+    Inconclusive,
+    Disagrees(f64),
+}
+
+/// Compares `exact` with the Richardson-extrapolated central differences of `d(t) = (φ(t) − φ(−t)) / 2t`,
+/// where `central(t)` returns `d(t)`.
+fn compare_fd(exact: f64, d: [f64; 3], atol: f64) -> Fd {
+    let r1 = (4.0 * d[1] - d[0]) / 3.0;
+    let r2 = (4.0 * d[2] - d[1]) / 3.0;
+    if !(r1.is_finite() && r2.is_finite() && close(r1, r2, FD_RTOL / 4.0, atol / 4.0)) {
+        return Fd::Inconclusive;
+    }
+    if close(exact, r2, FD_RTOL, atol) {
+        Fd::Agrees
+    } else {
+        Fd::Disagrees(r2)
+    }
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Checker {
+            failures: Vec::new(),
+            functions: 0,
+            points: 0,
+            rejected_points: 0,
+            inconclusive_fd: 0,
+            fd_checks: 0,
+            state: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// splitmix64, uniform in `lo..hi`.
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        lo + (hi - lo) * ((z >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    fn random_vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+        (0..n).map(|_| self.uniform(lo, hi)).collect()
+    }
+
+    fn fail(&mut self, name: &str, x: &[f64], what: String) {
+        self.failures.push(format!("{name} at x = {x:?}: {what}"));
+    }
+
+    /// Checks `fs` at [`POINTS`] random points of `[-2, 2]^dim`; stops at the first failure.
+    ///
+    /// The points depend only on `dim` (not on what was checked before), so that a failure reproduces
+    /// when the function is checked alone, as the shrinker does.
+    pub fn check(&mut self, name: &str, dim: usize, fs: &Forms) {
+        self.functions += 1;
+        self.state = 0x9e37_79b9_7f4a_7c15 ^ (dim as u64).wrapping_mul(0xd1b5_4a32_d192_ed03);
+        let before = self.failures.len();
+        for _ in 0..POINTS {
+            let x = self.random_vec(dim, -2.0, 2.0);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_at(name, &x, fs)));
+            if let Err(e) = run {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                self.fail(name, &x, format!("panicked: {msg}"));
+            }
+            if self.failures.len() > before {
+                return;
+            }
+        }
+    }
+
+    fn check_at(&mut self, name: &str, x: &[f64], fs: &Forms) {
+        let n = x.len();
+        self.points += 1;
+        let y = (fs.f)(x);
+        let (yg, g) = (fs.grad)(x);
+        if !y.is_finite() || !g.iter().all(|v| v.is_finite()) || norm_inf(&g) > 1e8 || y.abs() > 1e12 {
+            self.rejected_points += 1;
+            return;
+        }
+        if !close(y, yg, 1e-12, 1e-300) {
+            return self.fail(name, x, format!("f_grad returns the value {yg:e} but f = {y:e}"));
+        }
+        if g.len() != n {
+            return self.fail(name, x, format!("gradient of length {} for {n} inputs", g.len()));
+        }
+
+        // Gradient vs finite differences, coordinate by coordinate.
+        let atol = FD_ATOL * (1.0 + y.abs());
+        for i in 0..n {
+            let h0 = 1e-3 * (1.0 + x[i].abs());
+            let mut d = [0.0; 3];
+            for (k, dk) in d.iter_mut().enumerate() {
+                let h = h0 / (1u32 << k) as f64;
+                let (mut p, mut m) = (x.to_vec(), x.to_vec());
+                p[i] += h;
+                m[i] -= h;
+                *dk = ((fs.f)(&p) - (fs.f)(&m)) / (p[i] - m[i]);
+            }
+            self.fd_checks += 1;
+            match compare_fd(g[i], d, atol) {
+                Fd::Agrees => {}
+                Fd::Inconclusive => self.inconclusive_fd += 1,
+                Fd::Disagrees(r) => {
+                    return self.fail(
+                        name,
+                        x,
+                        format!("gradient[{i}] = {:e} but finite differences give {r:e} (gradient {g:?})", g[i]),
+                    )
+                }
+            }
+        }
+
+        // Forward mode: JVP = ∇f·v.
+        let v = self.random_vec(n, -1.0, 1.0);
+        let (yj, s) = (fs.jvp)(x, &v);
+        if !close(y, yj, 1e-12, 1e-300) {
+            return self.fail(name, x, format!("f_jvp returns the value {yj:e} but f = {y:e}"));
+        }
+        let gv = dot(&g, &v);
+        if !close(s, gv, EXACT_RTOL, EXACT_RTOL * abs_dot(&g, &v) + 1e-300) {
+            return self.fail(name, x, format!("JVP along {v:?} = {s:e} but ∇f·v = {gv:e}"));
+        }
+
+        // Reverse mode: f_vjp accumulates w·∇f, and ⟨J·v, w⟩ = ⟨v, Jᵀ·w⟩.
+        let w = self.uniform(0.5, 2.0);
+        let start = self.random_vec(n, -1.0, 1.0);
+        let mut buf = start.clone();
+        let yv = (fs.vjp)(x, w, &mut buf);
+        if !close(y, yv, 1e-12, 1e-300) {
+            return self.fail(name, x, format!("f_vjp returns the value {yv:e} but f = {y:e}"));
+        }
+        let jtw: Vec<f64> = buf.iter().zip(&start).map(|(b, s0)| b - s0).collect();
+        for i in 0..n {
+            if !close(jtw[i], w * g[i], EXACT_RTOL, 1e-12 * (1.0 + start[i].abs() + w * norm_inf(&g))) {
+                return self.fail(name, x, format!("f_vjp added {:e} to x̄[{i}] but w·∇f = {:e}", jtw[i], w * g[i]));
+            }
+        }
+        let (lhs, rhs) = (s * w, dot(&v, &jtw));
+        if !close(lhs, rhs, EXACT_RTOL, EXACT_RTOL * w * abs_dot(&g, &v) + 1e-12) {
+            return self.fail(name, x, format!("⟨J·v, w⟩ = {lhs:e} but ⟨v, Jᵀ·w⟩ = {rhs:e}"));
+        }
+
+        // f_grad_into overwrites its buffer.
+        let mut buf = vec![f64::NAN; n];
+        let yi = (fs.grad_into)(x, &mut buf);
+        if !close(y, yi, 1e-12, 1e-300) || buf.iter().zip(&g).any(|(a, b)| !close(*a, *b, 1e-12, 1e-300)) {
+            return self.fail(name, x, format!("f_grad_into gives ({yi:e}, {buf:?}) but f_grad ({y:e}, {g:?})"));
+        }
+
+        // HVP: value and gradient as f_grad's, H·v vs finite differences of the gradient, symmetry.
+        let (yh, gh, hv) = (fs.hvp)(x, &v);
+        if gh.is_empty() && n > 0 {
+            return;
+        }
+        if !close(y, yh, 1e-12, 1e-300) {
+            return self.fail(name, x, format!("f_hvp returns the value {yh:e} but f = {y:e}"));
+        }
+        if gh.iter().zip(&g).any(|(a, b)| !close(*a, *b, 1e-12, 1e-14 * norm_inf(&g))) {
+            return self.fail(name, x, format!("f_hvp returns the gradient {gh:?} but f_grad {g:?}"));
+        }
+        if !hv.iter().all(|h| h.is_finite()) || norm_inf(&hv) > 1e8 {
+            self.rejected_points += 1;
+            return;
+        }
+        let t0 = 1e-3 * (1.0 + norm_inf(x));
+        let mut cols = [vec![], vec![], vec![]];
+        for (k, col) in cols.iter_mut().enumerate() {
+            let t = t0 / (1u32 << k) as f64;
+            let p: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + t * b).collect();
+            let m: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a - t * b).collect();
+            let (gp, gm) = ((fs.grad)(&p).1, (fs.grad)(&m).1);
+            *col = gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * t)).collect();
+        }
+        let atol = FD_ATOL * (1.0 + norm_inf(&g) + norm_inf(&hv));
+        for i in 0..n {
+            self.fd_checks += 1;
+            match compare_fd(hv[i], [cols[0][i], cols[1][i], cols[2][i]], atol) {
+                Fd::Agrees => {}
+                Fd::Inconclusive => self.inconclusive_fd += 1,
+                Fd::Disagrees(r) => {
+                    return self.fail(
+                        name,
+                        x,
+                        format!(
+                        "(H·v)[{i}] = {:e} but finite differences of the gradient give {r:e} (v = {v:?}, H·v = {hv:?})",
+                        hv[i]
+                    ),
+                    )
+                }
+            }
+        }
+        let u = self.random_vec(n, -1.0, 1.0);
+        let hu = (fs.hvp)(x, &u).2;
+        let (a, b) = (dot(&u, &hv), dot(&v, &hu));
+        if !close(a, b, EXACT_RTOL, EXACT_RTOL * (abs_dot(&u, &hv) + abs_dot(&v, &hu)) + 1e-12) {
+            self.fail(name, x, format!("⟨u, H·v⟩ = {a:e} but ⟨v, H·u⟩ = {b:e}"));
+        }
+    }
+
+    /// One line of statistics.
+    pub fn summary(&self) -> String {
+        format!(
+            "DIFFTEST-STATS functions={} points={} rejected_points={} fd_checks={} inconclusive_fd={} failures={}",
+            self.functions,
+            self.points,
+            self.rejected_points,
+            self.fd_checks,
+            self.inconclusive_fd,
+            self.failures.len()
+        )
+    }
+}
+}
+
+#[differentiable]
+fn f_2227(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+    let mut v1 = x[0].exp();
+    let mut k4: usize = 0;
+    loop {
+        if k4 >= 1 { break; }
+        k4 += 1;
+        v1 += 1.0_f64;
+    }
+    v1
+}
+
+pub fn check_into(c: &mut check::Checker) {
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(1, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_2227", 2, &check::Forms { f: &|p| f_2227(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_2227_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_2227_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_2227_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_2227_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_2227_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+}
+pub fn check_all() -> check::Checker {
+    let mut c = check::Checker::new();
+    check_into(&mut c);
+    c
+}
+}
+
+fn main() {
+    let c = generated::check_all();
+    for f in &c.failures {
+        println!("DIFFTEST-FAIL {f}");
+    }
+    println!("{}", c.summary());
+}
