@@ -794,7 +794,7 @@ pub fn committed_file(seed: u64, count: usize, excluded: &[usize]) -> String {
          Random functions in the supported subset; each is checked at random points: gradient vs finite\n\
          differences, JVP vs gradient, VJP vs JVP, f_grad_into, HVP vs finite differences of the gradient.\n\
          seed: {seed}\ncount: {count}\nexcluded units (known bugs, see the README): {}",
-        ex.join(" ")
+        if ex.is_empty() { "none".to_string() } else { ex.join(" ") }
     );
     emit(&units, Mode::Test, &header)
 }

@@ -4,7 +4,7 @@
 //! differences, JVP vs gradient, VJP vs JVP, f_grad_into, HVP vs finite differences of the gradient.
 //! seed: 1
 //! count: 300
-//! excluded units (known bugs, see the README): 
+//! excluded units (known bugs, see the README): none
 #![allow(warnings, clippy::all, clippy::pedantic)]
 
 #[rustfmt::skip]
