@@ -65,6 +65,19 @@ fn contains_if(e: &Expr) -> bool {
     matches!(e, Expr::If(..)) || e.children().into_iter().any(contains_if)
 }
 
+/// Whether `e` holds a `map`/`zip_map` closure.
+fn contains_closure(e: &Expr) -> bool {
+    fn vec_has(v: &VExpr) -> bool {
+        matches!(v, VExpr::Map(..) | VExpr::ZipMap(..)) || v.clone().vchildren_mut().into_iter().any(|c| vec_has(c))
+    }
+    match e {
+        Expr::VScalar(_, v, w) => {
+            vec_has(v) || w.as_deref().is_some_and(vec_has) || e.children().into_iter().any(contains_closure)
+        }
+        e => e.children().into_iter().any(contains_closure),
+    }
+}
+
 fn bin(op: char, l: Expr, r: Expr) -> Expr {
     Expr::Bin(op, Box::new(l), Box::new(r))
 }
@@ -220,8 +233,9 @@ impl Gen {
         }
         // Known bug 3 (see the README): an if-expression with a constant branch inside a condition
         // does not compile in f_hvp, so conditions hold none.
+        // Conditions are constant (opaque) expressions, which cannot hold closures (`v.map(..)`).
         let mut l = self.expr(sc, depth.min(1));
-        while contains_if(&l) {
+        while contains_if(&l) || contains_closure(&l) {
             l = self.leaf(sc);
         }
         let r = if self.chance(0.5) { Expr::Num(self.lit()) } else { self.expr(sc, 0) };
@@ -248,8 +262,20 @@ impl Gen {
             }
             7 => Expr::Neg(Box::new(self.expr(sc, d))),
             8 => {
-                let name = *self.pick(UNARY_FREE);
+                let mut name = *self.pick(UNARY_FREE);
                 let e = self.expr(sc, d);
+                // `floor` & co. make their operand a constant (opaque) expression, which cannot hold
+                // closures.
+                if ["floor", "ceil", "round", "trunc", "signum"].contains(&name) && contains_closure(&e) {
+                    name = "sin";
+                }
+                // Rounding of a bounded argument (`3·tanh(e)`): a few jumps, which finite differences see
+                // as jumps; of an unbounded steep one, a staircase finer than the step, seen as a ramp.
+                let e = if ["floor", "ceil", "round", "trunc"].contains(&name) {
+                    bin('*', Expr::Num(3.0), method("tanh", e, vec![]))
+                } else {
+                    e
+                };
                 if self.chance(0.2) {
                     Expr::Assoc(name, Box::new(e))
                 } else {
@@ -302,7 +328,14 @@ impl Gen {
             15 => {
                 let name = *self.pick(&["atan2", "hypot", "max", "min", "mul_add"]);
                 let a = self.expr(sc, d);
-                let b = self.expr(sc, d);
+                let mut b = self.expr(sc, d);
+                // Not at the origin, where atan2 and hypot are not differentiable (`0.0.atan2(0.0)`).
+                if name == "atan2" || name == "hypot" {
+                    b = positive(0.5, b);
+                    if self.chance(0.5) {
+                        b = Expr::Neg(Box::new(b));
+                    }
+                }
                 let mut args = vec![b];
                 if name == "mul_add" {
                     args.push(self.expr(sc, d));
@@ -439,7 +472,10 @@ impl Gen {
                 17 if depth < 3 => {
                     let counter = self.name("k");
                     let max = self.rng.gen_range(1..=6);
-                    let l = self.expr(sc, 1);
+                    let mut l = self.expr(sc, 1);
+                    if contains_closure(&l) {
+                        l = self.leaf(sc);
+                    }
                     let cond = Cond::Cmp(l, "<", Expr::Num(self.rng.gen_range(0..30) as f64 / 10.0));
                     let mut inner = sc.clone();
                     inner.ints.push(counter.clone());

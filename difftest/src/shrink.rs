@@ -194,8 +194,8 @@ fn count(e: &mut Expr) -> usize {
 }
 
 /// The preorder indices (as [`edit_fn_expr`] numbers them) of domain guards and their operands: the
-/// receiver of a [`RESTRICTED`] method, the base of a negative `powi`, a denominator, and their direct
-/// operands. Shrinking replaces whole guarded calls, or expressions inside the guarded `e`, never a guard.
+/// receiver of a [`RESTRICTED`] method, the base of a negative `powi`, a denominator, the second argument
+/// of `atan2` and `hypot` (kept off the origin), and their direct operands. Shrinking replaces whole guarded calls, or expressions inside the guarded `e`, never a guard.
 fn frozen(f: &Function) -> std::collections::HashSet<usize> {
     let mut out = std::collections::HashSet::new();
     let mut g = f.clone();
@@ -209,6 +209,7 @@ fn frozen(f: &Function) -> std::collections::HashSet<usize> {
                 Expr::Assoc(name, _) if RESTRICTED.contains(name) => Some(1),
                 Expr::Powi(_, p) if *p < 0 => Some(1),
                 Expr::Bin('/', l, _) => Some(1 + count(l)),
+                Expr::Method("atan2" | "hypot", r, _) => Some(1 + count(r)),
                 _ => None,
             };
             true

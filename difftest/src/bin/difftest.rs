@@ -359,6 +359,10 @@ fn shrink_unit(o: &Opts, u: usize) -> Option<PathBuf> {
         println!("unit {u} of seed {} passes: nothing to shrink ({})", o.seed, r.stats);
         return None;
     };
+    if matches!(&f0, Failure::Compile(e) if e.contains("unattributed")) {
+        println!("unit {u}: {f0:?}\n  a failure of the harness, not of the unit: nothing to shrink");
+        return None;
+    }
     let sig = signature(&f0);
     println!("unit {u}: {f0:?}\n  shrinking while it fails with `{sig}` (size {})", shrink::size_key(&unit).0);
     let mut last = (unit.clone(), f0);
