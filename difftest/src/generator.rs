@@ -61,23 +61,6 @@ const ZIP_MAP_BODIES: &[&str] = &["p * q", "p + q.sin()", "p * q.tanh()", "(p - 
 const CONSTS: &[&str] =
     &["std::f64::consts::PI", "std::f64::consts::E", "std::f64::consts::LN_2", "std::f64::consts::FRAC_1_SQRT_2"];
 
-fn contains_if(e: &Expr) -> bool {
-    matches!(e, Expr::If(..)) || e.children().into_iter().any(contains_if)
-}
-
-/// Whether `e` holds a `map`/`zip_map` closure.
-fn contains_closure(e: &Expr) -> bool {
-    fn vec_has(v: &VExpr) -> bool {
-        matches!(v, VExpr::Map(..) | VExpr::ZipMap(..)) || v.clone().vchildren_mut().into_iter().any(|c| vec_has(c))
-    }
-    match e {
-        Expr::VScalar(_, v, w) => {
-            vec_has(v) || w.as_deref().is_some_and(vec_has) || e.children().into_iter().any(contains_closure)
-        }
-        e => e.children().into_iter().any(contains_closure),
-    }
-}
-
 fn bin(op: char, l: Expr, r: Expr) -> Expr {
     Expr::Bin(op, Box::new(l), Box::new(r))
 }
@@ -231,13 +214,7 @@ impl Gen {
             let i = self.pick(&sc.ints).clone();
             return Cond::Raw(format!("{i} % {} == {}", self.rng.gen_range(2..4), self.rng.gen_range(0..2)));
         }
-        // Known bug 3 (see the README): an if-expression with a constant branch inside a condition
-        // does not compile in f_hvp, so conditions hold none.
-        // Conditions are constant (opaque) expressions, which cannot hold closures (`v.map(..)`).
-        let mut l = self.expr(sc, depth.min(1));
-        while contains_if(&l) || contains_closure(&l) {
-            l = self.leaf(sc);
-        }
+        let l = self.expr(sc, depth.min(1));
         let r = if self.chance(0.5) { Expr::Num(self.lit()) } else { self.expr(sc, 0) };
         let c = Cond::Cmp(l, if self.chance(0.5) { "<" } else { ">" }, r);
         if self.chance(0.15) {
@@ -262,13 +239,8 @@ impl Gen {
             }
             7 => Expr::Neg(Box::new(self.expr(sc, d))),
             8 => {
-                let mut name = *self.pick(UNARY_FREE);
+                let name = *self.pick(UNARY_FREE);
                 let e = self.expr(sc, d);
-                // `floor` & co. make their operand a constant (opaque) expression, which cannot hold
-                // closures.
-                if ["floor", "ceil", "round", "trunc", "signum"].contains(&name) && contains_closure(&e) {
-                    name = "sin";
-                }
                 // Rounding of a bounded argument (`3·tanh(e)`): a few jumps, which finite differences see
                 // as jumps; of an unbounded steep one, a staircase finer than the step, seen as a ramp.
                 let e = if ["floor", "ceil", "round", "trunc"].contains(&name) {
@@ -472,10 +444,7 @@ impl Gen {
                 17 if depth < 3 => {
                     let counter = self.name("k");
                     let max = self.rng.gen_range(1..=6);
-                    let mut l = self.expr(sc, 1);
-                    if contains_closure(&l) {
-                        l = self.leaf(sc);
-                    }
+                    let l = self.expr(sc, 1);
                     let cond = Cond::Cmp(l, "<", Expr::Num(self.rng.gen_range(0..30) as f64 / 10.0));
                     let mut inner = sc.clone();
                     inner.ints.push(counter.clone());

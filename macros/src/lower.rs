@@ -105,6 +105,8 @@ struct Renamer<'a, 'b> {
     lowerer: &'a Lowerer<'b>,
     reads: Vec<VarId>,
     closure: Option<Span>,
+    /// Renaming a constant expression: closures in it are allowed (they are evaluated, not differentiated).
+    constant: bool,
     /// Names bound inside the expression (a closure's parameters), left alone.
     exclude: HashSet<String>,
 }
@@ -122,11 +124,45 @@ impl VisitMut for Renamer<'_, '_> {
                     }
                 }
             }
+            // A closure inside a constant expression is plain code: its parameters shadow outer names
+            // within its body, and the outer names it captures are renamed like any other read.
+            syn::Expr::Closure(c) if self.constant => {
+                let mut bound = Vec::new();
+                for input in &c.inputs {
+                    pattern_names(input, &mut bound);
+                }
+                let added: Vec<String> = bound.into_iter().filter(|n| self.exclude.insert(n.clone())).collect();
+                self.visit_expr_mut(&mut c.body);
+                for n in &added {
+                    self.exclude.remove(n);
+                }
+            }
             syn::Expr::Closure(c) => {
                 self.closure.get_or_insert(c.span());
             }
             _ => syn::visit_mut::visit_expr_mut(self, e),
         }
+    }
+}
+
+/// The names a pattern binds (`x`, `(a, mut b)`, `&v`, `x: f64`).
+fn pattern_names(pat: &syn::Pat, names: &mut Vec<String>) {
+    match pat {
+        syn::Pat::Ident(pi) => {
+            names.push(pi.ident.to_string());
+            if let Some((_, sub)) = &pi.subpat {
+                pattern_names(sub, names);
+            }
+        }
+        syn::Pat::Type(pt) => pattern_names(&pt.pat, names),
+        syn::Pat::Reference(r) => pattern_names(&r.pat, names),
+        syn::Pat::Paren(p) => pattern_names(&p.pat, names),
+        syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| pattern_names(p, names)),
+        syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|p| pattern_names(p, names)),
+        syn::Pat::Slice(s) => s.elems.iter().for_each(|p| pattern_names(p, names)),
+        syn::Pat::Struct(s) => s.fields.iter().for_each(|f| pattern_names(&f.pat, names)),
+        syn::Pat::Or(o) => o.cases.iter().for_each(|p| pattern_names(p, names)),
+        _ => {}
     }
 }
 
@@ -186,12 +222,10 @@ impl Lowerer<'_> {
 
     fn opaque(&mut self, e: &syn::Expr) -> Opaque {
         let mut e = e.clone();
-        let mut r = Renamer { lowerer: self, reads: Vec::new(), closure: None, exclude: HashSet::new() };
+        let mut r =
+            Renamer { lowerer: self, reads: Vec::new(), closure: None, constant: true, exclude: HashSet::new() };
         r.visit_expr_mut(&mut e);
-        let (reads, closure) = (r.reads, r.closure);
-        if let Some(span) = closure {
-            self.cx.error_at(span, "closures are not supported here; write a `for` loop or a #[differentiable] fn");
-        }
+        let reads = r.reads;
         Opaque { tokens: e.into_token_stream(), reads }
     }
 
@@ -822,7 +856,7 @@ impl Lowerer<'_> {
         }
         let mut renamed = c.clone();
         let exclude = params.iter().map(|(p, _)| p.to_string()).collect();
-        let mut r = Renamer { lowerer: self, reads: Vec::new(), closure: None, exclude };
+        let mut r = Renamer { lowerer: self, reads: Vec::new(), closure: None, constant: false, exclude };
         r.visit_expr_mut(&mut renamed.body);
         let (captures, nested) = (r.reads, r.closure);
         if let Some(span) = nested {

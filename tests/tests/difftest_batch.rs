@@ -85,20 +85,27 @@ enum Fd {
     Disagrees(f64),
 }
 
-/// Compares `exact` with the Richardson-extrapolated central differences of `d(t) = (φ(t) − φ(−t)) / 2t`,
-/// where `central(t)` returns `d(t)`.
-fn compare_fd(exact: f64, d: [f64; 3], atol: f64) -> Fd {
-    let r1 = (4.0 * d[1] - d[0]) / 3.0;
-    let r2 = (4.0 * d[2] - d[1]) / 3.0;
+/// Steps of the finite differences: `h, h/2, h/4, h/8`.
+const FD_STEPS: usize = 4;
+
+/// Compares `exact` with the Richardson-extrapolated central differences `d[k] = (φ(t) − φ(−t)) / 2t` at
+/// `t = h / 2^k`. The three extrapolations must agree with each other before the last one is trusted:
+/// where `φ` oscillates faster than the step (`sin` of an argument ~10⁶) two of them can agree by chance,
+/// three rarely do.
+fn compare_fd(exact: f64, d: [f64; FD_STEPS], atol: f64) -> Fd {
+    let r: Vec<f64> = d.windows(2).map(|w| (4.0 * w[1] - w[0]) / 3.0).collect();
+    let last = r[r.len() - 1];
+    let consistent =
+        r.iter().all(|v| v.is_finite()) && r.windows(2).all(|w| close(w[0], w[1], FD_RTOL / 4.0, atol / 4.0));
     // Slopes beyond 1e8 (the bound on accepted gradients) are not trusted either: `floor` of a steep
     // function is a staircase finer than the step, which finite differences see as a ramp.
-    if !(r1.is_finite() && r2.is_finite() && close(r1, r2, FD_RTOL / 4.0, atol / 4.0)) || r2.abs() > 1e8 {
+    if !consistent || last.abs() > 1e8 {
         return Fd::Inconclusive;
     }
-    if close(exact, r2, FD_RTOL, atol) {
+    if close(exact, last, FD_RTOL, atol) {
         Fd::Agrees
     } else {
-        Fd::Disagrees(r2)
+        Fd::Disagrees(last)
     }
 }
 
@@ -174,11 +181,21 @@ impl Checker {
             return self.fail(name, x, format!("gradient of length {} for {n} inputs", g.len()));
         }
 
+        // How much rounding the computation amplifies: the relative change of the gradient when x moves by
+        // a few ulps. Tiny for most functions; ~1e-7 for `v += v − x₀` thirty times (v = x₀ exactly, but
+        // each step doubles the rounding error). Comparisons between two exact derivatives computed in
+        // different orders (forward vs reverse, floats vs duals) allow 100 times that.
+        let nudged: Vec<f64> = x.iter().map(|a| a * (1.0 + 4.0 * f64::EPSILON)).collect();
+        let (_, gn) = (fs.grad)(&nudged);
+        let noise = gn.iter().zip(&g).fold(0.0, |m: f64, (a, b)| m.max((a - b).abs())) / norm_inf(&g).max(1e-300);
+        let exact_rtol = if noise.is_finite() { EXACT_RTOL.max(100.0 * noise) } else { EXACT_RTOL };
+        let bitwise_rtol = if noise.is_finite() { 1e-12_f64.max(100.0 * noise) } else { 1e-12 };
+
         // Gradient vs finite differences, coordinate by coordinate.
         let atol = FD_ATOL * (1.0 + y.abs());
         for i in 0..n {
             let h0 = 1e-3 * (1.0 + x[i].abs());
-            let mut d = [0.0; 3];
+            let mut d = [0.0; FD_STEPS];
             for (k, dk) in d.iter_mut().enumerate() {
                 let h = h0 / (1u32 << k) as f64;
                 let (mut p, mut m) = (x.to_vec(), x.to_vec());
@@ -209,7 +226,7 @@ impl Checker {
         let gv = dot(&g, &v);
         // The floor admits rounding where the derivative cancels exactly (`atan2(x, x/c)` is constant:
         // reverse mode gives 0, forward mode 1e-16).
-        if !close(s, gv, EXACT_RTOL, EXACT_RTOL * abs_dot(&g, &v) + 1e-12 * (1.0 + y.abs())) {
+        if !close(s, gv, exact_rtol, exact_rtol * abs_dot(&g, &v) + 1e-12 * (1.0 + y.abs())) {
             return self.fail(name, x, format!("JVP along {v:?} = {s:e} but ∇f·v = {gv:e}"));
         }
 
@@ -223,12 +240,12 @@ impl Checker {
         }
         let jtw: Vec<f64> = buf.iter().zip(&start).map(|(b, s0)| b - s0).collect();
         for i in 0..n {
-            if !close(jtw[i], w * g[i], EXACT_RTOL, 1e-12 * (1.0 + start[i].abs() + w * norm_inf(&g))) {
+            if !close(jtw[i], w * g[i], exact_rtol, 1e-12 * (1.0 + start[i].abs() + w * norm_inf(&g))) {
                 return self.fail(name, x, format!("f_vjp added {:e} to x̄[{i}] but w·∇f = {:e}", jtw[i], w * g[i]));
             }
         }
         let (lhs, rhs) = (s * w, dot(&v, &jtw));
-        if !close(lhs, rhs, EXACT_RTOL, EXACT_RTOL * w * abs_dot(&g, &v) + 1e-12) {
+        if !close(lhs, rhs, exact_rtol, exact_rtol * w * abs_dot(&g, &v) + 1e-12) {
             return self.fail(name, x, format!("⟨J·v, w⟩ = {lhs:e} but ⟨v, Jᵀ·w⟩ = {rhs:e}"));
         }
 
@@ -244,10 +261,10 @@ impl Checker {
         if gh.is_empty() && n > 0 {
             return;
         }
-        if !close(y, yh, 1e-12, 1e-300) {
+        if !close(y, yh, bitwise_rtol, 1e-300) {
             return self.fail(name, x, format!("f_hvp returns the value {yh:e} but f = {y:e}"));
         }
-        if gh.iter().zip(&g).any(|(a, b)| !close(*a, *b, 1e-12, 1e-14 * norm_inf(&g))) {
+        if gh.iter().zip(&g).any(|(a, b)| !close(*a, *b, bitwise_rtol, bitwise_rtol * 1e-2 * norm_inf(&g))) {
             return self.fail(name, x, format!("f_hvp returns the gradient {gh:?} but f_grad {g:?}"));
         }
         if !hv.iter().all(|h| h.is_finite()) || norm_inf(&hv) > 1e8 {
@@ -255,7 +272,7 @@ impl Checker {
             return;
         }
         let t0 = 1e-3 * (1.0 + norm_inf(x));
-        let mut cols = [vec![], vec![], vec![]];
+        let mut cols: [Vec<f64>; FD_STEPS] = Default::default();
         for (k, col) in cols.iter_mut().enumerate() {
             let t = t0 / (1u32 << k) as f64;
             let p: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + t * b).collect();
@@ -266,7 +283,7 @@ impl Checker {
         let atol = FD_ATOL * (1.0 + norm_inf(&g) + norm_inf(&hv));
         for i in 0..n {
             self.fd_checks += 1;
-            match compare_fd(hv[i], [cols[0][i], cols[1][i], cols[2][i]], atol) {
+            match compare_fd(hv[i], std::array::from_fn(|k| cols[k][i]), atol) {
                 Fd::Agrees => {}
                 Fd::Inconclusive => self.inconclusive_fd += 1,
                 Fd::Disagrees(r) => {
@@ -284,7 +301,7 @@ impl Checker {
         let u = self.random_vec(n, -1.0, 1.0);
         let hu = (fs.hvp)(x, &u).2;
         let (a, b) = (dot(&u, &hv), dot(&v, &hu));
-        if !close(a, b, EXACT_RTOL, EXACT_RTOL * (abs_dot(&u, &hv) + abs_dot(&v, &hu)) + 1e-12) {
+        if !close(a, b, exact_rtol, exact_rtol * (abs_dot(&u, &hv) + abs_dot(&v, &hu)) + 1e-12) {
             self.fail(name, x, format!("⟨u, H·v⟩ = {a:e} but ⟨v, H·u⟩ = {b:e}"));
         }
     }
@@ -435,19 +452,59 @@ fn f_0(x: &[f64]) -> f64 {
             }
             let mut v32 = (x[(i25 + 2) % 2] / (1.0_f64 + (1.1_f64 + x[1].powi(2)).acosh().powi(2)));
             let mut v33 = 1.7_f64;
-            if (i30 as f64) < v33 {
-                v33 += ((-x[i25 % 2]) + (0.5_f64 + (i25 as f64).powi(2)).powf(v32.sin()));
-            } else {
-                let v33 = (v33 + (-0.2_f64));
-                let mut v34 = ((v33 + (-1.4_f64)) + g_0_1(0.2_f64, v33));
+            if (if (i25 as f64) > (-0.4_f64) { (-0.6_f64) } else { x[(i30 * 3) % 2] }) < (i30 as f64) {
+                v32 *= (0.5_f64 + (1.1_f64 * (i25 as f64)).powi(2)).powf((x[i25 % 2] + v32).sin()).cos();
             }
         }
-        let t35: (f64, f64) = (((0.5_f64 + (0.5_f64 + x[(i25 * 3) % 2].powi(2)).recip().powi(2)).log2() + x[1]), (((-1.1_f64).min((i25 as f64)) / (1.0_f64 + (0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).asin().powi(2))) + x[1]));
+        let (p34, q35): (f64, f64) = ((((i25 as f64) + (i25 as f64)) + x[1]), ((-1.4_f64) + x[1]));
     }
-    let mut v36 = (1.5_f64 * (-1.9_f64).tanh()).exp2().atan().powi(3);
-    let mut arr37: [f64; 2] = [(-1.7_f64); 2];
-    let v36 = (v36 + (0.5_f64 + (1.5_f64 * (0.5_f64 + v36.powi(2)).cbrt().tanh()).exp_m1().powi(2)).powf(v36.sin()));
-    (((v36 + x[0]) + v36) + arr37[1])
+    let mut k36: usize = 0;
+    while k36 < 2 && ((x[1] * x[1]) < 0.2_f64) {
+        k36 += 1;
+        if f64::cbrt((0.5_f64 + x[(k36 + 3) % 2].powi(2))) < (-1.4_f64) {
+            for i37 in 0..=2 {
+                let t38: (f64, f64) = ((1.3_f64 + x[1]), ((1.9_f64 / (1.0_f64 + x[k36 % x.len()].powi(2))) + x[0]));
+            }
+            let mut k39: usize = 0;
+            while k39 < 5 && ((1.5_f64 * std::f64::consts::E.sin()).exp_m1() < 0.3_f64) {
+                k39 += 1;
+                let t40: (f64, f64) = (((k36 as f64).hypot((-(0.5_f64 + x[(k36 + 2) % 2].powi(2)))) + x[0]), ((0.9_f64 * x[0].tanh()).asin() + x[1]));
+            }
+        } else {
+            if k36 % 3 == 1 { continue; }
+            if g_0_1((k36 as f64), 0.3_f64) > (-1.1_f64) {
+                let mut v41 = (1.5_f64 + (k36 as f64));
+                if x[1].mul_add((k36 as f64), (k36 as f64)) < v41 { continue; }
+                let mut v42 = (0.5_f64 + x[(k36 + 2) % x.len()].powi(2)).ln();
+            } else {
+                let mut v43 = g_0_1((x[k36 % x.len()] / (1.0_f64 + x[1].powi(2))), (-0.7_f64));
+                let mut v44 = (if k36 % 2 == 0 { (-0.5_f64) } else { std::f64::consts::E }).abs();
+                let t45: (f64, f64) = (((0.5_f64 + x[k36 % x.len()].powi(2)).powf(x[(k36 * 3) % 2].cos()) + x[0]), ((-v43) + x[1]));
+            }
+        }
+        match k36 % 3 {
+            0 => {
+                let mut v46 = g_0_1(x[(k36 * 3) % 2], (k36 as f64));
+            }
+            1 => {
+                for i47 in 0..=5 {
+                    let mut v48 = (x[1] * (-1.2_f64)).sin().powi(3);
+                    if (0.5_f64 + v48.powi(2)).powi(-1) < 0.4_f64 { continue; }
+                    let mut v49 = x[(k36 + 2) % x.len()];
+                    v49 -= (0.9_f64 * x[(i47 + 2) % x.len()].tanh()).acos();
+                }
+            }
+            _ => {
+                if (std::f64::consts::LN_2 + (-0.2_f64)) > x[k36 % x.len()] {
+                    let (p50, q51): (f64, f64) = (((x[1] * (k36 as f64)) + x[1]), (x[(k36 * 3) % 2] + x[1]));
+                }
+                let mut v52 = x[k36 % x.len()];
+            }
+        }
+    }
+    let mut arr53: [f64; 4] = [1.0_f64; 4];
+    let (p54, q55): (f64, f64) = (((0.5_f64 + x[0].powi(2)).powf(x[(k36 * 2) % x.len()].atan()).atan().powi(3) + x[1]), ((0.5_f64 + x[k36 % x.len()].signum().powi(2)).powi(-2) + x[1]));
+    ((((x[k36 % 2] + x[1]) + q55) + p54) + arr53[3])
 }
 
 #[differentiable]
@@ -800,84 +857,49 @@ fn f_5(x: &[f64]) -> f64 {
 fn f_6(x: &[f64]) -> f64 {
     if (x[0].cos() > (-0.7_f64)) && (std::f64::consts::FRAC_1_SQRT_2 > 1.2_f64) {
         for i1 in (0..4).step_by(3) {
-            if (x[(i1 + 1) % 1] < (i1 as f64)) && ((i1 as f64) < 1.8_f64) { break; }
+            if (if x[(i1 * 3) % x.len()] < 0.6_f64 { x[(i1 * 3) % x.len()] } else { x[0] }) > x[(i1 + 1) % 1] { break; }
         }
     }
-    if (0.5_f64 + (-1.5_f64).powi(2)).powi(-1) > 1.7_f64 {
-        for i2 in 1..=3 {
-            let mut k3: usize = 0;
-            while k3 < 4 && (((i2 as f64) * (-1.8_f64)) < 2.9_f64) {
-                k3 += 1;
-                let mut v4 = (x[0].min((k3 as f64)) / (1.0_f64 + f64::abs((i2 as f64)).powi(2)));
-                v4 = (v4 + (1.5_f64 * (-0.3_f64).mul_add(x[(k3 + 1) % 1], x[0]).cos()).exp2()).atan();
-                let v4 = (v4 + (3.0_f64 * x[(k3 + 3) % 1].tanh()).floor());
-                let mut v5 = x[k3 % 1];
+    let mut v2 = x[0].tanh().powi(2);
+    let mut k3: usize = 0;
+    while k3 < 3 && ((x[0] + (-1.5_f64)) < 1.5_f64) {
+        k3 += 1;
+        for i4 in 1..=3 {
+            let mut k5: usize = 0;
+            while k5 < 4 && (((i4 as f64) * v2) < 1.5_f64) {
+                k5 += 1;
+                v2 -= x[(k5 * 3) % x.len()];
             }
         }
-        let mut v6 = ((if (1.5_f64 * 1.3_f64.sin()).exp_m1() < x[0] { (std::f64::consts::FRAC_1_SQRT_2 + x[0]) } else { (0.5_f64 + (-1.3_f64).powi(2)).sqrt() }) + x[0]);
-    }
-    let t7: (f64, f64) = ((x[0].hypot((-(0.5_f64 + (0.5_f64 + 1.5_f64.powi(2)).powf(x[0].sin()).powi(2)))) + x[0]), ((0.5_f64 + (0.5_f64 + x[0].powi(2)).powi(-2).powi(2)).ln() + x[0]));
-    let mut k8: usize = 0;
-    while k8 < 3 && (t7.1 < 0.3_f64) {
-        k8 += 1;
-        match k8 % 2 {
+        match k3 % 2 {
             0 => {
-                for (i9, &xv10) in x.iter().enumerate() {
-                    let mut v11 = f64::ln((0.5_f64 + (xv10 / (1.0_f64 + (i9 as f64).powi(2))).powi(2)));
-                    let mut v12 = v11;
-                }
+                v2 += (0.9_f64 * (k3 as f64).tanh()).acos();
             }
             _ => {
-                let t13: (f64, f64) = ((t7.1.min(x[(k8 * 2) % 1]) + x[0]), ((1.1_f64 + (-1.3_f64).powi(2)).acosh() + x[0]));
-                if (0.5_f64 + (k8 as f64).powi(2)).recip() < (k8 as f64) {
-                    let mut v14 = (0.5_f64 + (x[(k8 + 2) % x.len()] * x[0]).powi(2)).powf(((k8 as f64) + 0.3_f64).sin());
-                } else {
-                    let t15: (f64, f64) = ((x[(k8 * 3) % x.len()] + x[0]), (0.6_f64 + x[0]));
-                    let t16: (f64, f64) = (((t13.1 * (k8 as f64)) + x[0]), ((0.5_f64 + 1.8_f64.powi(2)).ln() + x[0]));
-                    let (p17, q18): (f64, f64) = ((t7.1 + x[0]), (t15.1.atan() + x[0]));
+                match k3 % 2 {
+                    0 => {
+                        let (p6, q7): (f64, f64) = ((1.5_f64 + x[0]), ((0.5_f64 + x[k3 % x.len()].powi(2)).ln() + x[0]));
+                    }
+                    _ => {
+                        let v2 = (v2 + f64::floor((3.0_f64 * x[(k3 + 1) % x.len()].tanh())));
+                    }
                 }
-                let (p19, q20): (f64, f64) = ((t13.0 + x[0]), (x[0] + x[0]));
+                if x[(k3 * 2) % 1] > x[0] {
+                    v2 += x[(k3 * 2) % 1];
+                    if x[(k3 + 2) % 1] > (-1.3_f64) { return x[(k3 * 3) % 1]; }
+                }
+                for i8 in (0..x.len()).step_by(3) {
+                    v2 = ((0.9_f64 * (i8 as f64).tanh()).asin() * (0.5_f64 + x[k3 % x.len()].powi(2)).ln());
+                    if (v2 < v2) && (v2 < (-0.9_f64)) { break; }
+                }
             }
         }
     }
-    let t21: (f64, f64) = ((x[k8 % x.len()] + x[0]), (x[(k8 + 2) % x.len()] + x[0]));
-    let mut arr22: [f64; 2] = [(x[k8 % x.len()] + t7.1), (std::f64::consts::LN_2 + (k8 as f64))];
-    let mut k23: usize = 0;
-    loop {
-        if k23 >= 3 { break; }
-        k23 += 1;
-        if k8 % 3 == 0 {
-            for i24 in (0..1).step_by(3) {
-                let mut v25 = ((1.5_f64 * x[(k23 + 2) % 1].atan()).sinh() * (0.9_f64 * x[0].tanh()).ln_1p());
-                v25 += arr22[(i24 * 3) % 2];
-                if (v25 > x[(k8 * 2) % x.len()]) && (k8 % 3 == 0) { break; }
-            }
-            for i26 in 1..=3 {
-                let mut v27 = std::f64::consts::FRAC_1_SQRT_2;
-                let mut v28 = (0.9_f64 * v27.tanh()).acos().signum();
-                let (p29, q30): (f64, f64) = (((x[(k8 * 3) % 1] + x[(k23 + 1) % 1]) + x[0]), (x[(k23 * 3) % x.len()].hypot((-(0.5_f64 + arr22[(k23 + 3) % 2].powi(2)))) + x[0]));
-            }
-            for i31 in 0..x.len() {
-                let (p32, q33): (f64, f64) = (((t21.0 + arr22[k8 % 2]) + x[0]), (x[(k23 * 3) % 1] + x[0]));
-            }
-        } else {
-            if x[k8 % 1] > (k23 as f64) {
-                arr22[(k23 * 3) % 2] -= x[(k23 * 3) % x.len()];
-                arr22[(k8 * 2) % 2] += (0.0_f64 + (0.5_f64 + x[k23 % x.len()].powi(2)).recip().powi(2)).ln_1p();
-            }
-            if k8 % 2 == 0 {
-                if t7.0 < x[k8 % x.len()] { return (k23 as f64).hypot((-(0.5_f64 + (0.5_f64 + arr22[(k23 + 1) % 2].powi(2)).sqrt().powi(2)))); }
-            } else {
-                let t34: (f64, f64) = (((0.9_f64 * t21.0.tanh()).acos() + x[0]), ((0.5_f64 + (k8 as f64).powi(2)).log2() + x[0]));
-                if (x[(k8 * 2) % 1].cos().powi(2) < (-1.9_f64)) && ((k8 as f64) > (-0.6_f64)) { continue; }
-            }
-        }
-        if (1.5_f64 * arr22[1].atan()).exp2() < x[(k23 * 2) % 1] { continue; }
-        for i35 in (0..x.len() - 1).step_by(2) {
-            let t36: (f64, f64) = (((1.5_f64 * std::f64::consts::PI.tanh()).exp() + x[0]), ((0.5_f64 + arr22[k23 % 2].powi(2)).log2() + x[0]));
-        }
-    }
-    (((-x[(k23 + 2) % 1]) + x[0]) + arr22[1])
+    v2 += x[(k3 + 2) % 1];
+    let mut v9 = (std::f64::consts::FRAC_1_SQRT_2 * x[0]);
+    let mut arr10: Vec<f64> = vec![(k3 as f64).min(v9); 4];
+    v2 += std::f64::consts::PI;
+    ((((v9 + x[0]) + v9) + v2) + arr10[3])
 }
 
 #[differentiable]
@@ -922,39 +944,71 @@ fn f_7(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     if ((-1.4_f64) + 0.1_f64) > x[0] {
         if (m * x).norm_squared() < 1.0_f64 {
             for i2 in 0..=x.len() {
-                if t1.1 > (-0.2_f64) { return (&(m * x) + &(m * x)).dot(&(m * x).add_scalar(x[(i2 * 3) % 1])); }
-                if x[(i2 * 3) % 1] > x[i2 % x.len()] { continue; }
+                if (if i2 % 3 == 0 { t1.0 } else { (-1.2_f64) }) < t1.1 { return x[(i2 * 3) % 1].sin().powi(3).abs(); }
+                if i2 % 2 == 0 { return ((t1.1 - x[0]) + (x[(i2 * 3) % 1] - (i2 as f64))); }
             }
-            for i3 in 1..=x.len() {
-                if ((x[(i3 * 2) % 1] + 1.8_f64) > (i3 as f64)) && (x[(i3 + 2) % x.len()] < (-1.4_f64)) { continue; }
-                let mut vec4: DVector<f64> = x.component_mul(x).add_scalar((m * x).norm());
-            }
+            if (x[0] - t1.0) > (-0.1_f64) { return (x[0] + x[0]).mul_add(1.8_f64.atan2((-(0.5_f64 + x[0].powi(2)))), (if ((-0.5_f64) < x[0]) && (t1.1 < x[0]) { t1.1 } else { x[0] })); }
         } else {
-            let mut k5: usize = 0;
-            loop {
-                if k5 >= 4 { break; }
-                k5 += 1;
-                let mut v6 = g_7_0(t1.0, (0.9_f64 * (-1.0_f64).tanh()).ln_1p());
+            let mut v3 = g_7_0(t1.0, (0.9_f64 * (-1.0_f64).tanh()).ln_1p());
+            let v3 = (v3 + t1.0);
+            let mut v4 = ((3.0_f64 * v3.tanh()).round() + (v3 / (1.0_f64 + x[0].powi(2))));
+        }
+        let mut k5: usize = 0;
+        while k5 < 3 && ((-(-1.2_f64)) < 1.4_f64) {
+            k5 += 1;
+            let (p6, q7): (f64, f64) = ((std::f64::consts::E + x[0]), ((0.9_f64 * (-1.9_f64).tanh()).acos() + x[0]));
+            for i8 in (0..1).rev() {
+                let t9: (f64, f64) = (((-1.1_f64).tanh() + x[0]), (x.norm() + x[0]));
+                let mut vec10: DVector<f64> = (1.6_f64 * &(&(m * x) + &(m * x)));
+                let mut vec11: DVector<f64> = x.add_scalar(x[0].hypot((-(0.5_f64 + (i8 as f64).powi(2))))).add_scalar(vec10[1].asinh());
+                if (0.5_f64 + m[((i8 * 2) % 2, 0)].powi(2)).powi(-1) > x[i8 % x.len()] { return t9.1; }
             }
         }
-        for i7 in 0..=5 {
-            if i7 % 2 == 0 {
-                if i7 % 3 == 0 { continue; }
-            } else {
-                let mut vec8: DVector<f64> = (&x.add_scalar((x[i7 % 1] - std::f64::consts::E)) + &(x[(i7 + 1) % 1] * x));
-                if i7 % 2 == 1 { return (-x[0]); }
-                let mut vec9: DVector<f64> = (&vec8 - x);
-            }
-        }
-        let mut vec10: DVector<f64> = (1.6_f64 * &(&(m * x) + &(m * x)));
+        let mut v12 = (-((x[0] + std::f64::consts::PI) * x[(k5 + 3) % x.len()]));
     } else {
-        let mut vec11: DVector<f64> = x.add_scalar(x[0].hypot((-(0.5_f64 + std::f64::consts::E.powi(2))))).add_scalar((0.5_f64 + x[0].powi(2)).powf(x[0].tanh()));
-        vec11[0] = (0.5_f64 + m[(1, 0)].powi(2)).powi(-1);
-        let mut arr12: [f64; 3] = [m[(0, 0)].max(x[0]), (1.5_f64 * x[0].sin()).sinh(), g_7_0(t1.1, 0.1_f64)];
+        let mut v13 = (if (0.5_f64 + t1.0.powi(2)).log10() < 2.0_f64 { (0.5_f64 + (m * x).dot(&(m * x)).powi(2)).cbrt() } else { ((m[(1, 0)] + m[(1, 0)]) + (0.5_f64 + m[(0, 0)].powi(2)).powf(m[(0, 0)].cos())) });
+        for i14 in (0..x.len() - 1).rev() {
+            for i15 in 0..=x.len() - 1 {
+                let mut vec16: DVector<f64> = (&(m * x).add_scalar(v13) - &(&(m * x) + &(m * x)));
+            }
+            match i14 % 3 {
+                0 => {
+                    let mut vec17: DVector<f64> = (m.transpose() * &(m * x).zip_map(&(m * x), |p, q| p + q.sin()));
+                    let t18: (f64, f64) = ((x[i14 % x.len()] + x[0]), ((if t1.0 > x[(i14 + 2) % x.len()] { v13 } else { t1.1 }) + x[0]));
+                    let mut v19 = (m * &vec17).component_mul(&(m * x)).dot(&(&(m * &vec17) + &(m * &vec17)));
+                }
+                1 => {
+                    let mut v20 = ((i14 as f64) + (i14 as f64)).abs();
+                    let mut vec21: DVector<f64> = (&(x + x) - &(m.transpose() * &(m * x)));
+                }
+                _ => {
+                    let t22: (f64, f64) = (((v13 + std::f64::consts::PI) + x[0]), (v13 + x[0]));
+                    let mut vec23: DVector<f64> = (&((t22.0 * v13) * x) - &(m.transpose() * &(m * x)));
+                    vec23[(i14 + 2) % 1] += 0.6_f64;
+                }
+            }
+            let mut vec24: DVector<f64> = (x + x).map(|t| t.tanh());
+            let t25: (f64, f64) = (((1.5_f64 * t1.1.tanh()).sinh() + x[0]), ((-v13) + x[0]));
+        }
     }
-    let mut v13 = ((m * x).sum() + x[0]);
-    let mut v14 = x[0];
-    ((((x[0].atan2((-(0.5_f64 + m[(0, 0)].powi(2)))) + x[0]) + v14) + v13) + x.norm())
+    if (1.1_f64 + x[0].powi(2)).acosh() > m[(0, 0)] {
+        let t26: (f64, f64) = ((((0.9_f64 * x[0].tanh()).atanh() + t1.0) + x[0]), ((0.3_f64 + ((-1.8_f64) / (1.0_f64 + t1.0.powi(2)))) + x[0]));
+        if (0.9_f64 * (-1.4_f64).tanh()).acos() < (-0.5_f64) {
+            let mut vec27: DVector<f64> = (m * x).component_mul(&(m * x)).add_scalar((x[0] + x[0]));
+        }
+        let (p28, q29): (f64, f64) = ((f64::cbrt((0.5_f64 + (x[0] * m[(1, 0)]).powi(2))) + x[0]), (t1.0 + x[0]));
+    } else {
+        let mut arr30: Vec<f64> = vec![(m[(1, 0)] + x[0]); 3];
+        let mut vec31: DVector<f64> = x.add_scalar(arr30[2]).map(|t| t.tanh());
+        vec31[0] = (-(0.5_f64 + (x[0] + vec31[0]).powi(2)).powf((if x[0] > (-0.9_f64) { arr30[0] } else { x[0] }).atan()));
+    }
+    let mut k32: usize = 0;
+    while k32 < 5 && ((m * x).sum() < 0.7_f64) {
+        k32 += 1;
+        let (p33, q34): (f64, f64) = ((g_7_0(t1.0, (m * x).norm_squared()) + x[0]), (f64::round((3.0_f64 * (0.9_f64 * x[0].tanh()).acos().tanh())) + x[0]));
+        let mut vec35: DVector<f64> = (&(&(m * x) + &(m * x)) + &(m * x).zip_map(&(m * x), |p, q| p * q.tanh()));
+    }
+    ((g_7_0(1.2_f64, 1.7_f64) + x[0]) + (&(m * x) + &(m * x)).dot(&(m * x)))
 }
 
 #[differentiable]
@@ -1545,86 +1599,72 @@ fn f_15(x: &[f64]) -> f64 {
                 }
             }
             _ => {
-                if (x[(k1 * 2) % 3] < (-0.2_f64)) && (x[k1 % x.len()] < 1.4_f64) {
-                    let mut v15 = (1.1_f64 + (x[0] * x[(k1 * 2) % 3]).powi(2)).acosh();
-                    let mut v16 = (k1 as f64);
-                } else {
-                    let (p17, q18): (f64, f64) = ((std::f64::consts::FRAC_1_SQRT_2.signum() + x[2]), ((-0.6_f64) + x[1]));
-                    let mut v19 = x[(k1 * 2) % x.len()];
-                    if (-p17) > 1.9_f64 { return (if q18 < (k1 as f64) { (1.6_f64 * x[k1 % x.len()]) } else { ((-1.3_f64) + x[(k1 + 3) % 3]) }); }
+                if ((if ((k1 as f64) > (-0.4_f64)) && ((-1.5_f64) > 1.7_f64) { x[1] } else { 2.0_f64 }) < x[(k1 * 2) % 3]) && (k1 % 2 == 1) {
+                    let mut v15 = x[k1 % 3];
                 }
-                let (p20, q21): (f64, f64) = ((1.8_f64 + x[1]), ((1.1_f64 + x[1].powi(2)).acosh() + x[0]));
+                let mut v16 = (1.1_f64 + (x[0] * x[(k1 * 2) % 3]).powi(2)).acosh();
             }
         }
-        let mut k22: usize = 0;
+        let mut k17: usize = 0;
         loop {
-            if k22 >= 5 { break; }
-            k22 += 1;
-            if (x[(k1 * 2) % 3] < 2.0_f64) && ((x[(k1 * 3) % 3] < x[(k1 * 3) % 3]) && (k22 % 3 == 1)) {
-                let (p23, q24): (f64, f64) = (((x[(k1 * 2) % x.len()] + (k1 as f64)) + x[1]), ((if k1 % 2 == 1 { x[(k22 * 3) % x.len()] } else { (k22 as f64) }) + x[1]));
-                let mut v25 = (if std::f64::consts::FRAC_1_SQRT_2 > 1.1_f64 { (-std::f64::consts::LN_2) } else { (0.0_f64 + 0.0_f64.powi(2)).ln_1p() });
-                let q24 = (q24 + q24);
-            }
-            let (p26, q27): (f64, f64) = (((1.5_f64 * (k1 as f64).tanh()).sinh() + x[2]), ((0.5_f64 + (k22 as f64).powi(2)).ln() + x[2]));
-            if k1 % 3 == 1 { return (1.5_f64 * x[(k1 + 3) % 3].tanh()).exp_m1(); }
-            let t28: (f64, f64) = (((0.5_f64 + p26.powi(2)).powi(-2) + x[1]), ((1.2_f64 / (1.0_f64 + q27.powi(2))) + x[2]));
+            if k17 >= 4 { break; }
+            k17 += 1;
+            if ((x[2] * x[(k1 * 2) % x.len()]) < 1.0_f64) && ((k17 as f64) < (-0.8_f64)) { break; }
         }
     } else {
-        if (0.5_f64 + x[1].powi(2)).powf(x[2].sin()) > (-0.9_f64) {
-            if (-x[0]) < 1.8_f64 {
-                let mut v29 = ((x[0] / (1.0_f64 + x[0].powi(2))) + (-x[0]));
-            } else {
-                let mut v30 = ((-0.1_f64) / (1.0_f64 + (if 1.9_f64 > (-0.6_f64) { (-2.0_f64) } else { std::f64::consts::E }).powi(2)));
-                v30 += (g_15_0(v30, x[2]) + (x[2] + x[1]));
-                let mut v31 = x[0].min((v30 * x[2]));
-            }
-            let (p32, q33): (f64, f64) = ((x[2] + x[2]), (x[0] + x[1]));
-        }
-        for i34 in 0..=1 {
-            if ((-1.1_f64) / (1.0_f64 + x[i34 % x.len()].powi(2))) < 0.0_f64 {
-                let mut v35 = x[(i34 * 2) % 3];
-                let mut v36 = (0.5_f64 + (-1.8_f64).powi(2)).recip();
-            } else {
-                let t37: (f64, f64) = ((x[1] + x[2]), ((1.2_f64 + (-1.5_f64)) + x[0]));
-                let mut v38 = ((x[(i34 + 1) % 3] / (1.0_f64 + (-0.9_f64).powi(2))) - (-1.7_f64));
-                v38 += (t37.0 / (1.0_f64 + (-v38).powi(2)));
-            }
-        }
-    }
-    let mut k39: usize = 0;
-    while k39 < 1 && ((-0.5_f64) < 2.8_f64) {
-        k39 += 1;
-        let mut arr40: Vec<f64> = vec![(1.8_f64 + x[k39 % 3]); 4];
-        let mut k41: usize = 0;
-        while k41 < 1 && ((0.5_f64 + x[(k39 * 3) % x.len()].powi(2)).ln() < 1.8_f64) {
-            k41 += 1;
-            match k39 % 3 {
+        let mut v18 = x[2];
+        let mut k19: usize = 0;
+        while k19 < 4 && (x[1] < 1.2_f64) {
+            k19 += 1;
+            v18 += v18;
+            match k19 % 2 {
                 0 => {
-                    let (p42, q43): (f64, f64) = (((x[1] + arr40[k41 % 4]) + x[2]), ((-std::f64::consts::FRAC_1_SQRT_2) + x[1]));
-                    if p42.atan2((0.5_f64 + q43.powi(2))) < (-1.7_f64) { continue; }
-                    let mut v44 = (0.5_f64 + x[(k39 * 2) % 3].powi(2)).cbrt();
-                }
-                1 => {
-                    arr40[1] -= x[k39 % x.len()];
-                    let mut v45 = x[(k41 + 1) % x.len()];
+                    v18 *= (0.5_f64 + g_15_0(x[(k19 * 3) % x.len()], (k19 as f64)).powi(2)).sqrt().tanh();
+                    let v18 = (v18 + x[(k19 + 3) % 3]);
+                    let (p20, q21): (f64, f64) = ((1.8_f64 + x[1]), ((1.1_f64 + x[1].powi(2)).acosh() + x[0]));
                 }
                 _ => {
-                    arr40[k39 % 4] += (x[1] - (-1.6_f64));
-                    let (p46, q47): (f64, f64) = ((((k39 as f64) * (k41 as f64)) + x[2]), ((0.9_f64 * (k41 as f64).tanh()).asin() + x[1]));
+                    let t22: (f64, f64) = (((0.5_f64 + x[(k19 * 3) % x.len()].powi(2)).powi(-1) + x[1]), ((0.5_f64 + (-1.2_f64).powi(2)).powi(-2) + x[2]));
+                    let mut v23 = (0.4_f64 + (1.5_f64 * x[(k19 * 2) % 3].cos()).exp());
+                    let v18 = (v18 + (k19 as f64));
                 }
             }
-            for i48 in (0..1).step_by(2) {
-                let t49: (f64, f64) = (((if arr40[i48 % 4] < x[(i48 * 2) % 3] { x[(k41 * 2) % 3] } else { (k41 as f64) }) + x[2]), ((-arr40[3]) + x[1]));
-                let mut v50 = arr40[(k41 * 3) % 4];
-                let mut v51 = v50;
-                let mut v52 = f64::log2((0.5_f64 + x[(k41 * 3) % 3].powi(2))).min((v50 * arr40[k41 % 4]));
-            }
-            arr40[(k39 + 3) % 4] += (1.5_f64 * (1.5_f64 * arr40[(k41 + 1) % 4].sin()).cosh().tanh()).exp();
-            arr40[1] = arr40[(k39 + 1) % 4];
         }
     }
-    let mut v53 = (((k39 as f64) * x[k39 % x.len()]).sin() + g_15_0((k39 as f64), ((-1.6_f64) / (1.0_f64 + x[k39 % x.len()].powi(2)))));
-    (((if (k39 as f64) < 1.5_f64 { x[k39 % 3] } else { x[k39 % 3] }) + x[0]) + v53)
+    let (p24, q25): (f64, f64) = ((x[0] + x[1]), ((1.2_f64 - x[2]) + x[0]));
+    let mut k26: usize = 0;
+    loop {
+        if k26 >= 3 { break; }
+        k26 += 1;
+        let mut k27: usize = 0;
+        while k27 < 2 && ((1.1_f64 + x[(k26 + 3) % x.len()].powi(2)).acosh() < 1.6_f64) {
+            k27 += 1;
+            let p24 = (p24 + g_15_0((x[2] - q25), (1.5_f64 * x[0].cos()).exp()));
+        }
+        match k26 % 3 {
+            0 => {
+                let (p28, q29): (f64, f64) = (((1.5_f64 * (k26 as f64).tanh()).sinh() + x[2]), ((0.5_f64 + q25.powi(2)).ln() + x[2]));
+                for i30 in (0..5).step_by(2) {
+                    let (p31, q32): (f64, f64) = ((x[(k26 + 3) % 3].min(x[i30 % x.len()]) + x[0]), ((0.9_f64 * p24.tanh()).asin() + x[0]));
+                }
+            }
+            1 => {
+                let mut k33: usize = 0;
+                loop {
+                    if k33 >= 4 { break; }
+                    k33 += 1;
+                    let (p34, q35): (f64, f64) = (((1.8_f64 / (1.0_f64 + x[k27 % x.len()].powi(2))) + x[0]), ((1.5_f64 * (-0.8_f64).tanh()).exp2() + x[1]));
+                    let mut v36 = x[(k27 * 2) % 3];
+                }
+                let q25 = (q25 + (x[0] + (1.9_f64 / (1.0_f64 + p24.powi(2)))));
+                let mut v37 = (0.9_f64 * (q25 + q25).tanh()).ln_1p();
+            }
+            _ => {
+                let mut v38 = p24;
+            }
+        }
+    }
+    (((p24 + x[0]) + q25) + p24)
 }
 
 #[differentiable]
@@ -2855,21 +2895,30 @@ fn f_30(x: &[f64]) -> f64 {
                 let mut v57 = ((std::f64::consts::PI * (k56 as f64)) * (std::f64::consts::E * x[(i55 * 2) % x.len()]));
                 let mut v58 = (if v57 > (-0.4_f64) { ((-0.5_f64) - v57) } else { v57 });
                 if g_30_0(v58, x[k46 % x.len()]) > v58 { break; }
-                if 0.5_f64 > 0.1_f64 { break; }
+                if (if (k45 as f64) > (-1.0_f64) { x[(k46 + 3) % 1] } else { (k46 as f64) }) < 0.5_f64 { break; }
             }
-            let mut v59 = ((0.9_f64 * (k45 as f64).tanh()).ln_1p() * (1.5_f64 * 0.9_f64.sin()).exp_m1());
-            if g_30_0(v59, v59) < (-1.8_f64) { continue; }
-            let mut k60: usize = 0;
-            loop {
-                if k60 >= 4 { break; }
-                k60 += 1;
-                let v59 = (v59 + ((1.1_f64 + 1.9_f64.powi(2)).acosh() + f64::abs(x[(k45 + 1) % 1])));
-                let mut v61 = (if ((k28 as f64) - v59) < 0.8_f64 { 0.7_f64 } else { (-1.5_f64) });
+            for i59 in 1..=x.len() - 1 {
+                let (p60, q61): (f64, f64) = ((x[(k45 + 3) % x.len()] + x[0]), ((0.5_f64 + (i55 as f64).powi(2)).recip() + x[0]));
+                let p60 = (p60 + (k45 as f64));
             }
+            for i62 in 1..=2 {
+                let mut v63 = x[i62 % 1];
+                let mut v64 = v63;
+                let v64 = (v64 + v63);
+            }
+            let t65: (f64, f64) = (((x[(k28 * 2) % 1] * std::f64::consts::LN_2) + x[0]), ((0.5_f64 + (k56 as f64).powi(2)).powf((k28 as f64).atan()) + x[0]));
         }
-        let t62: (f64, f64) = (((0.5_f64 + (-0.5_f64).powi(2)).cbrt().atan().powi(3) + x[0]), ((0.5_f64 + (0.5_f64 + (k28 as f64).powi(2)).powf((k45 as f64).atan()).powi(2)).powi(-2) + x[0]));
+        let mut k66: usize = 0;
+        while k66 < 6 && ((-1.9_f64) < 1.7_f64) {
+            k66 += 1;
+            if ((k45 as f64) + x[k46 % 1]) < (k28 as f64) {
+                if ((k66 as f64) + x[(k45 + 3) % x.len()]) > x[(k45 + 1) % 1] { continue; }
+                let mut v67 = x[0];
+            }
+            let mut v68 = ((-0.2_f64) * x[(k46 + 3) % x.len()]).tanh();
+        }
     }
-    ((-1.9_f64) + x[0])
+    ((x[k45 % 1] * 1.5_f64) + x[0])
 }
 
 #[differentiable]
@@ -2936,7 +2985,7 @@ fn f_33(x: &[f64]) -> f64 {
         let mut k14: usize = 0;
         while k14 < 2 && ((-v12) < 1.0_f64) {
             k14 += 1;
-            if x[k14 % x.len()] > 1.8_f64 {
+            if (if (k14 as f64) > t1.0 { t1.1 } else { x[(k14 * 2) % x.len()] }) < x[k14 % x.len()] {
                 let mut v15 = (1.5_f64 * x[(k14 * 2) % 3].cos()).exp_m1();
             }
             for i16 in 1..=2 {
@@ -3008,61 +3057,48 @@ fn f_33(x: &[f64]) -> f64 {
                 let v12 = (v12 + (0.5_f64 + ((k26 as f64) / (1.0_f64 + t1.1.powi(2))).powi(2)).powf((1.3_f64 + 0.5_f64).tanh()));
                 let mut v36 = (k26 as f64).tanh();
             }
-            if x[k26 % x.len()] > (-0.6_f64) { continue; }
+            if (if (-0.4_f64) > 1.5_f64 { v12 } else { t1.1 }) < v12 { continue; }
         }
-        v12 *= (0.5_f64 + v12.powi(2)).ln().atan();
-        if (1.5_f64 * (k26 as f64).atan()).cosh() < 0.9_f64 { return (0.8_f64 / (1.0_f64 + (t1.0 * (k26 as f64)).powi(2))); }
-    } else {
-        v12 += (1.2_f64 * (0.5_f64 + (1.2_f64 * v12.tanh()).tan().powi(2)).log10().tanh()).tan();
-        v12 -= (v12 + (0.5_f64 * x[1]));
+        if (if x[k26 % 3] < v12 { t1.1 } else { v12 }) > (k26 as f64) { return t1.1; }
+        let (p37, q38): (f64, f64) = (((x[(k26 + 2) % 3].tanh() + v12) + x[1]), (((t1.1 + v12) + (-1.4_f64).atan2((-(0.5_f64 + v12.powi(2))))) + x[2]));
     }
-    let v12 = (v12 + 1.9_f64);
-    let mut k37: usize = 0;
-    while k37 < 4 && ((1.5_f64 * v12.tanh()).exp2() < 1.2_f64) {
-        k37 += 1;
-        if (x[k37 % 3] + x[(k37 * 2) % 3]) > 0.0_f64 {
-            if k37 % 3 == 0 {
-                if ((k37 as f64) * x[1]) < 1.8_f64 { continue; }
+    let mut v39 = (1.5_f64 * t1.0.cos().tanh()).sinh();
+    for (i40, &xv41) in x.iter().enumerate() {
+        if (x[i40 % 3] + x[(i40 * 2) % 3]) > 0.0_f64 {
+            if i40 % 3 == 0 {
+                if ((i40 as f64) * x[1]) < 1.8_f64 { continue; }
             } else {
-                let mut v38 = ((0.5_f64 + x[(k37 * 2) % 3].powi(2)).powf(t1.0.cos()) / (1.0_f64 + t1.0.powi(2)));
-                let t39: (f64, f64) = ((v38 + x[1]), ((v38 + (k37 as f64)) + x[1]));
+                let mut v42 = ((0.5_f64 + x[(i40 * 2) % 3].powi(2)).powf(t1.0.cos()) / (1.0_f64 + t1.0.powi(2)));
+                let t43: (f64, f64) = ((v39 + x[2]), (g_33_1(x[i40 % x.len()], t1.1) + x[2]));
             }
-            for i40 in (0..x.len()).step_by(3) {
-                if (-0.3_f64) < (-0.9_f64) { return (((k37 as f64) * 1.1_f64) + (-x[0])); }
+            for i44 in (1..4).step_by(3) {
+                if (-0.3_f64) < (-0.9_f64) { return (((i40 as f64) * 1.1_f64) + (-x[0])); }
                 if 0.3_f64 > 1.3_f64 { continue; }
-                let mut v41 = ((if 1.4_f64 < x[(i40 * 2) % 3] { x[(k37 * 2) % 3] } else { v12 }) + g_33_1((k37 as f64), (-2.0_f64)));
-                let v41 = (v41 + (-(v41 - x[i40 % 3])));
+                let mut v45 = ((if 1.4_f64 < x[(i44 * 2) % 3] { x[(i40 * 2) % 3] } else { v12 }) + f64::abs((i40 as f64)));
             }
-            if (x[k37 % x.len()] * v12) < 1.9_f64 { continue; }
+            for i46 in (1..x.len()).rev() {
+                let t47: (f64, f64) = (((0.5_f64 + v12.powi(2)).powf(x[i46 % 3].atan()) + x[1]), ((v12 * v39) + x[2]));
+                let mut v48 = xv41;
+                if i46 % 3 == 0 { return v39; }
+                v48 *= ((0.5_f64 + x[1].powi(2)).ln() * (t1.0 * 1.3_f64)).tanh();
+            }
         } else {
-            for (i42, &xv43) in x.iter().enumerate() {
-                let mut v44 = xv43;
-                if i42 % 3 == 0 { return v44; }
-                v44 *= (x[1] + (t1.0 * 1.3_f64)).tanh();
+            for i49 in 0..=x.len() - 1 {
+                v39 = (v39 + (-(v39 * xv41))).cos();
+                let mut v50 = (-(0.5_f64 + v12.powi(2)).powi(-1));
+                if i49 % 3 == 1 { return (0.5_f64 + (0.5_f64 + x[i49 % 3].powi(2)).sqrt().powi(2)).cbrt(); }
+                let (p51, q52): (f64, f64) = ((v39 + x[0]), (xv41 + x[1]));
             }
-            for i45 in (0..x.len()).rev() {
-                if (0.5_f64 + x[(k37 * 3) % x.len()].powi(2)).powi(-1) < (-1.8_f64) { break; }
-            }
-            match k37 % 3 {
-                0 => {
-                    if (0.5_f64 + v12.powi(2)).powi(-1) < 1.3_f64 { continue; }
-                    let mut v46 = (0.5_f64 + x[(k37 * 2) % 3].powi(2)).powi(-1);
-                    let t47: (f64, f64) = ((x[(k37 + 1) % x.len()] + x[0]), ((0.5_f64 + (k37 as f64).powi(2)).powf(x[k37 % 3].atan()) + x[0]));
-                }
-                1 => {
-                    let mut v48 = v12;
-                    v48 -= ((v48 + v12) / (1.0_f64 + v12.powi(2)));
-                }
-                _ => {
-                    let mut v49 = v12;
-                    let v12 = (v12 + v12);
-                    let (p50, q51): (f64, f64) = (((-1.8_f64) + x[0]), ((v49 + (-0.3_f64)) + x[1]));
-                }
-            }
+            let (p53, q54): (f64, f64) = ((g_33_0(v39, 1.4_f64) + x[0]), ((x[(i40 + 1) % x.len()] * xv41) + x[0]));
+            if (xv41 + x[i40 % x.len()]) > 1.3_f64 { break; }
         }
-        let mut v52 = ((0.5_f64 + (v12 - (k37 as f64)).powi(2)).cbrt() * ((0.9_f64 * v12.tanh()).atanh() * (0.0_f64 + x[0].powi(2)).ln_1p()));
+        for i55 in 1..=x.len() {
+            let (p56, q57): (f64, f64) = (((xv41 + v12) + x[0]), (v12 + x[1]));
+            v12 += (if i40 % 2 == 1 { xv41 } else { ((i55 as f64) * (i55 as f64)) });
+            let v12 = (v12 + (i55 as f64));
+        }
     }
-    ((x[1] + x[1]) + v12)
+    (((std::f64::consts::PI + x[1]) + v39) + v12)
 }
 
 #[differentiable]
@@ -3115,33 +3151,36 @@ fn g_34_1(a: f64, b: f64) -> f64 {
                     0 => {
                         if (3.0_f64 * (k1 as f64).tanh()).floor() < b { break; }
                         if (0.5_f64 + a.powi(2)).powf((k1 as f64).atan()) < 2.0_f64 { continue; }
-                        if a > (-1.4_f64) { continue; }
+                        if (if 1.1_f64 > (-0.8_f64) { std::f64::consts::E } else { a }) > 1.0_f64 { continue; }
                     }
                     1 => {
-                        let mut v14 = a;
+                        let mut v14 = ((a + (-1.2_f64)) * (-0.9_f64).cos().powi(2));
+                        let mut v15 = (0.6_f64 - (0.5_f64 + a.powi(2)).log2());
+                        if g_34_0(v14, (-0.9_f64)) > b { continue; }
                     }
                     _ => {
-                        let mut v15 = (0.5_f64 + a.powi(2)).powf((k1 as f64).atan());
-                        v15 += (1.1_f64 + (0.5_f64 + b.powi(2)).powf((k1 as f64).atan()).powi(2)).acosh();
-                        let v15 = (v15 + (0.5_f64 + (a / (1.0_f64 + (k1 as f64).powi(2))).powi(2)).recip());
+                        let mut v16 = (0.5_f64 + (a / (1.0_f64 + (k1 as f64).powi(2))).powi(2)).recip();
+                        let mut v17 = ((0.4_f64 / (1.0_f64 + v16.powi(2))) * (0.9_f64 * (k1 as f64).tanh()).asin());
+                        let mut v18 = (0.5_f64 + b.powi(2)).sqrt();
                     }
                 }
             }
             1 => {
-                for i16 in 0..=4 {
-                    let mut v17 = (b - b).atan2((0.5_f64 + b.powi(2)));
-                }
-                let (p18, q19): (f64, f64) = (((0.5_f64 + (-1.8_f64).powi(2)).powf(std::f64::consts::PI.tanh()) + b), (b + a));
-                for i20 in 1..1 {
-                    let mut v21 = ((if i20 % 3 == 0 { q19 } else { (k1 as f64) }) + a);
-                    let mut v22 = (-1.3_f64);
-                    let (p23, q24): (f64, f64) = ((p18 + a), (b + a));
-                }
+                let t19: (f64, f64) = (((-1.2_f64) + a), (0.2_f64.atan2((-(0.5_f64 + std::f64::consts::PI.powi(2)))) + b));
             }
             _ => {
-                let mut v25 = (k1 as f64);
-                let mut v26 = (0.5_f64 + (k1 as f64).powi(2)).powf(v25.cos()).atan();
-                let mut v27 = v25;
+                match k1 % 2 {
+                    0 => {
+                        let t20: (f64, f64) = (((0.9_f64 * b.tanh()).asin() + a), (1.6_f64 + a));
+                        if k1 % 3 == 0 { continue; }
+                        if ((k1 as f64) < 1.8_f64) && ((a < (-0.3_f64)) && (k1 % 3 == 0)) { break; }
+                    }
+                    _ => {
+                        let mut v21 = (k1 as f64);
+                        let mut v22 = (0.5_f64 + (k1 as f64).powi(2)).powf(v21.cos()).atan();
+                        let mut v23 = v21;
+                    }
+                }
             }
         }
     }
@@ -3195,66 +3234,67 @@ fn f_34(x: &[f64]) -> f64 {
             _ => {
                 match i13 % 2 {
                     0 => {
-                        if x[(i13 * 3) % x.len()] > (i13 as f64) { break; }
-                        let t21: (f64, f64) = ((g_34_0(x[(i13 * 3) % x.len()], (-0.9_f64)) + x[0]), ((0.9_f64 * x[(i13 + 1) % 1].tanh()).acos() + x[0]));
-                        let t22: (f64, f64) = (((x[0] - (-1.0_f64)) + x[0]), ((0.5_f64 + x[(i13 * 2) % 1].powi(2)).powf(x[(i13 + 3) % x.len()].cos()) + x[0]));
+                        if (if std::f64::consts::PI > 0.6_f64 { x[i13 % x.len()] } else { x[0] }) < 0.7_f64 { continue; }
+                        if (0.5_f64 + x[i13 % 1].powi(2)).powf((i13 as f64).cos()) < x[(i13 * 3) % x.len()] { break; }
+                        if x[(i13 + 1) % x.len()] < (-1.4_f64) { continue; }
                     }
                     _ => {
-                        let (p23, q24): (f64, f64) = (((-(-0.2_f64)) + x[0]), ((i13 as f64) + x[0]));
-                        if x[0] < 1.6_f64 { break; }
+                        if g_34_0(x[(i13 + 3) % x.len()], (-0.9_f64)) > x[(i13 * 2) % 1] { break; }
                     }
                 }
-                let mut v25 = x[i13 % x.len()].atan2((-(0.5_f64 + 1.0_f64.powi(2)))).min((0.5_f64 + (i13 as f64).powi(2)).sqrt());
-                for i26 in (0..x.len() - 1).rev() {
-                    v25 += (-(0.5_f64 + x[(i26 * 3) % x.len()].powi(2)).log10());
+                if (0.5_f64 + (-1.8_f64).powi(2)).powf((-0.5_f64).atan()) > (-0.2_f64) {
+                    if x[i13 % x.len()].atan2((-(0.5_f64 + 1.0_f64.powi(2)))) > 1.2_f64 { continue; }
+                }
+                for i21 in (0..x.len()).step_by(3) {
+                    let mut v22 = x[i21 % 1];
                 }
             }
         }
     }
-    if x[0] < x[0] {
-        for i27 in (0..3).step_by(2) {
-            let mut k28: usize = 0;
-            loop {
-                if k28 >= 1 { break; }
-                k28 += 1;
-                let mut v29 = x[0];
-                if ((-1.5_f64) + (k28 as f64)) > x[(i27 * 2) % 1] { continue; }
+    let t23: (f64, f64) = ((x[0] + x[0]), (std::f64::consts::LN_2 + x[0]));
+    let mut k24: usize = 0;
+    while k24 < 3 && (t23.1 < 0.7_f64) {
+        k24 += 1;
+        let t25: (f64, f64) = (((x[(k24 + 1) % 1] / (1.0_f64 + x[0].powi(2))) + x[0]), (x[0].atan2((0.5_f64 + x[0].powi(2))).atan() + x[0]));
+        let mut k26: usize = 0;
+        while k26 < 4 && ((k24 as f64) < 1.8_f64) {
+            k26 += 1;
+            for i27 in (0..5).step_by(3) {
+                if ((k24 as f64) / (1.0_f64 + (-0.2_f64).powi(2))) < x[0] { return ((0.9_f64 * 0.6_f64.tanh()).acos() - x[(k26 * 3) % x.len()]); }
+                let (p28, q29): (f64, f64) = (((t23.0 / (1.0_f64 + x[k26 % x.len()].powi(2))) + x[0]), ((k24 as f64).mul_add(x[(k26 * 2) % x.len()], t25.1) + x[0]));
             }
-            if k28 % 3 == 1 { continue; }
+            let (p30, q31): (f64, f64) = ((g_34_0((k24 as f64), (k26 as f64)) + x[0]), (t25.1 + x[0]));
         }
-    } else {
-        let mut v30 = (0.5_f64 + x[0].powi(2)).powi(-2);
-    }
-    for i31 in 1..=4 {
-        let mut k32: usize = 0;
-        while k32 < 6 && ((x[0] - x[i31 % 1]) < 1.0_f64) {
-            k32 += 1;
-            for i33 in 0..=x.len() - 1 {
-                let (p34, q35): (f64, f64) = ((((i31 as f64) / (1.0_f64 + x[k32 % x.len()].powi(2))) + x[0]), (x[(k32 * 2) % x.len()] + x[0]));
-                if (0.5_f64 + x[i31 % x.len()].powi(2)).powi(-1) < 0.9_f64 { continue; }
-            }
-            if i31 % 2 == 1 {
-                let (p36, q37): (f64, f64) = (((k32 as f64) + x[0]), ((x[(i31 * 3) % x.len()] + 0.1_f64) + x[0]));
-                let mut v38 = (x[0] * g_34_0(x[0], x[(i31 * 2) % x.len()]));
-                let t39: (f64, f64) = ((x[k32 % 1] + x[0]), ((0.5_f64 + x[0].powi(2)).powi(-1) + x[0]));
-            } else {
-                if x[k32 % x.len()] > 1.1_f64 { continue; }
+        if ((0.0_f64 + std::f64::consts::E.powi(2)).ln_1p() < 0.1_f64) && (x[0] < (-1.2_f64)) {
+            for (i32, &xv33) in x.iter().enumerate() {
+                let t34: (f64, f64) = ((t23.1 + x[0]), (xv33 + x[0]));
+                if xv33 < 0.9_f64 { continue; }
+                let (p35, q36): (f64, f64) = (((i32 as f64).mul_add((-1.0_f64), (i32 as f64)) + x[0]), ((if 0.4_f64 < x[k26 % 1] { xv33 } else { 1.0_f64 }) + x[0]));
+                if (0.9_f64 * (k26 as f64).tanh()).ln_1p() > t23.0 { continue; }
             }
         }
-        let mut k40: usize = 0;
+        let mut k37: usize = 0;
         loop {
-            if k40 >= 5 { break; }
-            k40 += 1;
-            for i41 in (1..x.len()).rev() {
-                let (p42, q43): (f64, f64) = (((x[0] * 1.3_f64) + x[0]), ((0.9_f64 * (k32 as f64).tanh()).ln_1p() + x[0]));
+            if k37 >= 4 { break; }
+            k37 += 1;
+            for &xv39 in x.iter() {
+                if k24 % 2 == 0 { break; }
+                let mut v40 = ((1.5_f64 * x[(k26 * 2) % 1].tanh()).exp2() + (0.5_f64 + (k26 as f64).powi(2)).powi(-2));
+                let (p41, q42): (f64, f64) = ((v40 + x[0]), ((k26 as f64) + x[0]));
+                let t43: (f64, f64) = (((-(k24 as f64)) + x[0]), ((0.5_f64 + (-0.2_f64).powi(2)).log2() + x[0]));
+            }
+            let mut k44: usize = 0;
+            while k44 < 6 && ((k24 as f64).tanh().powi(3) < 0.4_f64) {
+                k44 += 1;
+                let mut v45 = (0.5_f64 + x[0].powi(2)).powf(x[(k44 + 3) % x.len()].atan());
+                let (p46, q47): (f64, f64) = (((1.5_f64 * x[0].atan()).exp() + x[0]), ((if v45 < (-2.0_f64) { (k26 as f64) } else { std::f64::consts::E }) + x[0]));
             }
         }
-        let mut v44 = (-((k40 as f64) - 1.2_f64).atan().powi(3));
     }
-    for (i45, &xv46) in x.iter().enumerate() {
-        let mut v47 = (-x[i45 % x.len()]);
+    for i48 in (1..x.len() - 1).step_by(3) {
+        let mut v49 = (i48 as f64);
     }
-    ((0.5_f64 + x[0].powi(2)).powf(0.9_f64.cos()) + x[0])
+    (x[k24 % 1] + x[0])
 }
 
 #[differentiable]
@@ -3609,9 +3649,10 @@ fn g_40_0(a: f64, b: f64) -> f64 {
         }
         for i12 in (1..1).rev() {
             for i13 in 0..4 {
-                if (i13 as f64) > (-0.7_f64) { break; }
-                let (p14, q15): (f64, f64) = (((b + b) + b), (std::f64::consts::LN_2.mul_add((i12 as f64), (k1 as f64)) + a));
+                if (if (-1.9_f64) < (-1.2_f64) { b } else { std::f64::consts::FRAC_1_SQRT_2 }) < 1.4_f64 { continue; }
+                let (p14, q15): (f64, f64) = (((0.9_f64 * (k1 as f64).tanh()).atanh() + a), ((-(i12 as f64)) + b));
             }
+            if (i12 as f64) < (k1 as f64) { break; }
             let mut v16 = (k1 as f64);
             let mut k17: usize = 0;
             while k17 < 2 && ((0.5_f64 + b.powi(2)).recip() < 0.5_f64) {
@@ -3621,206 +3662,53 @@ fn g_40_0(a: f64, b: f64) -> f64 {
                 let mut v19 = (((i12 as f64) * a) + (v18 - v18));
                 if (i12 as f64) < v18 { return (k17 as f64); }
             }
-            let mut k20: usize = 0;
-            loop {
-                if k20 >= 4 { break; }
-                k20 += 1;
-                v16 += (v16 + (1.5_f64 * a.tanh()).exp());
-                let mut v21 = (0.5_f64 + (a + (k20 as f64)).powi(2)).powf((b + 0.3_f64).tanh());
-            }
         }
-        for i22 in (1..2).rev() {
-            for i23 in (0..5).step_by(2) {
-                let t24: (f64, f64) = (((b - a) + a), ((a + (i23 as f64)) + b));
-            }
-            let mut k25: usize = 0;
-            while k25 < 6 && ((i22 as f64).cos() < 2.5_f64) {
-                k25 += 1;
-                let mut v26 = ((k2 as f64) + (a + (k25 as f64)));
-                let mut v27 = a.hypot((-(0.5_f64 + (k25 as f64).powi(2))));
-                if ((0.5_f64 + (i22 as f64).powi(2)).log10() > (k25 as f64)) && (v26 > b) { continue; }
-                let mut v28 = v26;
-            }
-            if ((0.5_f64 + b.powi(2)).powi(-1) > (-1.1_f64)) && (b < 1.3_f64) {
-                let mut v29 = a;
-            }
-        }
-    }
-    match k1 % 3 {
-        0 => {
+        let mut k20: usize = 0;
+        loop {
+            if k20 >= 4 { break; }
+            k20 += 1;
             match k1 % 2 {
                 0 => {
-                    let mut v30 = ((0.5_f64 + 0.3_f64.powi(2)).log2() - (b + a));
-                    if k1 % 2 == 0 {
-                        let (p31, q32): (f64, f64) = (((0.9_f64 * (k1 as f64).tanh()).ln_1p() + b), ((if a < (-0.5_f64) { v30 } else { a }) + b));
-                        let t33: (f64, f64) = (((b * b) + a), ((1.5_f64 * v30.sin()).exp_m1() + a));
-                        v30 -= 1.7_f64;
-                    } else {
-                        let (p34, q35): (f64, f64) = (((v30 + (-0.8_f64)) + a), ((1.1_f64 + b.powi(2)).acosh() + b));
-                        let mut v36 = (0.9_f64 * (p34 * a).tanh()).atanh();
-                    }
+                    let mut v21 = (a + (a - (-0.7_f64)));
+                    let mut v22 = (0.5_f64 + (a + (k2 as f64)).powi(2)).powf((b + 0.3_f64).tanh());
+                    v22 += (b * (0.5_f64 + 1.2_f64.powi(2)).log10());
                 }
                 _ => {
-                    let mut v37 = ((0.9_f64 * 1.1_f64.tanh()).acos() + b.tanh().powi(3));
-                    v37 -= (v37.mul_add(v37, a) + (b + v37));
+                    let mut v23 = b;
+                    v23 += a.max(b.tanh().powi(3));
                 }
             }
-            for i38 in (0..2).step_by(3) {
-                if (b < 0.5_f64) && (std::f64::consts::LN_2 < (-1.0_f64)) {
-                    let mut v39 = (i38 as f64);
-                } else {
-                    let mut v40 = (3.0_f64 * a.tanh()).round();
-                    v40 *= (0.5_f64 + (1.1_f64 + v40.powi(2)).acosh().powi(2)).powf((-1.7_f64).atan()).tanh();
-                    let mut v41 = (0.9_f64 * (v40 * v40).tanh()).acos();
-                }
-                match i38 % 3 {
-                    0 => {
-                        let t42: (f64, f64) = (((k1 as f64) + b), (((k1 as f64) - 0.1_f64) + b));
-                        let (p43, q44): (f64, f64) = ((1.9_f64 + a), (0.1_f64 + b));
-                    }
-                    1 => {
-                        let mut v45 = f64::atan((b * (-1.5_f64)));
-                        if i38 % 2 == 0 { return ((i38 as f64) * b); }
-                        let mut v46 = (0.5_f64 + (v45 + a).powi(2)).powf((1.5_f64 * v45).atan());
-                    }
-                    _ => {
-                        let mut v47 = (b.max((i38 as f64)) + ((k1 as f64) + 1.0_f64));
-                        if (0.9_f64 * b.tanh()).asin() > v47 { return a; }
-                    }
-                }
-                if (1.1_f64 + b.powi(2)).acosh() < a {
-                    let mut v48 = (-1.6_f64);
-                    let mut v49 = v48;
-                } else {
-                    let mut v50 = (1.5_f64 * (a * a).sin()).exp();
-                    v50 = (v50 + (-a)).cos();
-                }
-                for i51 in (0..5).step_by(2) {
-                    let mut v52 = (a.cos().powi(2) + (0.9_f64 * a.tanh()).atanh());
-                }
-            }
-        }
-        1 => {
-            let mut k53: usize = 0;
-            while k53 < 5 && (0.9_f64.mul_add(b, 0.0_f64) < 2.4_f64) {
-                k53 += 1;
-                if ((-0.6_f64) < 0.8_f64) && ((k1 as f64) < (-1.5_f64)) {
-                    if b.atan() > (k53 as f64) { break; }
-                    if (k1 as f64) > a { break; }
-                }
-                let mut k54: usize = 0;
-                while k54 < 6 && (((k53 as f64) * (k53 as f64)) < 1.4_f64) {
-                    k54 += 1;
-                    let (p55, q56): (f64, f64) = (((0.5_f64 + b.powi(2)).powi(-1) + b), ((k53 as f64) + a));
-                }
-            }
-        }
-        _ => {
-            let mut k57: usize = 0;
-            while k57 < 2 && ((0.5_f64 + std::f64::consts::PI.powi(2)).log2() < 2.1_f64) {
-                k57 += 1;
-                match k1 % 2 {
-                    0 => {
-                        let mut v58 = ((0.5_f64 + (k1 as f64).powi(2)).powf(a.atan()) * (a - (k57 as f64)));
-                    }
-                    _ => {
-                        let t59: (f64, f64) = (((a * (k57 as f64)) + a), ((1.5_f64 * (-0.1_f64).cos()).sinh() + a));
-                    }
-                }
-                let mut k60: usize = 0;
-                loop {
-                    if k60 >= 2 { break; }
-                    k60 += 1;
-                    let mut v61 = std::f64::consts::LN_2;
-                }
-                for i62 in 0..=1 {
-                    if (a + a) < (-1.7_f64) { break; }
-                }
+            let mut k24: usize = 0;
+            loop {
+                if k24 >= 4 { break; }
+                k24 += 1;
+                let t25: (f64, f64) = ((1.4_f64 + a), ((0.5_f64 + (k2 as f64).powi(2)).sqrt() + a));
+                let mut v26 = a.hypot((-(0.5_f64 + (k24 as f64).powi(2))));
             }
         }
     }
-    ((1.5_f64 * (k1 as f64).atan()).sinh() + b)
+    let mut arr27: [f64; 4] = [b, (0.9_f64 * (k1 as f64).tanh()).acos(), (-std::f64::consts::LN_2), (b * 1.6_f64)];
+    (((1.5_f64 * arr27[(k1 * 3) % 4].atan()).exp_m1() + a) + arr27[3])
 }
 
 #[differentiable]
 fn g_40_1(a: f64, b: f64) -> f64 {
-    let mut v1 = 1.2_f64;
-    v1 *= (0.9_f64 * (0.5_f64 + (v1 + (-0.1_f64)).powi(2)).powf((1.5_f64 * std::f64::consts::FRAC_1_SQRT_2.cos()).sinh().sin()).tanh()).ln_1p().tanh();
-    let t2: (f64, f64) = (((b + (1.8_f64 + std::f64::consts::FRAC_1_SQRT_2)) + b), (v1 + a));
-    ((a + b) + v1)
+    for i1 in (0..5).step_by(2) {
+        let mut v2 = (if ((0.0_f64 + b.powi(2)).ln_1p() > (-0.5_f64)) && (i1 % 3 == 0) { (a.hypot((0.5_f64 + a.powi(2))) / (1.0_f64 + ((-1.7_f64) + a).powi(2))) } else { (0.5_f64 + (0.5_f64 + 0.3_f64.powi(2)).log2().powi(2)).powf((b + a).sin()) });
+        if i1 % 2 == 0 {
+            if b < (i1 as f64) { continue; }
+            let (p3, q4): (f64, f64) = ((a + a), ((b - a) + b));
+            let t5: (f64, f64) = (((b * b) + a), ((1.5_f64 * v2.sin()).exp_m1() + a));
+        }
+    }
+    ((-2.0_f64).abs() + a)
 }
 
 #[differentiable]
 fn f_40(x: &[f64]) -> f64 {
-    if x[1] < x[2] {
-        let (p1, q2): (f64, f64) = ((x[1] + x[2]), ((-x[2]) + x[2]));
-        let mut v3 = ((p1 * g_40_0(q2, x[3])) * (-(0.9_f64 * (-1.3_f64).tanh()).acos()));
-    }
-    for i4 in 1..=x.len() {
-        let t5: (f64, f64) = ((((std::f64::consts::PI - std::f64::consts::LN_2) - (0.9_f64 * x[(i4 * 3) % x.len()].tanh()).ln_1p()) + x[2]), (((x[(i4 + 1) % x.len()] * 0.7_f64) + (-(-0.7_f64))) + x[1]));
-        match i4 % 3 {
-            0 => {
-                let mut v6 = 2.0_f64;
-            }
-            1 => {
-                let mut v7 = (-t5.1);
-                if i4 % 3 == 1 {
-                    let mut v8 = (0.5_f64 + g_40_1(v7, (-0.4_f64)).powi(2)).powi(-2);
-                    v8 -= (x[(i4 * 3) % x.len()] / (1.0_f64 + t5.0.powi(2)));
-                    if x[(i4 * 2) % 4] > (-1.2_f64) { continue; }
-                }
-            }
-            _ => {
-                if ((i4 as f64) > 1.8_f64) && (i4 % 2 == 0) { continue; }
-                if (-0.7_f64) > t5.1 {
-                    let mut v9 = (1.5_f64 * ((i4 as f64) + x[(i4 * 3) % x.len()]).sin()).exp();
-                    let v9 = (v9 + (0.9_f64 * t5.0.tanh()).acos());
-                    let t10: (f64, f64) = (((x[(i4 * 3) % 4] + v9) + x[2]), (x[(i4 * 2) % x.len()] + x[2]));
-                }
-                let (p11, q12): (f64, f64) = (((0.5_f64 + x[0].powi(2)).log2() + x[2]), (g_40_0((i4 as f64), (i4 as f64)) + x[1]));
-            }
-        }
-        for i13 in 1..=2 {
-            let (p14, q15): (f64, f64) = (((1.9_f64 + (-0.9_f64)) + x[3]), ((0.5_f64 + (i4 as f64).powi(2)).powf(x[i4 % 4].atan()) + x[2]));
-            for i16 in 1..=x.len() - 1 {
-                let (p17, q18): (f64, f64) = ((x[3] + x[0]), ((i13 as f64).sin().powi(2) + x[0]));
-                let mut v19 = x[(i4 + 2) % 4];
-                let t20: (f64, f64) = (((if i16 % 3 == 1 { t5.1 } else { 1.1_f64 }) + x[2]), ((0.5_f64 + x[0].powi(2)).recip() + x[2]));
-                if (0.0_f64 + q18.powi(2)).ln_1p() < (-0.7_f64) { break; }
-            }
-            if g_40_1(t5.1, (i13 as f64)) < 1.7_f64 {
-                let p14 = (p14 + (0.5_f64 + p14.powi(2)).powi(-2));
-            } else {
-                let mut v21 = (-0.6_f64);
-                let (p22, q23): (f64, f64) = ((((-1.6_f64) + v21) + x[1]), ((v21 + t5.1) + x[3]));
-            }
-            let mut k24: usize = 0;
-            loop {
-                if k24 >= 1 { break; }
-                k24 += 1;
-                let mut v25 = f64::ceil((3.0_f64 * 0.9_f64.tanh()));
-            }
-        }
-    }
-    if 0.1_f64 > x[3] {
-        for i26 in 0..=x.len() - 1 {
-            for i27 in (0..5).step_by(2) {
-                if 1.0_f64 > (-1.9_f64) { continue; }
-                if (-0.8_f64) > (-0.2_f64) { return g_40_0(((i27 as f64) + x[(i26 + 2) % x.len()]), (-0.4_f64)); }
-            }
-            if ((i26 as f64) + (i26 as f64)) > x[2] {
-                let (p28, q29): (f64, f64) = (((3.0_f64 * (i26 as f64).tanh()).floor() + x[0]), (1.7_f64 + x[3]));
-                let t30: (f64, f64) = ((((i26 as f64) / (1.0_f64 + (i26 as f64).powi(2))) + x[3]), ((x[(i26 + 3) % x.len()] * std::f64::consts::E) + x[2]));
-                let (p31, q32): (f64, f64) = (((i26 as f64) + x[1]), (q29 + x[2]));
-            } else {
-                let mut v33 = ((i26 as f64).atan() - (0.9_f64 * (i26 as f64).tanh()).acos());
-                v33 -= (((i26 as f64) + 0.0_f64) + (0.5_f64 + x[(i26 * 3) % x.len()].powi(2)).ln());
-            }
-            let mut v34 = ((0.0_f64 + std::f64::consts::PI.powi(2)).ln_1p() * (1.7_f64 * (-1.6_f64)));
-        }
-    }
-    let (p35, q36): (f64, f64) = ((1.7_f64 + x[1]), (x[0] + x[1]));
-    ((((-1.3_f64).max(p35) + x[1]) + q36) + p35)
+    let mut v1 = (-0.8_f64);
+    let t2: (f64, f64) = (((x[3] + (-1.8_f64)).min((if v1 < (-0.6_f64) { v1 } else { x[2] })) + x[3]), (((x[1] + 1.1_f64) + v1.tanh().powi(3)) + x[4]));
+    ((t2.1 + x[4]) + v1)
 }
 
 #[differentiable]
@@ -3869,31 +3757,67 @@ fn f_41(x: &[f64]) -> f64 {
             if k18 % 3 == 0 { return ((k18 as f64) * (0.5_f64 + v12.powi(2)).powf(x[k18 % 4].cos())); }
         }
     }
-    if p13 < p13 {
-        let mut v19 = (-0.5_f64);
-        for i20 in 0..=x.len() {
-            let (p21, q22): (f64, f64) = ((x[(i20 + 2) % 4] + x[2]), (g_41_0(p13, 0.9_f64) + x[1]));
-            match i20 % 3 {
-                0 => {
-                    v19 *= (x[i20 % x.len()] + (x[0] * (i20 as f64))).tanh();
-                    v12 += 0.5_f64;
-                    let mut v23 = (0.5_f64 + (-(i20 as f64)).powi(2)).powf((std::f64::consts::LN_2 + p13).sin());
-                }
-                1 => {
-                    let v12 = (v12 + (-(1.5_f64 * q14.atan()).exp2()));
-                }
-                _ => {
-                    v19 += ((i20 as f64) + v19);
-                }
+    if (if q14 > x[1] { x[1] } else { x[1] }) > p13 {
+        for i19 in 1..x.len() {
+            for i20 in 0..=x.len() {
+                let (p21, q22): (f64, f64) = ((x[(i19 + 2) % 4] + x[2]), (g_41_0(v12, (-1.3_f64)) + x[1]));
+                let (p23, q24): (f64, f64) = (((0.5_f64 + x[(i20 * 2) % x.len()].powi(2)).recip() + x[3]), (((i20 as f64) / (1.0_f64 + x[i19 % x.len()].powi(2))) + x[1]));
+                if i19 % 2 == 0 { break; }
             }
-            for i24 in (0..1).step_by(2) {
-                v19 += (if p21 < 0.1_f64 { ((-1.3_f64) * q22) } else { (i20 as f64) });
-                let (p25, q26): (f64, f64) = ((x[i24 % x.len()] + x[0]), (v12.abs() + x[0]));
+            if i19 % 3 == 0 {
+                let mut v25 = (i19 as f64);
+                let mut v26 = ((0.5_f64 + p13.powi(2)).powf(p13.atan()) - (0.9_f64 * (i19 as f64).tanh()).ln_1p());
+            } else {
+                v12 += (0.5_f64 + (p13 - x[(i19 * 2) % x.len()]).powi(2)).powf((p13 + x[(i19 + 2) % x.len()]).tanh());
+                v12 += (1.5_f64 * g_41_0(std::f64::consts::FRAC_1_SQRT_2, 0.0_f64).tanh()).cosh();
+                let mut v27 = ((i19 as f64) / (1.0_f64 + g_41_0((-1.3_f64), q14).powi(2)));
+            }
+            let (p28, q29): (f64, f64) = ((x[i19 % x.len()] + x[2]), ((0.9_f64 * (-2.0_f64).tanh()).asin() + x[0]));
+            let mut k30: usize = 0;
+            while k30 < 1 && ((-1.1_f64) < 1.2_f64) {
+                k30 += 1;
+                let q14 = (q14 + ((0.5_f64 + x[(k30 + 2) % 4].powi(2)).sqrt() + 1.9_f64.min(std::f64::consts::PI)));
+                let t31: (f64, f64) = ((std::f64::consts::E + x[2]), ((p28 * p13) + x[1]));
+                let mut v32 = (p13.tanh() - t31.1.tanh().powi(2));
             }
         }
+        let mut k33: usize = 0;
+        loop {
+            if k33 >= 1 { break; }
+            k33 += 1;
+            for i34 in 0..=5 {
+                v12 += (i34 as f64).max(x[3]);
+            }
+            let t35: (f64, f64) = (((if k33 % 2 == 1 { x[(k33 * 2) % 4] } else { x[(k33 + 1) % 4] }) + x[1]), ((3.0_f64 * (-0.4_f64).tanh()).trunc() + x[0]));
+            if (-x[k33 % x.len()]) < t35.0 { return t35.1; }
+            let mut v36 = (-(p13 + std::f64::consts::FRAC_1_SQRT_2));
+        }
+    } else {
+        let t37: (f64, f64) = ((x[3] + x[1]), ((if (p13 - v12) < 1.0_f64 { 1.7_f64 } else { (-1.9_f64) }) + x[1]));
+        let mut v38 = (0.9_f64 * (0.5_f64 + (-0.9_f64).mul_add(x[3], x[3]).powi(2)).powi(-2).tanh()).asin();
+        if 0.0_f64 > 0.1_f64 {
+            for i39 in 0..=3 {
+                v38 -= (-1.5_f64);
+                v38 *= (0.5_f64 + (0.5_f64 + x[(i39 * 3) % x.len()].powi(2)).log2().powi(2)).recip().sin();
+                v12 -= (0.9_f64 * x[0].tanh()).acos();
+                let t40: (f64, f64) = (((0.5_f64 + x[(i39 * 2) % 4].powi(2)).sqrt() + x[2]), (((-1.7_f64) * p13) + x[1]));
+            }
+        } else {
+            let mut v41 = x[0];
+        }
     }
-    let mut v27 = (-1.1_f64);
-    (((((g_41_0(x[2], 1.9_f64) + x[0]) + v27) + q14) + p13) + v12)
+    if (0.5_f64 * v12) > 0.5_f64 {
+        let mut v42 = p13;
+        if (x[3] * x[0]) > v42 { return x[0]; }
+        let mut v43 = v12;
+    } else {
+        let t44: (f64, f64) = (((x[0] / (1.0_f64 + q14.abs().powi(2))) + x[0]), (p13 + x[3]));
+        let mut v45 = ((p13 + x[0]) / (1.0_f64 + x[1].powi(2)));
+        for i46 in 0..=2 {
+            v45 *= x[3].sin();
+        }
+    }
+    ((((q14 + x[3]) + q14) + p13) + v12)
 }
 
 #[differentiable]
@@ -4240,134 +4164,103 @@ fn f_46(x: &[f64]) -> f64 {
             if ((-0.6_f64) < 0.8_f64) && ((-1.1_f64) > (-0.7_f64)) {
                 let mut v10 = ((xv3 - (i1 as f64)) * xv3);
                 let t11: (f64, f64) = (((x[(i1 + 2) % 5] / (1.0_f64 + x[0].powi(2))) + x[1]), ((i1 as f64).min((i1 as f64)) + x[1]));
-                if t11.0 < (-1.3_f64) { break; }
-            }
-            match i1 % 2 {
-                0 => {
-                    let mut v12 = xv3;
-                    v12 -= (if i1 % 3 == 1 { (1.1_f64 + (i1 as f64).powi(2)).acosh() } else { v12 });
-                    if ((v12 + xv3) < xv3) && (0.3_f64 > (-1.5_f64)) { continue; }
-                }
-                _ => {
-                    if (0.9_f64 * x[(i1 * 3) % x.len()].tanh()).atanh() > (-0.9_f64) { break; }
-                    let t13: (f64, f64) = ((x[(i1 + 3) % 5] + x[0]), ((x[4] / (1.0_f64 + xv3.powi(2))) + x[1]));
-                    let t14: (f64, f64) = (((0.9_f64 * xv3.tanh()).acos() + x[4]), (x[(i1 + 3) % 5] + x[4]));
-                }
-            }
-        }
-    }
-    let mut v15 = x[0].hypot((0.5_f64 + ((1.2_f64 * x[1].tanh()).tan() + (x[1] + x[2])).powi(2)));
-    v15 += (((if (v15 > std::f64::consts::LN_2) && (x[0] > v15) { (-0.6_f64) } else { std::f64::consts::E }) + (if x[0] > v15 { (-1.7_f64) } else { v15 })) + (0.5_f64 + (v15 * x[0]).powi(2)).powf((x[2] + v15).atan()));
-    let mut arr16: [f64; 3] = [(1.5_f64 * std::f64::consts::LN_2.cos()).exp(), (0.5_f64 + x[0].powi(2)).powf(x[4].atan()), ((-0.1_f64) + (-1.8_f64))];
-    let mut k17: usize = 0;
-    while k17 < 1 && (v15.max(x[4]) < 1.6_f64) {
-        k17 += 1;
-        if x[(k17 + 3) % 5] < (-2.0_f64) {
-            match k17 % 2 {
-                0 => {
-                    v15 *= (v15 + (x[k17 % x.len()] - arr16[k17 % 3])).atan();
-                    v15 += ((-0.2_f64).cos() * (k17 as f64));
-                }
-                _ => {
-                    if (x[k17 % x.len()] / (1.0_f64 + (k17 as f64).powi(2))) < 0.8_f64 { continue; }
-                    let (p18, q19): (f64, f64) = (((x[(k17 + 2) % 5] * (-0.6_f64)) + x[3]), (x[k17 % x.len()] + x[2]));
-                }
-            }
-            let mut v20 = (if (x[0] < (-1.7_f64)) && (v15 < v15) { x[k17 % x.len()] } else { (k17 as f64) }).atan();
-        } else {
-            let mut v21 = (1.5_f64 * (0.5_f64 + (k17 as f64).powi(2)).powf(v15.atan()).atan()).cosh();
-            for i22 in 0..=5 {
-                let (p23, q24): (f64, f64) = (((-0.6_f64) + x[1]), (arr16[(i22 * 3) % 3] + x[3]));
-            }
-            if k17 % 3 == 1 {
-                if ((x[2] + std::f64::consts::E) < (-1.6_f64)) && (v21 > v21) { return (-0.0_f64); }
-                arr16[(k17 + 2) % 3] += ((if (-0.8_f64) < (-1.5_f64) { arr16[(k17 + 1) % 3] } else { v21 }) + (0.5_f64 + x[(k17 + 1) % x.len()].powi(2)).powi(-1));
-                let mut v25 = (1.5_f64 * x[(k17 + 1) % x.len()].tanh().powi(2).atan()).exp_m1();
+                if (if ((-1.0_f64) > 1.7_f64) && (x[i1 % x.len()] < (-0.9_f64)) { x[2] } else { (i1 as f64) }) < t11.0 { continue; }
             } else {
-                let t26: (f64, f64) = ((v15.atan() + x[3]), (x[k17 % 5] + x[4]));
-                arr16[(k17 * 2) % 3] += (0.5_f64 + t26.1.powi(2)).powf((0.5_f64 + v21.powi(2)).sqrt().tanh());
-                if k17 % 2 == 1 { break; }
+                let mut v12 = (0.9_f64 * xv3.tanh()).atanh();
             }
-        }
-        let (p27, q28): (f64, f64) = (((1.5_f64 * v15.cos()).cosh().sin().powi(3) + x[0]), ((0.5_f64 + v15.powi(2)).powf(arr16[(k17 + 1) % 3].sin()) + x[0]));
-        let (p29, q30): (f64, f64) = (((((-1.3_f64) * x[0]) + ((k17 as f64) - arr16[0])) + x[3]), (((0.5_f64 + x[3].powi(2)).powf((k17 as f64).atan()) + (0.9_f64 * x[(k17 * 3) % x.len()].tanh()).asin()) + x[2]));
-        for (&u32, &w33) in x.iter().zip(arr16.iter()) {
-            let mut v34 = (0.9_f64 * (0.9_f64 * arr16[(k17 * 2) % 3].tanh()).acos().tanh()).atanh();
-            v34 += ((k17 as f64) * p27).cos().powi(2);
-            let mut k35: usize = 0;
-            loop {
-                if k35 >= 5 { break; }
-                k35 += 1;
-                let mut v36 = (0.5_f64 + 0.0_f64.sin().powi(3).powi(2)).sqrt();
+            for i13 in 0..x.len() {
+                let mut v14 = x[3];
             }
         }
     }
-    let mut v37 = (x[(k17 * 2) % x.len()] + (0.5_f64 + arr16[1].powi(2)).powf(x[(k17 + 1) % 5].max((k17 as f64)).cos()));
-    if (0.5_f64 + arr16[1].powi(2)).log10() < (k17 as f64) {
-        match k17 % 3 {
+    if std::f64::consts::LN_2.atan2((0.5_f64 + std::f64::consts::E.powi(2))) < x[0] {
+        let mut v15 = 1.2_f64;
+        v15 = (0.0_f64 + v15.powi(2)).ln_1p();
+        if ((-v15) < v15) && (v15 < std::f64::consts::FRAC_1_SQRT_2) {
+            let mut v16 = (0.5_f64 + (-1.6_f64).powi(2)).powf(v15.sin());
+            let t17: (f64, f64) = (((0.9_f64 * x[0].tanh()).acos() + x[3]), (v16 + x[4]));
+            let mut k18: usize = 0;
+            while k18 < 3 && (std::f64::consts::LN_2 < 2.3_f64) {
+                k18 += 1;
+                let v16 = (v16 + (0.9_f64 * t17.0.tanh()).atanh());
+                v15 += (if v16 > (-2.0_f64) { (k18 as f64) } else { t17.1 }).hypot((0.5_f64 + t17.1.powi(2)));
+                v15 += (3.0_f64 * ((-0.6_f64) * (k18 as f64)).tanh()).floor();
+                v15 = v16;
+            }
+        } else {
+            let mut v19 = (0.5_f64 + v15.powi(2)).sqrt();
+            let v15 = (v15 + ((0.9_f64 * v15.tanh()).atanh() + (3.0_f64 * x[0].tanh()).ceil()));
+        }
+    }
+    if x[0] < std::f64::consts::FRAC_1_SQRT_2 {
+        for i20 in (1..5).step_by(2) {
+            if ((i20 as f64) / (1.0_f64 + x[i20 % 5].powi(2))) > (-0.4_f64) {
+                let mut v21 = 1.1_f64;
+                let t22: (f64, f64) = ((std::f64::consts::E + x[4]), ((1.5_f64 * x[(i20 + 1) % 5].tanh()).exp2() + x[3]));
+            } else {
+                let mut v23 = (std::f64::consts::LN_2 + std::f64::consts::FRAC_1_SQRT_2).cos();
+            }
+            let mut k24: usize = 0;
+            while k24 < 2 && ((i20 as f64) < 2.0_f64) {
+                k24 += 1;
+                let mut v25 = ((x[(i20 * 3) % x.len()] + x[(i20 * 3) % x.len()]) + (if x[(k24 + 1) % 5] > 0.2_f64 { x[(k24 + 2) % x.len()] } else { (i20 as f64) }));
+                v25 += x[(i20 * 3) % 5];
+                let mut v26 = ((0.5_f64 + v25.powi(2)).powi(-2) + (std::f64::consts::E * v25));
+                if (x[(i20 + 3) % 5] + std::f64::consts::FRAC_1_SQRT_2) > 1.5_f64 { break; }
+            }
+            if i20 % 2 == 1 { break; }
+        }
+    } else {
+        for i27 in 0..=x.len() {
+            if (i27 as f64) > (-0.3_f64) { continue; }
+            if ((x[2] + std::f64::consts::E) < (-1.6_f64)) && ((0.4_f64 < (i27 as f64)) && ((-0.6_f64) > (-0.1_f64))) { return (0.5_f64 + (if (-0.8_f64) < (-1.5_f64) { (i27 as f64) } else { (i27 as f64) }).powi(2)).ln(); }
+            if x[(i27 + 1) % x.len()].hypot((-(0.5_f64 + (-1.0_f64).powi(2)))) < x[2] {
+                let mut v28 = (if (0.5_f64 + 0.6_f64.powi(2)).log10() > x[i27 % 5] { (-x[(i27 + 2) % x.len()]) } else { (-(-0.2_f64)) });
+                let mut v29 = (1.5_f64 * ((i27 as f64) * (i27 as f64)).sin()).sinh();
+            }
+            if (i27 as f64) < (-1.1_f64) { return (1.5_f64 * (i27 as f64).sin()).cosh(); }
+        }
+        for i30 in (0..3).rev() {
+            match i30 % 2 {
+                0 => {
+                    let mut v31 = 1.3_f64;
+                }
+                _ => {
+                    if i30 % 2 == 0 { continue; }
+                    let mut v32 = (if x[(i30 + 1) % 5] > 1.4_f64 { (0.5_f64 + x[(i30 * 2) % 5].powi(2)).log10() } else { (0.9_f64 * x[(i30 * 3) % x.len()].tanh()).asin() });
+                    let t33: (f64, f64) = (((1.5_f64 * x[3].cos()).exp_m1() + x[3]), ((0.9_f64 * 0.6_f64.tanh()).acos() + x[4]));
+                }
+            }
+            let (p34, q35): (f64, f64) = ((x[(i30 + 3) % 5] + x[1]), ((0.9_f64 * x[3].tanh()).acos() + x[1]));
+            for i36 in (1..1).rev() {
+                let mut v37 = q35;
+                let mut v38 = std::f64::consts::E;
+            }
+        }
+    }
+    let mut v39 = f64::sqrt((0.5_f64 + (1.5_f64 * x[0].tanh()).sinh().atan().powi(3).powi(2)));
+    for i40 in 0..=x.len() {
+        match i40 % 3 {
             0 => {
-                for i38 in 0..=x.len() {
-                    let v15 = (v15 + ((if k17 % 3 == 1 { std::f64::consts::E } else { x[k17 % x.len()] }) + (v37 + (k17 as f64))));
-                    if ((2.0_f64 + v15) > (-0.4_f64)) && ((-0.1_f64) > 1.8_f64) { break; }
-                    if ((k17 as f64) - v15) < (-0.2_f64) { return v37; }
-                    arr16[(i38 + 1) % 3] -= (if k17 % 2 == 0 { v37 } else { (0.5_f64 + arr16[(k17 + 2) % 3].powi(2)).ln() });
-                }
-                let mut v39 = (-arr16[(k17 + 1) % 3].max((k17 as f64)));
-                for i40 in 1..=x.len() - 1 {
-                    let (p41, q42): (f64, f64) = (((if x[2] > 0.0_f64 { (-0.1_f64) } else { x[(k17 + 3) % 5] }) + x[2]), ((0.5_f64 + x[2].powi(2)).powf(0.1_f64.tanh()) + x[3]));
-                }
+                let mut v41 = x[i40 % x.len()];
+                let mut v42 = (0.5_f64 + x[0].powi(2)).log10();
+                v41 = (v41 + (-(i40 as f64))).cos();
             }
             1 => {
-                v37 = (v37 + (v37.min(arr16[(k17 * 3) % 3]) + (k17 as f64))).sin();
-                v15 += (1.5_f64 * (0.9_f64 * v37.tanh()).acos().sin()).cosh();
-                match k17 % 3 {
-                    0 => {
-                        let mut v43 = (3.0_f64 * x[k17 % 5].tanh()).floor();
-                        v15 = (v15 + ((1.9_f64 - 1.2_f64) - (1.7_f64 / (1.0_f64 + v15.powi(2))))).atan();
-                    }
-                    1 => {
-                        let t44: (f64, f64) = ((v15 + x[2]), (v15 + x[4]));
-                    }
-                    _ => {
-                        arr16[k17 % 3] += v15.max(v15).mul_add(arr16[0], (k17 as f64));
-                        let t45: (f64, f64) = ((((k17 as f64) / (1.0_f64 + x[(k17 * 2) % x.len()].powi(2))) + x[2]), (1.6_f64.hypot((0.5_f64 + arr16[k17 % 3].powi(2))) + x[2]));
-                    }
+                for i43 in (1..4).step_by(3) {
+                    let v39 = (v39 + ((if i40 % 3 == 1 { std::f64::consts::E } else { x[i40 % x.len()] }) + (v39 + (-0.7_f64))));
                 }
+                if ((2.0_f64 + v39) > (-0.4_f64)) && ((-0.1_f64) > 1.8_f64) { break; }
             }
             _ => {
-                v37 -= x[k17 % x.len()];
-                match k17 % 3 {
-                    0 => {
-                        let (p46, q47): (f64, f64) = ((x[k17 % 5].hypot((0.5_f64 + v37.powi(2))) + x[0]), (x[(k17 * 2) % 5] + x[1]));
-                        v37 += (-(v15 + x[0]));
-                        let t48: (f64, f64) = (((k17 as f64) + x[1]), ((-(-1.9_f64)) + x[3]));
-                    }
-                    1 => {
-                        let mut v49 = (3.0_f64 * (-arr16[0]).tanh()).trunc();
-                        let mut v50 = (0.9_f64 * (0.9_f64 * arr16[(k17 + 1) % 3].tanh()).acos().tanh()).atanh();
-                        let (p51, q52): (f64, f64) = ((v15 + x[2]), ((v49 / (1.0_f64 + x[0].powi(2))) + x[4]));
-                    }
-                    _ => {
-                        let (p53, q54): (f64, f64) = (((-v15) + x[0]), (x[(k17 * 2) % 5] + x[4]));
-                    }
-                }
+                if ((i40 as f64) - 1.5_f64) < v39 { return v39; }
             }
         }
-        arr16[1] += (if (x[(k17 + 2) % x.len()] * v37) < (-1.2_f64) { (k17 as f64) } else { (1.2_f64 * (0.5_f64 + 2.0_f64.powi(2)).powf(std::f64::consts::LN_2.tanh()).tanh()).tan() });
-        v15 *= v15.atan();
-    } else {
-        for i55 in (0..x.len() - 1).step_by(2) {
-            if (x[i55 % 5] + arr16[1]) > x[(k17 * 3) % 5] {
-                v37 += (-((k17 as f64) + v15));
-                let v37 = (v37 + v37);
-            }
-            let v37 = (v37 + v37);
-            if (-0.3_f64) < 2.0_f64 {
-                let t56: (f64, f64) = (((0.5_f64 + x[(k17 + 1) % 5].powi(2)).powf(v37.tanh()) + x[3]), ((v37 - v37) + x[0]));
-            }
-        }
+        let mut v44 = x[(i40 * 2) % x.len()];
     }
-    (((((1.1_f64 - v15) + x[4]) + v37) + v15) + arr16[2])
+    let (p45, q46): (f64, f64) = (((-0.3_f64) + x[1]), (v39.max((v39 + v39)) + x[2]));
+    let mut arr47: Vec<f64> = vec![(3.0_f64 * q46.tanh()).floor(); 4];
+    ((((((-1.6_f64) + x[4]) + q46) + p45) + v39) + arr47[3])
 }
 
 #[differentiable]
@@ -4430,50 +4323,38 @@ fn f_48(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             while k27 < 2 && ((1.1_f64 + x[1]) < 2.4_f64) {
                 k27 += 1;
                 let mut vec28: DVector<f64> = (&(x + x) + x);
-                vec28[k23 % 2] -= (if vec22[0] < t21.1 { (x[(k27 * 3) % x.len()] + x[(k2 + 1) % 2]) } else { vec28[0] });
-                if i20 % 3 == 1 { return (1.5_f64 * (vec1[(k2 * 2) % 3] / (1.0_f64 + vec1[(i20 * 2) % 3].powi(2))).cos()).cosh(); }
-                let mut vec29: DVector<f64> = vec1.map(|t| t * t).component_mul(&vec1.zip_map(&vec1, |p, q| (p - q).atan()));
+                vec28[k23 % 2] -= (if ((if (t21.0 > x[(i20 + 2) % 2]) && (std::f64::consts::E > (-1.0_f64)) { (k27 as f64) } else { (i20 as f64) }) < 0.1_f64) && (t21.1 < 0.7_f64) { x[(k2 + 1) % 2].tanh().powi(3) } else { (vec28[(k2 + 2) % 2] + m[((k27 + 3) % 3, (k27 + 3) % 2)]) });
+                if vec1[(k2 * 2) % 3].cos() > x[k27 % 2] { continue; }
+                vec28[k2 % 2] += ((0.5_f64 + (k23 as f64).powi(2)).recip() * m[((k2 + 1) % 3, 1)]);
             }
         }
-        let mut v30 = (0.5_f64 + (i20 as f64).powi(2)).powf((0.5_f64 + m[((k2 + 1) % 3, 1)].powi(2)).log10().sin());
+        let mut vec29: DVector<f64> = (m.transpose() * &vec1).component_mul(&vec22);
     }
-    let mut k31: usize = 0;
-    while k31 < 6 && (((k2 as f64) + x[(k2 + 1) % 2]) < 1.7_f64) {
-        k31 += 1;
-        let mut arr32: [f64; 4] = [x[(k31 + 2) % x.len()], (x[(k2 + 2) % x.len()] + (k31 as f64)), (vec1[(k2 * 3) % 3] + vec1[k31 % 3]), (-(k2 as f64))];
-        let mut v33 = (0.5_f64 + ((-1.8_f64) + vec1[k31 % 3]).signum().powi(2)).log2();
-        for i34 in 0..x.len() {
-            let mut vec35: DVector<f64> = (x + x).zip_map(&x.add_scalar(v33.hypot((0.5_f64 + m[(0, 0)].powi(2)))), |p, q| p * q);
+    match k2 % 3 {
+        0 => {
+            let t30: (f64, f64) = (((if ((0.5_f64 + (k2 as f64).powi(2)).powi(-1) > 0.5_f64) && (x[k2 % x.len()] > x[k2 % x.len()]) { (m[((k2 * 3) % 3, 1)] + (k2 as f64)) } else { ((-1.8_f64) * vec1[1]) }) + x[1]), ((1.2_f64 * (1.1_f64 + x[1].powi(2)).acosh().tanh()).tan() + x[0]));
+            for i31 in (0..x.len() - 1).rev() {
+                let mut v32 = (0.9_f64 * t30.1.tanh()).acos();
+            }
         }
-        if x.norm_squared() < (-0.1_f64) {
-            if k2 % 3 == 0 {
-                let mut v36 = (x[(k31 + 1) % x.len()] / (1.0_f64 + x[k31 % x.len()].powi(2))).max(x[(k2 * 2) % x.len()]);
-                let (p37, q38): (f64, f64) = (((0.9_f64 * std::f64::consts::LN_2.tanh()).ln_1p() + x[1]), ((m[((k2 + 3) % 3, (k31 + 2) % 2)] + v33) + x[0]));
-                let (p39, q40): (f64, f64) = (((0.9_f64 * (k31 as f64).tanh()).asin() + x[0]), (q38.tanh() + x[0]));
-            } else {
-                let mut vec41: DVector<f64> = x.zip_map(x, |p, q| p.max(q)).add_scalar(vec1[k31 % 3]);
-            }
-            for i42 in (0..5).rev() {
-                let mut v43 = x.zip_map(x, |p, q| p.max(q)).dot(&(x + x));
-                arr32[1] -= (i42 as f64);
-                v33 *= 0.3_f64.sin();
-                let mut vec44: DVector<f64> = (m * x);
-            }
-        } else {
-            let (p45, q46): (f64, f64) = ((x[k2 % 2].min((k2 as f64)) + x[0]), (((-0.5_f64) + v33) + x[1]));
+        1 => {
+            let mut arr33: [f64; 2] = [x[k2 % 2], ((-1.3_f64) - vec1[k2 % 3])];
+            arr33[0] -= (0.5_f64 + ((-(k2 as f64)) * x[(k2 * 2) % x.len()]).powi(2)).powf((x[(k2 * 2) % x.len()] / (1.0_f64 + x[k2 % x.len()].powi(2))).atan());
+            let t34: (f64, f64) = ((((k2 as f64) / (1.0_f64 + arr33[(k2 + 1) % 2].powi(2))) + x[0]), ((0.5_f64 + (if (0.7_f64 < (-0.4_f64)) && ((k2 as f64) < (k2 as f64)) { 1.4_f64 } else { vec1[k2 % 3] }).powi(2)).powi(-1) + x[0]));
+        }
+        _ => {
+            let mut v35 = (0.9_f64 * (1.1_f64 + x.norm_squared().powi(2)).acosh().tanh()).asin();
+            let mut vec36: DVector<f64> = (&vec1 + &vec1).zip_map(&vec1, |p, q| (p - q).atan());
+            if ((v35 + (k2 as f64)) > v35) && (k2 % 2 == 0) { return x[(k2 + 3) % 2]; }
         }
     }
-    if ((x[k31 % 2] * x[(k31 + 2) % x.len()]) < (-2.0_f64)) && (x[(k31 * 2) % 2] < (-1.9_f64)) {
-        let mut vec47: DVector<f64> = (&vec1.map(|t| t * t) + &vec1);
+    let mut v37 = (1.2_f64 * (((k2 as f64) + x[k2 % 2]) - x[1]).tanh()).tan();
+    if (x[k2 % 2] * x[k2 % x.len()]) < 0.2_f64 {
+        let mut v38 = (v37 * (-x[1])).atan2((-(0.5_f64 + (((-1.8_f64) * x[(k2 * 2) % 2]) * (0.5_f64 + std::f64::consts::PI.powi(2)).powi(-1)).powi(2))));
+        let mut vec39: DVector<f64> = x.zip_map(x, |p, q| (p - q).atan()).add_scalar((v37 / (1.0_f64 + (k2 as f64).powi(2))));
+        if v37 < vec1[(k2 * 3) % 3] { return vec1.norm_squared(); }
     }
-    let mut k48: usize = 0;
-    loop {
-        if k48 >= 1 { break; }
-        k48 += 1;
-        let mut v49 = (-(x.dot(x) * m[(2, k48 % 2)]));
-        v49 += (if v49.mul_add(v49, v49) < vec1[(k48 * 3) % 3] { vec1.norm_squared() } else { (1.5_f64 * v49.tanh()).cosh() });
-    }
-    ((((0.5_f64 + vec1[k31 % 3].powi(2)).powf((k31 as f64).tanh()) + x[1]) + vec1[2]) + (x[k2 % 2] * x).dot(&x.add_scalar(x[k31 % x.len()])))
+    (((((0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).asin() + x[0]) + v37) + vec1[2]) + vec1.dot(&vec1.zip_map(&vec1, |p, q| (p - q).atan())))
 }
 
 #[differentiable]
@@ -4501,35 +4382,27 @@ fn f_49(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         let mut k11: usize = 0;
         while k11 < 5 && (x[(k2 + 2) % x.len()] < 0.4_f64) {
             k11 += 1;
-            if 1.2_f64 < arr9[(k2 * 2) % 2] {
-                if (0.0_f64 + arr9[(k10 + 3) % 2].powi(2)).ln_1p() < 1.9_f64 { break; }
-                let mut v12 = (0.5_f64 + (1.5_f64 * 0.8_f64.sin()).exp_m1().powi(2)).powf((1.5_f64 * m[(k11 % 2, 2)].sin()).exp().sin());
-                if (0.5_f64 + 0.8_f64.powi(2)).powf(x[(k10 + 3) % 4].tanh()) < (-0.8_f64) { return (m.transpose() * &vec1).norm_squared(); }
+            if (if k10 % 2 == 0 { arr9[(k10 * 3) % 2] } else { x[k10 % 4] }) > 1.2_f64 {
+                let mut v12 = (k10 as f64);
+                let mut v13 = v12;
+                v13 += (0.9_f64 * x[0].atan2((0.5_f64 + m[((k11 + 3) % 2, (k2 * 2) % 4)].powi(2))).tanh()).atanh();
             } else {
-                arr9[1] += f64::log2((0.5_f64 + (-1.1_f64).powi(2)));
-                let mut v13 = (0.5_f64 + (0.9_f64 * vec1[1].tanh()).ln_1p().powi(2)).powf((x[(k11 + 3) % 4] - x[(k10 * 2) % 4]).sin());
+                if (((k11 as f64) - x[(k10 + 3) % 4]) < x[(k11 * 3) % 4]) && (arr9[1] > (k2 as f64)) { return (-1.1_f64); }
             }
-            vec1[k11 % 2] -= ((if 2.0_f64 < (-2.0_f64) { (-0.3_f64) } else { m[((k2 + 1) % 2, 1)] }) / (1.0_f64 + x.sum().powi(2)));
-            let mut vec14: DVector<f64> = (x[(k2 + 3) % x.len()] * &vec1).map(|t| t.cos());
-        }
-    }
-    let t15: (f64, f64) = (((m * x).norm() + x[2]), (x[3] + x[3]));
-    match k2 % 2 {
-        0 => {
-            let mut v16 = ((0.5_f64 + (0.5_f64 + vec1[(k10 + 1) % 2].powi(2)).ln().powi(2)).sqrt() + x[(k2 + 1) % x.len()]);
-        }
-        _ => {
-            let mut k17: usize = 0;
-            while k17 < 4 && ((k2 as f64) < 2.7_f64) {
-                k17 += 1;
-                for i18 in 0..=x.len() {
-                    let mut vec19: DVector<f64> = ((t15.1 + m[(k17 % 2, (k17 * 2) % 4)]) * &x.zip_map(x, |p, q| p.max(q)));
-                    if (vec19[(k10 + 1) % 4] > x[i18 % 4]) && (k17 % 3 == 0) { continue; }
-                }
+            arr9[(k10 * 2) % 2] = vec1.map(|t| (1.0 + t * t).ln()).dot(&(&vec1 + &vec1));
+            if x[k10 % 4].hypot((-(0.5_f64 + x[(k10 * 2) % x.len()].powi(2)))) < (-0.3_f64) {
+                let mut v14 = (0.9_f64 * ((-1.3_f64) * x[3]).tanh()).asin();
+                let mut v15 = (1.5_f64 * (v14 / (1.0_f64 + (-2.0_f64).powi(2))).atan()).cosh();
+            } else {
+                let (p16, q17): (f64, f64) = (((0.3_f64 + m[(1, (k11 * 2) % 4)]) + x[3]), ((-2.0_f64) + x[2]));
+                let mut v18 = (f64::sqrt((0.5_f64 + x[(k2 * 3) % x.len()].powi(2))) + (1.5_f64 * m[((k11 + 1) % 2, k10 % 4)].cos()).cosh());
+                vec1[0] -= (0.5_f64 + (0.5_f64 + (k10 as f64).powi(2)).powf(q17.sin()).powi(2)).powi(-2);
             }
         }
     }
-    (((((k2 as f64).cos().powi(3) + x[3]) + vec1[1]) + arr9[1]) + (m.transpose() * &vec1).sum())
+    let t19: (f64, f64) = ((((k2 as f64) + (m[((k2 + 1) % 2, (k10 * 2) % 4)] * (-0.3_f64))) + x[1]), (arr9[(k2 * 3) % 2].max(x[(k2 + 3) % 4].atan2((0.5_f64 + arr9[(k10 * 3) % 2].powi(2)))) + x[3]));
+    arr9[k2 % 2] += ((&vec1 + &vec1).sum() + x[(k2 * 2) % 4]);
+    ((((std::f64::consts::FRAC_1_SQRT_2 + x[3]) + vec1[1]) + arr9[1]) + (((k2 as f64) + m[((k10 + 1) % 2, (k2 * 3) % 4)]) * x).norm_squared())
 }
 
 #[differentiable]
@@ -4886,34 +4759,14 @@ fn g_54_1(a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn f_54(x: &[f64]) -> f64 {
-    if std::f64::consts::PI > 1.9_f64 {
-        if g_54_1(x[1], 1.3_f64) > (-0.6_f64) {
-            let mut v1 = (x[0].min(x[0]) + (1.1_f64 + x[1].powi(2)).acosh());
-            v1 -= (std::f64::consts::E * v1);
-        } else {
-            for i2 in (0..2).step_by(2) {
-                if i2 % 3 == 0 { continue; }
-                let mut v3 = g_54_0((0.5_f64 + std::f64::consts::PI.powi(2)).log10(), (-1.4_f64));
-                v3 += (f64::cbrt((0.5_f64 + (i2 as f64).powi(2))) * v3);
-            }
-        }
-        if (0.0_f64 + x[2].powi(2)).ln_1p() > (-0.6_f64) { return x[1]; }
-        let mut k4: usize = 0;
-        loop {
-            if k4 >= 1 { break; }
-            k4 += 1;
-            let mut v5 = (0.9_f64 * (-0.2_f64).tanh()).atanh();
-        }
+    if (if (-1.3_f64) > 1.4_f64 { x[2] } else { (-1.7_f64) }) > std::f64::consts::PI {
+        let mut v1 = (x[1] / (1.0_f64 + (0.0_f64 + g_54_0(x[1], 1.3_f64).powi(2)).ln_1p().powi(2)));
     } else {
-        let mut v6 = (((std::f64::consts::PI - x[0]) + x[1]) * (x[1] + (if x[2] < std::f64::consts::FRAC_1_SQRT_2 { std::f64::consts::PI } else { 1.3_f64 })));
+        let mut v2 = ((1.5_f64 * x[0].sin()).sinh().min(2.0_f64) + x[1]);
+        v2 -= (std::f64::consts::E * v2);
     }
-    let mut k7: usize = 0;
-    while k7 < 2 && ((x[1] + x[1]) < 1.9_f64) {
-        k7 += 1;
-        let mut v8 = (0.9_f64 * (if (0.5_f64 + x[1].powi(2)).powf(1.0_f64.tanh()) > x[(k7 * 3) % 3] { x[2] } else { (1.5_f64 * (k7 as f64).tanh()).exp() }).tanh()).asin();
-        v8 += (v8 / (1.0_f64 + x[k7 % 3].powi(2)));
-    }
-    (((-0.5_f64) * 1.1_f64) + x[2])
+    let mut arr3: Vec<f64> = vec![x[1]; 2];
+    ((x[1] + x[0]) + arr3[1])
 }
 
 #[differentiable]
@@ -5030,7 +4883,7 @@ fn g_57_0(a: f64, b: f64) -> f64 {
             }
         }
     }
-    if (-0.5_f64) > 1.7_f64 {
+    if (if ((-0.9_f64) < b) && (a > b) { std::f64::consts::E } else { a }) > 1.7_f64 {
         for i27 in (1..1).step_by(3) {
             let mut v28 = (0.5_f64 + ((-0.3_f64) + 0.1_f64).powi(2)).powi(-2);
             let (p29, q30): (f64, f64) = (((b * v28) + b), (v28 + a));
@@ -5047,47 +4900,139 @@ fn g_57_0(a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn f_57(x: &[f64]) -> f64 {
-    if (-0.4_f64) > 1.5_f64 { return x[1]; }
-    if (-1.5_f64) > 1.3_f64 {
-        if ((x[0] + 0.3_f64) > x[1]) && ((std::f64::consts::E < (-1.3_f64)) && (0.3_f64 > 1.1_f64)) {
-            for i1 in 0..x.len() - 1 {
-                if ((i1 as f64) + std::f64::consts::FRAC_1_SQRT_2) > std::f64::consts::PI { break; }
-                let mut v2 = (3.0_f64 * (if x[(i1 * 2) % 2] > x[(i1 + 1) % 2] { x[(i1 + 2) % x.len()] } else { x[(i1 + 1) % 2] }).tanh()).ceil();
-                let v2 = (v2 + x[(i1 + 3) % 2]);
-                let mut v3 = x[(i1 + 1) % 2];
+    if (if x[1] < 0.0_f64 { x[0] } else { x[1] }) > (-0.4_f64) { return ((x[1] + (-1.5_f64)) + (x[1] + x[1])); }
+    if ((x[0] + 0.3_f64) > x[1]) && ((std::f64::consts::E < (-1.3_f64)) && (0.3_f64 > 1.1_f64)) {
+        for i1 in 0..x.len() - 1 {
+            for i2 in (0..3).rev() {
+                let mut v3 = (-0.3_f64);
             }
-            let t4: (f64, f64) = (((x[1] + x[0]) + x[0]), ((1.9_f64 - 1.1_f64) + x[1]));
+            if std::f64::consts::LN_2 > (-1.8_f64) {
+                if x[i1 % 2].atan2((0.5_f64 + x[(i1 + 1) % 2].powi(2))) > x[(i1 + 2) % x.len()] { continue; }
+                if i1 % 3 == 1 { return (if (x[(i1 + 1) % 2] + x[1]) < (-1.2_f64) { (1.5_f64 * (-1.5_f64).sin()).exp2() } else { (1.9_f64 - 1.1_f64) }); }
+                let mut v4 = (0.5_f64 + x[i1 % 2].powi(2)).cbrt();
+            }
+            if (x[(i1 + 3) % 2] * x[(i1 * 3) % x.len()]) < 0.6_f64 {
+                let mut v5 = (x[(i1 * 3) % 2] + x[(i1 + 2) % x.len()]).signum();
+                let mut v6 = (i1 as f64);
+            }
+            for &xv8 in x.iter() {
+                let mut v9 = (0.5_f64 + x[i1 % 2].powi(2)).log10();
+                let t10: (f64, f64) = ((v9 + x[0]), (v9 + x[1]));
+                let v9 = (v9 + g_57_0(v9, 0.6_f64));
+                if v9 < (-1.7_f64) { continue; }
+            }
         }
-        let t5: (f64, f64) = (((if (x[1] - std::f64::consts::FRAC_1_SQRT_2) > x[0] { (3.0_f64 * x[1].tanh()).floor() } else { x[1] }) + x[0]), ((-(0.5_f64 + 0.5_f64.powi(2)).powi(-2)) + x[1]));
+        let mut k11: usize = 0;
+        loop {
+            if k11 >= 3 { break; }
+            k11 += 1;
+            if ((k11 as f64) * x[k11 % x.len()]) < 0.5_f64 {
+                let mut v12 = x[(k11 + 1) % x.len()];
+            }
+            if (x[(k11 + 2) % x.len()] + (k11 as f64)) > x[(k11 + 3) % x.len()] {
+                let t13: (f64, f64) = (((-x[k11 % x.len()]) + x[1]), ((0.5_f64 + (-0.5_f64).powi(2)).powi(-1) + x[1]));
+                let mut v14 = (1.5_f64 * (x[1] / (1.0_f64 + (k11 as f64).powi(2))).cos()).exp();
+            }
+        }
+    } else {
+        let mut arr15: Vec<f64> = vec![(if x[1] > (-1.0_f64) { x[0] } else { x[1] }); 3];
+        let t16: (f64, f64) = ((x[1] + x[1]), (x[1] + x[0]));
+        let mut k17: usize = 0;
+        while k17 < 3 && (arr15[0] < 1.5_f64) {
+            k17 += 1;
+            let mut v18 = t16.0;
+            v18 -= ((0.5_f64 + arr15[(k17 * 3) % 3].powi(2)).powf(x[1].tanh()) + ((k17 as f64) * x[k17 % x.len()]));
+            let mut k19: usize = 0;
+            while k19 < 4 && ((1.5_f64 * v18.tanh()).exp2() < 1.1_f64) {
+                k19 += 1;
+                let mut v20 = (x[k17 % 2] + g_57_0((k19 as f64), v18));
+                let v20 = (v20 + g_57_0(arr15[(k17 * 2) % 3], arr15[1]));
+                arr15[(k19 + 3) % 3] = (x[k17 % x.len()] + g_57_0((k17 as f64), t16.0));
+            }
+        }
     }
-    if x[1] > (-0.9_f64) {
-        if (0.5_f64 + x[1].powi(2)).powi(-2) < (-1.5_f64) {
-            let mut v6 = (-(0.9_f64 * x[1].tanh()).atanh());
-            let mut k7: usize = 0;
-            while k7 < 2 && (v6.min(v6) < 2.5_f64) {
-                k7 += 1;
-                let mut v8 = (1.2_f64 * v6.tanh()).tan();
+    let mut k21: usize = 0;
+    loop {
+        if k21 >= 1 { break; }
+        k21 += 1;
+        match k21 % 3 {
+            0 => {
+                if x[0] > x[1] {
+                    if 0.5_f64.sin().powi(2) < x[k21 % x.len()] { break; }
+                    if ((k21 as f64) / (1.0_f64 + std::f64::consts::LN_2.powi(2))) < (k21 as f64) { break; }
+                }
+            }
+            1 => {
+                for &xv23 in x.iter() {
+                    let t24: (f64, f64) = (((k21 as f64) + x[0]), ((x[k21 % 2] * (-1.4_f64)) + x[1]));
+                    let t25: (f64, f64) = (((-1.8_f64) + x[0]), (((-0.3_f64) + x[0]) + x[0]));
+                }
+                for i26 in 1..=x.len() {
+                    let t27: (f64, f64) = ((x[(i26 + 1) % x.len()] + x[1]), ((x[k21 % 2] + (k21 as f64)) + x[0]));
+                }
+            }
+            _ => {
+                let (p28, q29): (f64, f64) = ((((-0.7_f64) * (k21 as f64)) + x[0]), ((0.9_f64 * (-1.7_f64).tanh()).ln_1p() + x[0]));
+            }
+        }
+        for i30 in 0..1 {
+            let mut v31 = (i30 as f64);
+        }
+        match k21 % 3 {
+            0 => {
+                let mut v32 = (0.5_f64 + (-0.2_f64).powi(2)).cbrt();
+            }
+            1 => {
+                for i33 in (1..x.len() - 1).step_by(2) {
+                    let (p34, q35): (f64, f64) = ((g_57_0(0.0_f64, x[i33 % 2]) + x[0]), ((1.6_f64 + (k21 as f64)) + x[0]));
+                    let mut v36 = (1.5_f64 * (p34 + 1.7_f64).tanh()).sinh();
+                    let mut v37 = (x[0] / (1.0_f64 + (0.9_f64 * (-0.2_f64).tanh()).ln_1p().powi(2)));
+                    v36 *= (0.0_f64 + v37.powi(2)).ln_1p().tanh();
+                }
+                if x[(k21 + 3) % x.len()].atan2((0.5_f64 + (-1.1_f64).powi(2))) > (-0.3_f64) {
+                    let mut v38 = 1.3_f64;
+                    v38 *= v38.sin();
+                    let v38 = (v38 + (0.9_f64 * (0.9_f64 * (-1.2_f64).tanh()).acos().tanh()).asin());
+                } else {
+                    let (p39, q40): (f64, f64) = ((((-0.8_f64) + x[(k21 + 2) % x.len()]) + x[0]), ((0.5_f64 + (k21 as f64).powi(2)).ln() + x[0]));
+                }
+                let mut k41: usize = 0;
+                while k41 < 6 && (x[(k21 * 3) % x.len()].sin().powi(2) < 0.4_f64) {
+                    k41 += 1;
+                    let mut v42 = g_57_0((std::f64::consts::FRAC_1_SQRT_2 + x[(k21 * 3) % 2]), (k41 as f64).signum());
+                }
+            }
+            _ => {
+                for &xv44 in x.iter() {
+                    let mut v45 = g_57_0((0.5_f64 + xv44.powi(2)).log2(), xv44);
+                    let (p46, q47): (f64, f64) = ((v45.atan2((0.5_f64 + x[(k21 * 2) % x.len()].powi(2))) + x[1]), (x[k21 % 2] + x[0]));
+                    let t48: (f64, f64) = (((0.5_f64 + 1.6_f64.powi(2)).powf(p46.sin()) + x[0]), (g_57_0(x[(k21 * 2) % 2], x[k21 % 2]) + x[0]));
+                    v45 *= (0.5_f64 + (1.5_f64 * (k21 as f64).tanh()).exp2().powi(2)).log2().atan();
+                }
+                if k21 % 3 == 1 { break; }
+                for i49 in (1..x.len() - 1).rev() {
+                    let t50: (f64, f64) = (((x[(k21 * 2) % x.len()] + (-0.6_f64)) + x[0]), ((k21 as f64) + x[0]));
+                    let mut v51 = ((1.1_f64 + (k21 as f64).powi(2)).acosh() + g_57_0(x[i49 % x.len()], (i49 as f64)));
+                }
+            }
+        }
+        if x[(k21 + 1) % x.len()].mul_add((-1.3_f64), x[k21 % x.len()]) < x[0] {
+            let mut v52 = (k21 as f64);
+            let mut k53: usize = 0;
+            loop {
+                if k53 >= 5 { break; }
+                k53 += 1;
+                v52 += (1.5_f64 * (-1.6_f64).cos().powi(3).atan()).cosh();
+                v52 = (v52 + (if (x[k53 % x.len()] * x[k21 % x.len()]) > 0.0_f64 { (1.5_f64 * x[(k21 * 2) % x.len()].sin()).exp() } else { (0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).atanh() })).cos();
             }
         } else {
-            let mut k9: usize = 0;
-            loop {
-                if k9 >= 2 { break; }
-                k9 += 1;
-                let mut v10 = (k9 as f64);
-                v10 += (((k9 as f64) * x[(k9 * 3) % 2]) * (v10 * x[0]));
+            for i54 in (1..5).rev() {
+                let mut v55 = (if (x[k21 % x.len()] > 0.4_f64) && (i54 % 3 == 0) { (0.5_f64 + x[(k21 + 3) % 2].powi(2)).powi(-2) } else { (if (i54 as f64) < 1.4_f64 { (i54 as f64) } else { x[i54 % 2] }) });
             }
-            let (p11, q12): (f64, f64) = (((0.5_f64 + 1.8_f64.powi(2)).powf(x[k9 % 2].tanh()) + x[1]), ((1.1_f64 + x[(k9 + 2) % x.len()].powi(2)).acosh() + x[0]));
-            let mut v13 = x[(k9 + 2) % x.len()];
-        }
-        let mut v14 = (x[1] * ((0.5_f64 + x[0].powi(2)).powf(x[1].tanh()) + x[1]));
-    } else {
-        let mut k15: usize = 0;
-        while k15 < 3 && (((-0.7_f64) + (-1.0_f64)) < 0.7_f64) {
-            k15 += 1;
-            let mut v16 = 2.0_f64;
+            let (p56, q57): (f64, f64) = (((1.5_f64 * 0.2_f64.cos()).sinh() + x[0]), ((x[(k21 * 3) % 2] + x[(k21 + 1) % 2]) + x[0]));
         }
     }
-    ((if x[1] > (-1.0_f64) { x[0] } else { x[1] }) + x[1])
+    (((k21 as f64) - (k21 as f64)) + x[0])
 }
 
 #[differentiable]
@@ -5273,29 +5218,55 @@ fn f_59(x: &[f64]) -> f64 {
             }
         } else {
             let mut v16 = ((1.2_f64 * 0.6_f64.tanh()).tan() + v1);
-            if x[(k2 * 3) % 2] > 1.1_f64 {
-                let mut v17 = (0.9_f64 * g_59_0(1.7_f64, (k2 as f64)).tanh()).asin();
-                let t18: (f64, f64) = ((v16.mul_add(t11.0, x[(k2 * 3) % 2]) + x[0]), ((x[(k2 * 2) % x.len()] - (k2 as f64)) + x[0]));
+            if (if v16 > x[k2 % x.len()] { std::f64::consts::FRAC_1_SQRT_2 } else { x[(k2 * 3) % x.len()] }) < (-0.1_f64) {
+                let t17: (f64, f64) = (((v6 + 1.1_f64) + x[1]), ((t11.0 * (k2 as f64)) + x[1]));
+                let t18: (f64, f64) = ((v6.mul_add(t11.0, x[(k2 * 3) % 2]) + x[0]), ((x[(k2 * 2) % x.len()] - (k2 as f64)) + x[0]));
+                if x[(k2 * 2) % x.len()] < (-0.3_f64) { return (1.1_f64 + (v16 + v16).powi(2)).acosh(); }
             }
         }
-    } else {
-        let v1 = (v1 + (0.5_f64 + x[(k2 + 1) % x.len()].powi(2)).cbrt());
-        let mut v19 = ((v6 + (-x[(k2 + 2) % x.len()])) + v1);
     }
-    if (0.9_f64 * 1.6_f64.tanh()).asin() < 1.8_f64 {
-        v1 += (0.9_f64 * (x[0] + (0.5_f64 + v1.powi(2)).ln()).tanh()).asin();
-        let t20: (f64, f64) = ((x[k2 % 2] + x[0]), (((1.5_f64 * x[(k2 * 3) % 2].cos()).exp_m1() * (1.5_f64 * v1.atan()).exp()) + x[1]));
-        for i21 in (0..5).rev() {
-            if v6 < (-0.7_f64) {
-                let t22: (f64, f64) = (((v6 + x[0]) + x[1]), (t20.1 + x[0]));
-            } else {
-                v1 += ((k2 as f64) * ((i21 as f64) + v1));
+    for i19 in 0..x.len() {
+        match i19 % 3 {
+            0 => {
+                if (v1 * 1.6_f64) < 1.8_f64 {
+                    v1 += (0.9_f64 * (x[(k2 + 2) % 2] + 1.2_f64).tanh()).asin();
+                    let t20: (f64, f64) = ((v1 + x[0]), ((-(i19 as f64)) + x[1]));
+                    v1 += ((1.5_f64 * x[(k2 * 3) % 2].cos()).exp_m1() * (1.5_f64 * t20.0.atan()).exp());
+                }
+                v1 = (0.5_f64 + (0.2_f64 + (-1.5_f64)).powi(2)).powi(-1);
+                v1 += (v6 + x[0]).max((1.2_f64 * x[k2 % 2].tanh()).tan());
+            }
+            1 => {
+                v1 = (v1 + x[(k2 + 2) % 2]).cos();
+                v1 += (if (v1 / (1.0_f64 + (i19 as f64).powi(2))) < 1.7_f64 { x[i19 % x.len()] } else { x[(k2 * 2) % 2] });
+            }
+            _ => {
+                for i21 in 1..=x.len() - 1 {
+                    if f64::log2((0.5_f64 + (-0.7_f64).powi(2))) < (-0.5_f64) { continue; }
+                    let mut v22 = 0.0_f64;
+                    let mut v23 = (0.5_f64 + (1.2_f64 * x[(i21 + 3) % 2].tanh()).tan().powi(2)).powf(x[1].cos());
+                    if x[i19 % x.len()].max((k2 as f64)) > v6 { return (1.5_f64 * (1.5_f64 * x[(i19 * 3) % x.len()].sin()).exp().cos()).cosh(); }
+                }
+                let mut v24 = f64::log10((0.5_f64 + v1.powi(2)));
             }
         }
-    } else {
-        let (p23, q24): (f64, f64) = (((if (0.5_f64 + 0.5_f64.powi(2)).recip() > 1.9_f64 { ((-1.9_f64) * v6) } else { (0.5_f64 + v1.powi(2)).powf(x[(k2 + 3) % x.len()].tanh()) }) + x[0]), ((1.1_f64 + g_59_0(v6, 1.8_f64).powi(2)).acosh() + x[1]));
+        let mut k25: usize = 0;
+        loop {
+            if k25 >= 3 { break; }
+            k25 += 1;
+            for i26 in (1..5).rev() {
+                if x[(k25 + 3) % x.len()] > (-1.7_f64) { return ((if v1 > (-0.7_f64) { (k2 as f64) } else { (-0.4_f64) }) / (1.0_f64 + (x[k2 % 2] + x[1]).powi(2))); }
+                let mut v27 = ((1.2_f64 * x[(k2 + 1) % 2].tanh()).tan() + (x[i19 % 2] + (-1.5_f64)));
+                v27 -= x[i19 % x.len()];
+                v27 = (0.5_f64 + (v27 * v1).powi(2)).cbrt();
+            }
+        }
+        let mut v28 = x[1];
+        for (i29, &xv30) in x.iter().enumerate() {
+            if k2 % 2 == 1 { continue; }
+        }
     }
-    ((((if x[1] > v6 { x[k2 % x.len()] } else { (k2 as f64) }) + x[0]) + v6) + v1)
+    ((((0.9_f64 * (k2 as f64).tanh()).atanh() + x[1]) + v6) + v1)
 }
 
 #[differentiable]
@@ -5937,8 +5908,8 @@ fn f_65(x: &[f64]) -> f64 {
                     if (1.5_f64 * t41.0.tanh()).sinh() < x[k40 % x.len()] { continue; }
                     let mut v42 = (g_65_1(x[(k19 * 2) % 1], 1.3_f64) * (1.2_f64 * (k40 as f64).tanh()).tan());
                 }
-                if ((-0.8_f64) < (-1.4_f64)) && (x[0] < x[(k19 + 2) % x.len()]) {
-                    let mut v43 = x[k19 % x.len()];
+                if (if (k40 as f64) < x[(k40 * 3) % x.len()] { x[(k40 * 2) % 1] } else { 1.9_f64 }) < (-0.8_f64) {
+                    let mut v43 = ((-x[(k19 + 2) % x.len()]) + x[k19 % x.len()]);
                     let (p44, q45): (f64, f64) = ((0.0_f64 + x[0]), ((v43 - 0.9_f64) + x[0]));
                     let q45 = (q45 + ((0.5_f64 + (k40 as f64).powi(2)).powf(2.0_f64.sin()) + (0.9_f64 * p44.tanh()).acos()));
                 } else {
@@ -5964,15 +5935,14 @@ fn f_65(x: &[f64]) -> f64 {
                 if k52 >= 4 { break; }
                 k52 += 1;
                 let (p53, q54): (f64, f64) = (((1.2_f64 * v51.tanh()).tan() + x[0]), (v51 + x[0]));
-                if 1.0_f64 > 0.1_f64 { break; }
+                if (if x[(i50 + 1) % 1] > x[0] { (k52 as f64) } else { (i50 as f64) }) < x[i50 % x.len()] { break; }
             }
-        } else {
-            v51 += (v51.tanh().powi(3) + (x[(i50 + 2) % 1] * x[(i50 * 2) % x.len()]));
-            if i50 % 2 == 0 { return (x[i50 % 1] + (0.5_f64 + x[(i50 * 3) % x.len()].powi(2)).log10()); }
         }
     }
-    let mut arr55: Vec<f64> = vec![g_65_1(x[0], (-0.5_f64)); 4];
-    (((0.5_f64 + x[0].powi(2)).powf(arr55[3].sin()) + x[0]) + arr55[3])
+    for i55 in (0..2).step_by(2) {
+        let mut v56 = (0.9_f64 * (0.5_f64 + (-x[(i55 * 2) % x.len()]).powi(2)).sqrt().tanh()).atanh();
+    }
+    (x[0] + x[0])
 }
 
 #[differentiable]
@@ -6682,7 +6652,7 @@ fn f_72(x: &[f64]) -> f64 {
             let t4: (f64, f64) = ((x[i1 % 5] + x[3]), ((1.5_f64 * x[(i2 * 2) % 5].atan()).cosh() + x[3]));
             for i5 in (0..x.len() - 1).rev() {
                 let v3 = (v3 + (-(std::f64::consts::E - x[2])));
-                if (i5 as f64) < (-1.4_f64) { break; }
+                if ((if (v3 > (-0.6_f64)) && (i5 % 2 == 1) { v3 } else { t4.1 }) > 1.5_f64) && (i2 % 2 == 0) { break; }
                 let (p6, q7): (f64, f64) = (((v3 + std::f64::consts::E) + x[1]), (x[(i5 * 3) % 5] + x[0]));
                 let q7 = (q7 + ((v3 + x[3]) / (1.0_f64 + (i2 as f64).powi(2))));
             }
@@ -7431,62 +7401,36 @@ fn f_80(x: &[f64]) -> f64 {
                 let mut v6 = (i5 as f64);
                 v6 += (1.1_f64 + (x[1] + (-1.4_f64)).powi(2)).acosh();
             }
-            if (i1 as f64) < 0.6_f64 { break; }
+            if (if x[(i1 + 1) % x.len()] < x[i1 % x.len()] { 0.5_f64 } else { x[(i1 * 2) % 3] }) < 1.4_f64 { break; }
         }
-        for i7 in 0..=x.len() {
-            let t8: (f64, f64) = (((-0.4_f64) + x[1]), (x[(i7 * 3) % 3] + x[0]));
-            let mut v9 = ((x[(i7 * 3) % x.len()] + x[i7 % 3]) * x[0]);
-            for i10 in (0..x.len()).step_by(2) {
-                if g_80_0(v9, x[i1 % 3]) > (i1 as f64) { break; }
-                let t11: (f64, f64) = ((t8.1 + x[2]), (x[i1 % x.len()].signum() + x[1]));
-                v9 -= v9;
-            }
-            match i7 % 2 {
-                0 => {
-                    let (p12, q13): (f64, f64) = ((1.7_f64.sin().powi(2) + x[2]), ((0.5_f64 + (-0.1_f64).powi(2)).powi(-1) + x[0]));
-                }
-                _ => {
-                    let mut v14 = (0.9_f64 * v9.tanh()).asin().hypot((-(0.5_f64 + v9.powi(2))));
-                    let mut v15 = x[(i7 + 1) % 3];
-                }
-            }
-        }
+        let mut arr7: Vec<f64> = vec![(x[i1 % 3] / (1.0_f64 + 1.8_f64.powi(2))); 4];
     }
-    let mut k16: usize = 0;
-    loop {
-        if k16 >= 5 { break; }
-        k16 += 1;
-        let mut v17 = (x[(k16 * 3) % x.len()] * 0.0_f64);
-        for i18 in (0..2).step_by(3) {
-            match i18 % 2 {
+    if (0.5_f64 + x[0].powi(2)).powf(std::f64::consts::PI.atan()) > x[2] {
+        for i8 in (0..3).step_by(2) {
+            let (p9, q10): (f64, f64) = (((0.5_f64 + (i8 as f64).powi(2)).log2() + x[1]), ((i8 as f64) + x[0]));
+            for i11 in (1..5).rev() {
+                if f64::log2((0.5_f64 + x[(i8 + 2) % x.len()].powi(2))) < (-1.4_f64) { continue; }
+            }
+            match i8 % 3 {
                 0 => {
-                    if v17 < (k16 as f64) { break; }
-                    let mut v19 = v17;
-                    v17 *= (1.9_f64.min(x[2]) * (1.5_f64 * (k16 as f64).sin()).exp_m1()).cos();
+                    let mut v12 = 1.9_f64;
+                }
+                1 => {
+                    let (p13, q14): (f64, f64) = ((p9 + x[2]), (1.7_f64.sin().powi(2) + x[2]));
+                    let mut v15 = ((0.5_f64 + x[(i8 * 2) % x.len()].powi(2)).powf((i8 as f64).cos()) + 1.6_f64);
                 }
                 _ => {
-                    let mut v20 = (x[1].min((-1.3_f64)) + x[(k16 + 3) % x.len()]);
-                }
-            }
-            let mut k21: usize = 0;
-            loop {
-                if k21 >= 3 { break; }
-                k21 += 1;
-                v17 += (0.9_f64 * (x[(k21 * 2) % 3] - v17).tanh()).acos();
-            }
-            match k21 % 2 {
-                0 => {
-                    if (x[k21 % 3] < (-0.5_f64)) && ((v17 < v17) && (1.4_f64 > v17)) { continue; }
-                }
-                _ => {
-                    v17 -= v17;
-                    let (p22, q23): (f64, f64) = ((v17 + x[1]), ((v17 * v17) + x[0]));
-                    v17 *= v17.sin();
+                    if (q10 - (i8 as f64)) > (i8 as f64) { break; }
+                    let mut v16 = (x[(i8 * 3) % x.len()] * 0.0_f64);
+                    v16 += ((1.5_f64 * (-0.3_f64).atan()).exp_m1() + (i8 as f64));
                 }
             }
         }
+    } else {
+        let mut v17 = x[1];
+        v17 *= ((0.5_f64 + x[0].powi(2)).log10().min(v17) * x[0]).tanh();
     }
-    ((if ((-0.3_f64) < 1.5_f64) && ((k16 as f64) > (-0.2_f64)) { 1.3_f64 } else { (-0.2_f64) }) + x[2])
+    (x[1] + x[0])
 }
 
 #[differentiable]
@@ -7658,16 +7602,13 @@ fn f_83(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             let (p19, q20): (f64, f64) = (((v16 * x[0]) + x[0]), ((1.2_f64 * (-0.9_f64).tanh()).tan() + x[0]));
         }
     }
-    if 0.9_f64 < 0.6_f64 { return (-x[0]); }
-    let mut k21: usize = 0;
-    loop {
-        if k21 >= 3 { break; }
-        k21 += 1;
-        let mut v22 = m[((k21 * 3) % 3, k21 % 1)];
-        let mut vec23: DVector<f64> = x.zip_map(&(x + x), |p, q| p + q.sin());
-        let mut v24 = x.zip_map(&(&vec23 + &vec23), |p, q| p * q).norm_squared();
+    if (if x[0] > 0.7_f64 { 0.8_f64 } else { x[0] }) < 0.9_f64 { return (1.5_f64 * (x[0] - x[0]).tanh()).cosh(); }
+    for i21 in 1..=4 {
+        for i22 in (1..1).rev() {
+            let mut vec23: DVector<f64> = x.zip_map(&(x + x), |p, q| p + q.sin());
+        }
     }
-    ((m[(2, k21 % 1)] + x[0]) + x.norm())
+    (((0.5_f64 + m[(1, 0)].powi(2)).powi(-1) + x[0]) + (&(m * x) + &(m * x)).norm_squared())
 }
 
 #[differentiable]
@@ -8078,12 +8019,15 @@ fn f_87(x: &[f64]) -> f64 {
         } else {
             let mut v26 = (k3 as f64);
             if x[k2 % x.len()].atan2((0.5_f64 + (-2.0_f64).powi(2))) > (-1.7_f64) {
-                let v26 = (v26 + (if (k2 as f64) > (-1.5_f64) { x[(k3 * 3) % x.len()] } else { (0.9_f64 * x[k3 % x.len()].tanh()).ln_1p() }));
+                let v26 = (v26 + (if (if std::f64::consts::FRAC_1_SQRT_2 < std::f64::consts::LN_2 { (k2 as f64) } else { (k3 as f64) }) > 1.5_f64 { (-1.5_f64).cos() } else { q21 }));
+            } else {
+                let (p27, q28): (f64, f64) = (((-x[k3 % 4]) + x[1]), (g_87_0(p20, x[2]) + x[0]));
+                let mut v29 = ((0.5_f64 + x[(k3 + 3) % 4].powi(2)).ln() + (0.9_f64 * (k2 as f64).tanh()).acos());
             }
-            let t27: (f64, f64) = ((((k3 as f64) + x[2]) + x[0]), ((-0.5_f64) + x[3]));
+            if (((k3 as f64) + (k2 as f64)) < (-1.0_f64)) && ((k3 as f64) < 0.9_f64) { continue; }
         }
     }
-    (((x[k2 % x.len()] / (1.0_f64 + x[(k2 * 3) % x.len()].powi(2))) + x[1]) + v1)
+    ((x[(k2 * 2) % 4] + x[2]) + v1)
 }
 
 #[differentiable]
@@ -8232,8 +8176,8 @@ fn f_89(x: &[f64]) -> f64 {
             1 => {
                 for i10 in (0..2).step_by(3) {
                     v1 *= g_89_1((v1 - v1), 0.2_f64).cos();
-                    if (-1.4_f64) > 1.8_f64 { break; }
-                    v1 -= (1.5_f64 * g_89_1(x[i2 % 1], (-1.5_f64)).atan()).cosh();
+                    if ((if v1 < x[(i10 + 1) % x.len()] { x[(i10 + 3) % 1] } else { v1 }) < 0.2_f64) && (v1 > v1) { break; }
+                    v1 *= g_89_1((-x[i2 % 1]), (-1.5_f64)).atan();
                     v1 -= g_89_1(std::f64::consts::FRAC_1_SQRT_2, ((i10 as f64) + 0.3_f64));
                 }
                 let (p11, q12): (f64, f64) = ((x[i2 % x.len()] + x[0]), (f64::cbrt((0.5_f64 + (i2 as f64).powi(2))) + x[0]));
@@ -8277,167 +8221,71 @@ fn g_90_0(a: f64, b: f64) -> f64 {
     for i10 in (0..2).step_by(2) {
         let mut v11 = (0.9_f64 * (((-0.8_f64) * (i10 as f64)) + (a - (i10 as f64))).tanh()).acos();
         let mut v12 = (-2.0_f64).sin().powi(2).sin().powi(2).tanh();
-        if (-0.6_f64) < a { return v12; }
-        if (v11 + b) < 1.1_f64 { return (0.5_f64 + (-1.3_f64).powi(2)).cbrt(); }
+        if (if b > (-1.7_f64) { b } else { v12 }) < 1.3_f64 { return (-(v12 - std::f64::consts::FRAC_1_SQRT_2)); }
+        for i13 in (1..4).step_by(2) {
+            let mut v14 = ((v12 - v12) + (0.5_f64 + (i13 as f64).powi(2)).cbrt());
+            let mut v15 = (f64::trunc((3.0_f64 * b.tanh())) - (a - (k5 as f64)));
+            for i16 in (1..3).step_by(2) {
+                let mut v17 = (3.0_f64 * (v12 * b).tanh()).ceil();
+                let mut v18 = ((1.5_f64 * (i16 as f64).tanh()).exp2() * v15);
+                let mut v19 = (0.9_f64 * ((k5 as f64) / (1.0_f64 + v11.powi(2))).tanh()).ln_1p();
+                let t20: (f64, f64) = (((v12 * v17) + b), ((-v17) + b));
+            }
+            for i21 in 0..=5 {
+                let mut v22 = a;
+                if (((i10 as f64) / (1.0_f64 + a.powi(2))) > 1.9_f64) && ((-0.3_f64) > v14) { continue; }
+                v15 += (std::f64::consts::LN_2 * a);
+                v11 = (-1.5_f64);
+            }
+        }
     }
-    ((0.5_f64 + b.powi(2)).powi(-2) + a)
+    ((0.9_f64 * 1.1_f64.tanh()).atanh() + a)
 }
 
 #[differentiable]
 fn g_90_1(a: f64, b: f64) -> f64 {
-    if (b + (-0.7_f64)) > (-0.3_f64) {
-        let mut k1: usize = 0;
-        loop {
-            if k1 >= 2 { break; }
-            k1 += 1;
-            if (k1 as f64).max((k1 as f64)) < 1.2_f64 {
-                let mut v2 = (0.5_f64 + (if (k1 as f64) < 2.0_f64 { 1.8_f64 } else { a }).powi(2)).powf(a.tanh());
-                if (v2 + a) > v2 { return (1.5_f64 * (1.5_f64 * std::f64::consts::LN_2.tanh()).cosh().sin()).cosh(); }
-            } else {
-                let mut v3 = (-1.5_f64);
-                v3 += b.asinh();
-                v3 = (a * (0.9_f64 * b.tanh()).atanh());
+    if (1.2_f64 * 0.7_f64.tanh()).tan() > 0.8_f64 {
+        if (b + b) > b {
+            let mut v1 = (1.5_f64 * a.cos()).cosh();
+            v1 += (0.5_f64 + (-0.7_f64).powi(2)).powf((0.5_f64 + a.powi(2)).powf(a.sin()).cos());
+        } else {
+            for i2 in (1..3).rev() {
+                let mut v3 = (((i2 as f64) * (-0.6_f64)) * (std::f64::consts::E + b));
+                v3 = (v3 + (((-1.7_f64) + a) + (if v3 < (-0.5_f64) { v3 } else { v3 }))).atan();
             }
-            let mut k4: usize = 0;
-            loop {
-                if k4 >= 5 { break; }
-                k4 += 1;
-                let mut v5 = (1.5_f64 * a.cos()).cosh();
-                v5 += (0.5_f64 + (-0.7_f64).powi(2)).powf((0.5_f64 + (k1 as f64).powi(2)).powf(a.sin()).cos());
-            }
-            let mut k6: usize = 0;
-            while k6 < 3 && ((0.5_f64 + b.powi(2)).powi(-1) < 0.6_f64) {
-                k6 += 1;
-                let mut v7 = (if k4 % 2 == 0 { a } else { b });
-                v7 = (v7 + (((-1.7_f64) + a) + (if v7 < (-0.5_f64) { v7 } else { v7 }))).atan();
-                v7 += std::f64::consts::LN_2;
-                v7 = (v7 + (if k4 % 3 == 1 { (if b > (-0.1_f64) { v7 } else { b }) } else { ((k1 as f64) * (k6 as f64)) })).atan();
-            }
-            let mut v8 = std::f64::consts::PI;
+        }
+    }
+    if g_90_0(a, b) < (-0.3_f64) {
+        if (a / (1.0_f64 + b.powi(2))) > b {
+            let mut v4 = (-0.1_f64);
         }
     } else {
-        if (-a) > 0.8_f64 {
-            let mut v9 = std::f64::consts::E;
-            v9 += a.min((3.0_f64 * v9.tanh()).round());
-            for i10 in 0..5 {
-                v9 = ((0.5_f64 + b.powi(2)).cbrt() + v9.min(v9));
-                if (v9 + v9) > 0.1_f64 { return (3.0_f64 * (3.0_f64 * v9.tanh()).round().tanh()).floor(); }
-                v9 = (v9 + ((v9 + (i10 as f64)) / (1.0_f64 + (-0.3_f64).powi(2)))).cos();
-            }
-        } else {
-            let mut v11 = (0.5_f64 + (1.0_f64 * (-1.8_f64)).powi(2)).powi(-2);
-            if (g_90_0(v11, b) > b) && ((-1.4_f64) < (-1.2_f64)) {
-                v11 *= (v11 + (1.5_f64 * (-1.3_f64).cos()).exp2()).atan();
-                let t12: (f64, f64) = (((v11 / (1.0_f64 + v11.powi(2))) + a), ((b + 0.2_f64) + b));
-            } else {
-                v11 *= v11.atan();
-            }
-            v11 = (v11 + ((b / (1.0_f64 + 1.1_f64.powi(2))) + (v11 * (-1.6_f64)))).tanh();
-        }
+        let mut arr5: [f64; 3] = [a, (b + b), (0.9_f64 * a.tanh()).atanh()];
+        let (p6, q7): (f64, f64) = (((g_90_0(b, (-1.5_f64)) * (-1.7_f64).min(a)) + b), (g_90_0((-0.6_f64), (b * 0.6_f64)) + b));
     }
-    let mut k13: usize = 0;
-    while k13 < 2 && (b.tanh() < 2.2_f64) {
-        k13 += 1;
-        let mut arr14: [f64; 2] = [0.0_f64; 2];
-        let (p15, q16): (f64, f64) = (((0.9_f64 * std::f64::consts::E.tanh()).asin() + b), (((1.4_f64 / (1.0_f64 + 0.2_f64.powi(2))) + (a - b)) + a));
-    }
-    (((k13 as f64) / (1.0_f64 + b.powi(2))) + b)
+    let t8: (f64, f64) = ((g_90_0(b, (0.5_f64 + b.powi(2)).powi(-1)) + b), (std::f64::consts::LN_2 + b));
+    ((b * t8.1) + a)
 }
 
 #[differentiable]
 fn f_90(x: &[f64]) -> f64 {
-    if (std::f64::consts::E > x[2]) && ((std::f64::consts::PI < x[3]) && ((x[0] < x[2]) && (1.2_f64 < x[2]))) { return (1.5_f64 * (1.2_f64 * x[1].tanh()).tan().tanh()).exp(); }
-    let (p1, q2): (f64, f64) = ((f64::log10((0.5_f64 + (0.9_f64 * x[1].tanh()).atanh().powi(2))) + x[2]), ((-(x[3] + 0.3_f64)) + x[2]));
-    for i3 in 0..=x.len() - 1 {
-        let mut k4: usize = 0;
-        loop {
-            if k4 >= 4 { break; }
-            k4 += 1;
-            let (p5, q6): (f64, f64) = (((0.0_f64 + std::f64::consts::PI.powi(2)).ln_1p() + x[2]), ((-1.7_f64) + x[2]));
-            if i3 % 3 == 1 {
-                let mut v7 = (0.5_f64 + x[(i3 + 1) % x.len()].max((k4 as f64)).powi(2)).ln();
-                let mut v8 = ((0.5_f64 + q2.powi(2)).powf(x[(i3 * 3) % 4].cos()) - (x[0] / (1.0_f64 + x[(i3 + 3) % x.len()].powi(2))));
-                v8 += q6;
-            } else {
-                let t9: (f64, f64) = (((0.5_f64 + x[(i3 * 2) % x.len()].powi(2)).log10() + x[2]), ((i3 as f64) + x[1]));
-                let mut v10 = x[(k4 * 3) % 4];
-            }
-        }
-        if k4 % 2 == 1 {
-            if (3.0_f64 * std::f64::consts::LN_2.tanh()).floor() < x[(i3 + 2) % x.len()] {
-                let t11: (f64, f64) = ((x[(i3 + 2) % 4] + x[0]), (g_90_0(std::f64::consts::E, (-1.6_f64)) + x[2]));
-                let mut v12 = t11.0;
-                let mut v13 = q2;
-            }
-            let p1 = (p1 + g_90_1(((-0.9_f64) - p1), (0.5_f64 + q2.powi(2)).sqrt()));
-        } else {
-            let mut k14: usize = 0;
-            while k14 < 1 && ((k4 as f64) < 0.3_f64) {
-                k14 += 1;
-                let mut v15 = (0.9_f64 * (p1 * (-0.3_f64)).tanh()).atanh();
-                v15 = (v15 + (0.9_f64 * (v15 / (1.0_f64 + (k4 as f64).powi(2))).tanh()).acos()).cos();
-            }
-            let t16: (f64, f64) = ((x[0] + x[3]), ((q2 / (1.0_f64 + p1.powi(2))) + x[0]));
-            if ((0.5_f64 + (k14 as f64).powi(2)).powi(-1) > (k4 as f64)) && (x[(k4 + 3) % x.len()] > (-1.4_f64)) {
-                if p1.min((-1.4_f64)) < x[1] { break; }
-                if k4 % 2 == 1 { break; }
-                let (p17, q18): (f64, f64) = (((0.9_f64 * (i3 as f64).tanh()).asin() + x[3]), ((0.5_f64 + p1.powi(2)).powi(-2) + x[3]));
-            }
+    for i1 in 0..=4 {
+        let mut arr2: [f64; 3] = [2.0_f64; 3];
+        arr2[(i1 + 3) % 3] += (0.5_f64 + ((-1.8_f64) / (1.0_f64 + 1.8_f64.powi(2))).powi(2)).sqrt();
+    }
+    let mut v3 = (0.5_f64 + (g_90_0(1.1_f64, x[0]) * (0.9_f64 * x[1].tanh()).acos()).powi(2)).powi(-2);
+    for i4 in 0..1 {
+        let v3 = (v3 + (g_90_0(0.4_f64, (-0.1_f64)) + (1.5_f64 * (v3 + v3).atan()).exp2()));
+        let mut v5 = (0.5_f64 + ((1.2_f64 * v3.tanh()).tan() + (0.5_f64 + v3.powi(2)).powi(-2)).powi(2)).powf(x[i4 % 2].cos());
+        let mut k6: usize = 0;
+        while k6 < 1 && ((x[(i4 + 1) % x.len()] / (1.0_f64 + 1.1_f64.powi(2))) < 2.5_f64) {
+            k6 += 1;
+            v5 = v3;
+            v5 += v3;
         }
     }
-    let mut v19 = g_90_1((0.5_f64 + (if x[1] > (-0.5_f64) { q2 } else { (-1.3_f64) }).powi(2)).powf(p1.tanh()), 0.7_f64);
-    for i20 in (0..x.len() - 1).rev() {
-        v19 -= ((0.5_f64 + x[(i20 + 2) % 4].powi(2)).powf(x[(i20 * 2) % 4].atan()) - x[2]);
-        if (i20 as f64) < (-1.9_f64) {
-            let (p21, q22): (f64, f64) = (((if x[(i20 * 2) % 4] < 1.3_f64 { x[i20 % 4] } else { x[i20 % x.len()] }) + x[2]), ((p1 * p1) + x[0]));
-            let (p23, q24): (f64, f64) = (((0.5_f64 + p1.powi(2)).powf(q22.cos()) + x[1]), ((0.5_f64 + 0.1_f64.powi(2)).sqrt() + x[1]));
-            let (p25, q26): (f64, f64) = ((q22 + x[3]), (x[i20 % x.len()] + x[3]));
-        } else {
-            match i20 % 2 {
-                0 => {
-                    let mut v27 = (0.5_f64 + (i20 as f64).powi(2)).ln();
-                    if ((i20 as f64) - x[2]) < 1.5_f64 { return (v19 * v27).atan().powi(2); }
-                }
-                _ => {
-                    let v19 = (v19 + (std::f64::consts::E + (0.9_f64 * q2.tanh()).asin()));
-                    let v19 = (v19 + ((-1.9_f64) + q2).tanh());
-                }
-            }
-            let mut v28 = p1;
-        }
-        if (x[(i20 + 2) % x.len()] + v19) < x[3] {
-            let q2 = (q2 + ((i20 as f64) + (x[i20 % 4] - (i20 as f64))));
-            let mut k29: usize = 0;
-            while k29 < 1 && (x[1] < 2.2_f64) {
-                k29 += 1;
-                v19 -= (x[0].min(v19) * (if p1 > 1.2_f64 { 1.2_f64 } else { x[0] }));
-                if (-q2) < v19 { break; }
-                let (p30, q31): (f64, f64) = ((x[2].tanh().powi(3) + x[2]), (x[(i20 * 2) % 4] + x[1]));
-                let t32: (f64, f64) = (((1.5_f64 * v19.tanh()).cosh() + x[3]), ((0.5_f64 + x[(k29 * 3) % x.len()].powi(2)).powf(v19.cos()) + x[0]));
-            }
-        } else {
-            if i20 % 2 == 0 {
-                let mut v33 = q2.mul_add((x[(i20 * 3) % 4] / (1.0_f64 + p1.powi(2))), (x[(i20 + 1) % 4] - x[1]));
-            } else {
-                let mut v34 = (3.0_f64 * x[(i20 * 3) % 4].tanh()).round();
-                v34 += (p1 + v19).atan();
-            }
-            for i35 in 1..=1 {
-                let (p36, q37): (f64, f64) = (((-0.2_f64).min(x[i20 % x.len()]) + x[1]), ((0.5_f64 + x[(i35 + 1) % 4].powi(2)).powf(0.0_f64.cos()) + x[2]));
-                v19 = (v19 + (0.5_f64 + 0.6_f64.powi(2)).powf(g_90_0(0.8_f64, x[(i35 * 2) % x.len()]).tanh())).sin();
-                if (v19 * x[0]) > x[i35 % x.len()] { break; }
-                v19 *= (0.5_f64 + (i20 as f64).powi(2)).recip().sin();
-            }
-            let mut k38: usize = 0;
-            while k38 < 1 && ((1.5_f64 * (i20 as f64).atan()).exp() < 1.7_f64) {
-                k38 += 1;
-                v19 += (0.9_f64 * (-1.2_f64).tanh()).atanh().atan();
-                let v19 = (v19 + x[(i20 * 3) % x.len()]);
-            }
-        }
-        v19 -= (x[(i20 + 2) % 4] + q2);
-    }
-    (((((v19 + p1) + x[1]) + v19) + q2) + p1)
+    v3 -= (1.5_f64 * (std::f64::consts::E + (v3 + 0.2_f64)).tanh()).sinh();
+    (((x[0] - x[1]) + x[0]) + v3)
 }
 
 #[differentiable]
@@ -8485,15 +8333,17 @@ fn f_91(x: &[f64]) -> f64 {
         }
         for (i19, &xv20) in x.iter().enumerate() {
             if ((i19 as f64) - (k13 as f64)) < x[i19 % x.len()] {
-                if (i19 as f64) < x[(k13 + 2) % x.len()] { return (0.9_f64 * (0.5_f64 + x[0].powi(2)).log10().tanh()).atanh(); }
+                if (if x[(k13 + 3) % 2] > (-0.3_f64) { x[(k13 * 3) % 2] } else { x[0] }) > 0.1_f64 { return xv20; }
             }
-            let mut v21 = (-((-0.8_f64) * xv20));
+            v1 += (x[(k13 + 2) % x.len()] + (v1 * v1));
         }
     } else {
-        v1 = (v1 + (x[1] + x[0])).sin();
+        if (-0.8_f64) > 1.7_f64 {
+            v1 = (v1 + (x[1] + x[0])).sin();
+        }
     }
-    let (p22, q23): (f64, f64) = (((3.0_f64 * x[0].tanh()).floor() + x[0]), (x[1] + x[0]));
-    ((((p22 + x[0]) + q23) + p22) + v1)
+    let (p21, q22): (f64, f64) = (((3.0_f64 * x[0].tanh()).floor() + x[0]), (x[1] + x[0]));
+    ((((p21 + x[0]) + q22) + p21) + v1)
 }
 
 #[differentiable]
@@ -8516,131 +8366,150 @@ fn g_92_0(a: f64, b: f64) -> f64 {
                 if 0.8_f64 > (-1.5_f64) { continue; }
                 let mut v8 = (0.9_f64 * b.tanh()).acos();
             }
-            if (a > a) && (b < a) {
-                let mut v9 = (-0.8_f64);
-                let mut v10 = (k5 as f64);
+            if (if k5 % 3 == 1 { a } else { a }) < 0.4_f64 {
+                let t9: (f64, f64) = (((3.0_f64 * a.tanh()).round() + a), ((b + (i4 as f64)) + a));
             } else {
-                let t11: (f64, f64) = (((i4 as f64).atan2((0.5_f64 + 1.3_f64.powi(2))) + a), ((b * (-1.4_f64)) + a));
-                let mut v12 = (0.5_f64 + (0.5_f64 + 1.5_f64.powi(2)).log2().powi(2)).powi(-2);
-                v12 -= (1.1_f64 + v12.powi(2)).acosh();
+                let mut v10 = (-0.8_f64);
+                let mut v11 = (k5 as f64);
             }
-            let mut k13: usize = 0;
-            loop {
-                if k13 >= 2 { break; }
-                k13 += 1;
-                let t14: (f64, f64) = ((a + a), (b + a));
-                let mut v15 = ((b * (i4 as f64)) * (a + t14.0));
-                v15 *= (0.5_f64 + v15.powi(2)).log10().atan2((0.5_f64 + ((i4 as f64) * v15).powi(2))).sin();
-            }
+            let mut v12 = (k5 as f64);
         }
     } else {
-        let mut k16: usize = 0;
-        while k16 < 6 && (a < 2.7_f64) {
-            k16 += 1;
-            let t17: (f64, f64) = (((std::f64::consts::E * a) + a), (a + b));
-            let (p18, q19): (f64, f64) = ((b + b), (t17.1 + a));
-            if (a < 0.5_f64) && (k16 % 2 == 1) {
-                let t20: (f64, f64) = ((b + b), ((if k16 % 3 == 0 { std::f64::consts::LN_2 } else { q19 }) + b));
+        let mut k13: usize = 0;
+        loop {
+            if k13 >= 1 { break; }
+            k13 += 1;
+            let mut k14: usize = 0;
+            loop {
+                if k14 >= 4 { break; }
+                k14 += 1;
+                let mut v15 = (0.5_f64 + (b * (-1.4_f64)).powi(2)).powi(-2);
             }
-            for i21 in (0..3).step_by(3) {
-                let mut v22 = t17.1;
-                let (p23, q24): (f64, f64) = (((-q19) + a), ((0.5_f64 + t17.0.powi(2)).powf(t17.0.tanh()) + b));
-                v22 -= (i21 as f64);
+            for i16 in 0..4 {
+                let t17: (f64, f64) = ((a.cos().powi(2) + a), ((1.1_f64 + 0.7_f64.powi(2)).acosh() + b));
+            }
+            if (1.4_f64 - b) < (-1.2_f64) {
+                let (p18, q19): (f64, f64) = ((f64::tanh(b) + b), ((0.9_f64 * b.tanh()).atanh() + b));
+            } else {
+                let mut v20 = a;
+            }
+        }
+        match k13 % 3 {
+            0 => {
+                let mut k21: usize = 0;
+                while k21 < 5 && ((-b) < 0.0_f64) {
+                    k21 += 1;
+                    let t22: (f64, f64) = (((std::f64::consts::E * (k21 as f64)) + b), (1.5_f64 + b));
+                    let t23: (f64, f64) = (((t22.0 * a) + a), (t22.1 + a));
+                }
+                for i24 in 0..=5 {
+                    if ((b + a) < (k21 as f64)) && (1.1_f64 > (k21 as f64)) { break; }
+                    if (a < 0.5_f64) && (k13 % 2 == 1) { break; }
+                }
+                let t25: (f64, f64) = ((b + b), ((if k21 % 3 == 0 { b } else { std::f64::consts::LN_2 }) + b));
+            }
+            1 => {
+                let mut v26 = (k13 as f64);
+            }
+            _ => {
+                let mut v27 = ((1.5_f64 * (-1.6_f64).sin()).exp_m1() + (0.5_f64 + 0.1_f64.powi(2)).powf((k13 as f64).atan()));
+                let mut k28: usize = 0;
+                while k28 < 5 && ((k13 as f64) < 0.0_f64) {
+                    k28 += 1;
+                    if (1.7_f64 * v27) < (-0.9_f64) { continue; }
+                }
+            }
+        }
+        let mut k29: usize = 0;
+        while k29 < 6 && ((1.1_f64 + b.powi(2)).acosh() < 2.7_f64) {
+            k29 += 1;
+            if (1.5_f64 * (k13 as f64).sin()).exp() > (-1.3_f64) {
+                if (0.5_f64 + b.powi(2)).powi(-2) > 1.6_f64 { continue; }
+            } else {
+                let (p30, q31): (f64, f64) = ((a + b), (a.sin().powi(3) + a));
+                let t32: (f64, f64) = (((-1.0_f64) + b), ((q31 / (1.0_f64 + (k29 as f64).powi(2))) + a));
+                let mut v33 = ((1.5_f64 * t32.1.tanh()).exp2() + t32.1);
+            }
+            if (0.5_f64 + (k13 as f64).powi(2)).powf(a.cos()) < (-1.2_f64) {
+                let (p34, q35): (f64, f64) = ((std::f64::consts::LN_2 + b), ((a - (k29 as f64)) + a));
+                let mut v36 = (0.5_f64 + (1.7_f64 * std::f64::consts::LN_2).powi(2)).recip();
+                v36 = (v36 + (1.1_f64 + p34.powi(2)).acosh().sin().powi(2)).tanh();
+            } else {
+                let mut v37 = ((k13 as f64).hypot((0.5_f64 + b.powi(2))) * a.mul_add((k29 as f64), (-1.2_f64)));
             }
         }
     }
-    ((std::f64::consts::LN_2 + a) + b)
+    (f64::cbrt((0.5_f64 + b.powi(2))) + b)
 }
 
 #[differentiable]
 fn g_92_1(a: f64, b: f64) -> f64 {
-    if b > 0.6_f64 {
-        if b.atan().powi(2) < 0.0_f64 {
-            for i1 in (0..3).step_by(2) {
-                let mut v2 = (if ((i1 as f64) + 0.9_f64) > a { (1.2_f64 * a.tanh()).tan() } else { (-1.0_f64).abs() });
-                let mut v3 = v2;
+    if (std::f64::consts::FRAC_1_SQRT_2 > b) && ((-0.6_f64) < 0.9_f64) {
+        let mut k1: usize = 0;
+        while k1 < 3 && ((-a) < 2.0_f64) {
+            k1 += 1;
+            let mut v2 = (0.5_f64 + (-1.7_f64).min((-0.2_f64)).powi(2)).powf((a * std::f64::consts::LN_2).cos());
+            for i3 in 0..=5 {
+                let mut v4 = (k1 as f64);
+                v4 = (v4 + (0.0_f64.atan2((-(0.5_f64 + b.powi(2)))) - a)).cos();
+                v4 = v4.atan().powi(3).cos().powi(2);
             }
-            let mut v4 = ((1.5_f64 * a.cos()).exp2() + g_92_0(a, a));
-            let mut v5 = v4;
         }
-        let mut k6: usize = 0;
-        while k6 < 4 && ((a * std::f64::consts::LN_2) < 1.0_f64) {
-            k6 += 1;
-            for i7 in 1..=4 {
-                let mut v8 = (0.5_f64 + (1.7_f64 * std::f64::consts::LN_2).powi(2)).recip();
-                v8 = (v8 + (1.1_f64 + v8.powi(2)).acosh().sin().powi(2)).tanh();
+        for i5 in 0..=3 {
+            let mut k6: usize = 0;
+            while k6 < 1 && ((-1.3_f64).hypot((0.5_f64 + (k1 as f64).powi(2))) < 1.6_f64) {
+                k6 += 1;
+                let mut v7 = (0.5_f64 + (k1 as f64).powi(2)).powf((a / (1.0_f64 + 0.7_f64.powi(2))).cos());
+                v7 += (if k1 % 2 == 1 { (i5 as f64) } else { (b * v7) });
+                if v7.cos().powi(3) > 1.9_f64 { break; }
+            }
+            if (0.5_f64 + (-0.5_f64).powi(2)).powi(-1) < (-1.0_f64) { continue; }
+        }
+        for i8 in (0..4).step_by(3) {
+            for i9 in (0..3).step_by(3) {
+                let (p10, q11): (f64, f64) = (((0.9_f64 * (i9 as f64).tanh()).acos() + a), ((-1.1_f64) + a));
+                let (p12, q13): (f64, f64) = (((0.5_f64 + p10.powi(2)).log10() + a), (a.max(p10) + a));
+                let (p14, q15): (f64, f64) = ((std::f64::consts::FRAC_1_SQRT_2 + b), ((-1.8_f64).atan2((-(0.5_f64 + p12.powi(2)))) + a));
+            }
+            for i16 in (1..1).step_by(2) {
+                if i16 % 3 == 0 { continue; }
+                let mut v17 = (0.0_f64 + 0.2_f64.powi(2)).ln_1p();
+                v17 += (v17.max(std::f64::consts::PI) - (1.5_f64 * a.sin()).sinh());
+            }
+            let mut v18 = ((-0.2_f64) - a);
+            for i19 in 0..=2 {
+                v18 += b;
+                if i8 % 3 == 0 { break; }
+                if ((-1.2_f64).min(b) < (-1.4_f64)) && (b > (-1.3_f64)) { return v18; }
+                if (0.5_f64 > v18) && (i8 % 3 == 1) { return v18; }
             }
         }
     } else {
-        if (a * b) > (-0.5_f64) {
-            for i9 in (0..5).step_by(3) {
-                let mut v10 = (0.9_f64 * (-(i9 as f64)).tanh()).atanh();
-                let t11: (f64, f64) = (((1.2_f64 * b.tanh()).tan() + b), ((std::f64::consts::FRAC_1_SQRT_2 * v10) + a));
-                v10 += (g_92_0(v10, (-0.4_f64)) / (1.0_f64 + (0.5_f64 + v10.powi(2)).powf((i9 as f64).sin()).powi(2)));
-                v10 = ((-0.2_f64) * (a * std::f64::consts::LN_2));
+        if (b + b) < (-1.8_f64) {
+            let (p20, q21): (f64, f64) = (((0.9_f64 * 1.1_f64.tanh()).acos() + b), (b + a));
+            if b.max(0.7_f64) < a { return (-1.7_f64); }
+            for i22 in (1..2).rev() {
+                let mut v23 = (3.0_f64 * (0.9_f64 * a.tanh()).atanh().tanh()).ceil();
+                v23 = (v23 + v23).cos();
+                v23 += ((if q21 > (-0.3_f64) { (-1.1_f64) } else { (i22 as f64) }) + (0.9_f64 * (i22 as f64).tanh()).atanh());
+            }
+        } else {
+            for i24 in 0..1 {
+                let t25: (f64, f64) = (((-1.8_f64) + b), ((i24 as f64) + a));
+                let mut v26 = a;
+                v26 += ((std::f64::consts::LN_2 * (i24 as f64)) - (-b));
             }
         }
     }
-    let (p12, q13): (f64, f64) = (((0.5_f64 + (a / (1.0_f64 + b.powi(2))).powi(2)).cbrt() + b), ((-0.8_f64) + a));
-    let mut k14: usize = 0;
-    while k14 < 1 && (0.0_f64.mul_add(b, b) < 0.5_f64) {
-        k14 += 1;
-        let q13 = (q13 + (0.5_f64 + (1.2_f64 * (0.0_f64 + (-1.7_f64).powi(2)).ln_1p().tanh()).tan().powi(2)).powf(q13.atan().powi(3).cos().powi(2).atan()));
-        for i15 in 0..=3 {
-            let mut k16: usize = 0;
-            while k16 < 1 && (p12.hypot((0.5_f64 + (k14 as f64).powi(2))) < 1.6_f64) {
-                k16 += 1;
-                let p12 = (p12 + (0.9_f64 * (0.5_f64 + q13.powi(2)).powf(q13.atan()).tanh()).ln_1p());
-                let mut v17 = ((q13 - 1.8_f64) / (1.0_f64 + (0.5_f64 + b.powi(2)).ln().powi(2)));
-                if ((i15 as f64) - p12) > 1.8_f64 { break; }
-            }
-            match k16 % 2 {
-                0 => {
-                    if p12.cos().powi(3) > 1.9_f64 { break; }
-                }
-                _ => {
-                    let (p18, q19): (f64, f64) = (((p12 * p12) + a), (((i15 as f64) - b) + b));
-                    let (p20, q21): (f64, f64) = ((a + a), ((1.5_f64 * q13.tanh()).sinh() + a));
-                }
-            }
-        }
-        for i22 in 0..=2 {
-            let mut k23: usize = 0;
-            loop {
-                if k23 >= 1 { break; }
-                k23 += 1;
-                let (p24, q25): (f64, f64) = (((0.5_f64 + p12.powi(2)).log10() + a), (a.max(p12) + a));
-            }
-            for i26 in 0..=3 {
-                if (-1.8_f64).atan2((-(0.5_f64 + q13.powi(2)))) > 0.6_f64 { break; }
-                if (3.0_f64 * b.tanh()).round() > 0.2_f64 { continue; }
-                let t27: (f64, f64) = (((0.9_f64 * (-0.2_f64).tanh()).acos() + b), (p12.max(std::f64::consts::PI) + b));
-            }
-            let (p28, q29): (f64, f64) = (((0.5_f64 + p12.powi(2)).log2() + a), (q13 + a));
-            if a < p12 {
-                let mut v30 = (b - b).tanh().powi(3);
-                if ((-1.2_f64).min(b) < (-1.4_f64)) && (b > (-1.3_f64)) { return p28; }
-            }
-        }
-        let t31: (f64, f64) = (((0.5_f64 + (1.1_f64 + (k14 as f64).powi(2)).acosh().powi(2)).powi(-2) + a), ((-0.7_f64) + b));
-    }
-    ((((0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).recip() + a) + q13) + p12)
+    ((0.5_f64 + b.powi(2)).powf(b.atan()) + b)
 }
 
 #[differentiable]
 fn f_92(x: &[f64]) -> f64 {
-    if x[1] < x[1] { return (-std::f64::consts::FRAC_1_SQRT_2).min((1.5_f64 * x[2].atan()).cosh()); }
-    let mut v1 = (if (1.2_f64 * x[0].tanh()).tan() > (-1.7_f64) { (0.5_f64 + (3.0_f64 * x[0].tanh()).ceil().powi(2)).powi(-1) } else { x[0] });
-    let mut k2: usize = 0;
-    while k2 < 6 && ((0.9_f64 * v1.tanh()).ln_1p() < 0.9_f64) {
-        k2 += 1;
-        let mut v3 = ((v1.signum() + x[(k2 * 2) % x.len()]) + ((k2 as f64).atan2((0.5_f64 + v1.powi(2))) / (1.0_f64 + ((-1.9_f64) - v1).powi(2))));
-    }
-    if (x[1] - 1.7_f64) < (-0.5_f64) {
-        if (0.5_f64 + x[2].powi(2)).log2() < 0.1_f64 { return (x[(k2 + 2) % 3] + (x[1] - 1.8_f64)); }
-        let mut v4 = (std::f64::consts::FRAC_1_SQRT_2 - x[1]);
-    }
-    (((v1 + 0.0_f64) + x[1]) + v1)
+    let mut v1 = std::f64::consts::E;
+    let t2: (f64, f64) = ((((x[2] + (-1.0_f64)) - 0.0_f64) + x[1]), ((if (1.5_f64 * (-0.8_f64).atan()).exp_m1() < (-1.7_f64) { (1.5_f64 * std::f64::consts::FRAC_1_SQRT_2.atan()).exp() } else { g_92_0(v1, (-1.1_f64)) }) + x[2]));
+    v1 = ((if (-0.3_f64) > 0.7_f64 { t2.0 } else { (v1 + (-2.0_f64)) }) + (-(0.9_f64 * std::f64::consts::PI.tanh()).asin()));
+    (((0.9_f64 * (-0.6_f64).tanh()).atanh() + x[2]) + v1)
 }
 
 #[differentiable]
@@ -8718,7 +8587,7 @@ fn f_94(x: &[f64]) -> f64 {
                 v14 += (0.5_f64 + x[(i12 * 3) % x.len()].powi(2)).powf((0.5_f64 + v14.powi(2)).ln().tanh());
             }
             for i15 in (0..x.len()).step_by(2) {
-                if (-1.4_f64) < (k9 as f64) { continue; }
+                if (if (x[i15 % x.len()] > (-1.8_f64)) && (x[(k9 * 3) % 3] > 1.1_f64) { std::f64::consts::PI } else { 0.1_f64 }) > x[i1 % x.len()] { continue; }
                 let mut v16 = x[2];
             }
         } else {
@@ -8814,76 +8683,99 @@ fn g_96_0(a: f64, b: f64) -> f64 {
             if (-0.9_f64) > 2.0_f64 { continue; }
             let mut v3 = ((0.9_f64 * (-1.8_f64).tanh()).asin() * a.cos().powi(3));
             v3 = (((k2 as f64) + v3) + (1.5_f64 * v3.tanh()).exp());
-            let mut v4 = (if (k2 as f64) > (i1 as f64) { f64::cbrt((0.5_f64 + (i1 as f64).powi(2))) } else { std::f64::consts::LN_2 });
+            let mut v4 = (if (if b < 1.8_f64 { a } else { a }) > (k2 as f64) { ((-0.6_f64) + v3) } else { 1.3_f64 });
         }
     }
-    for i5 in 0..1 {
-        let (p6, q7): (f64, f64) = (((1.5_f64 * (1.5_f64 * a.sin()).exp_m1().tanh()).exp2() + a), (((0.5_f64 + std::f64::consts::E.powi(2)).powi(-2) - 1.6_f64) + a));
-    }
-    ((1.5_f64 * a.atan()).exp2() + b)
+    let mut v5 = (0.5_f64 + b.powi(2)).powf(a.cos());
+    (((a - a) + a) + v5)
 }
 
 #[differentiable]
 fn f_96(x: &[f64]) -> f64 {
-    let mut k1: usize = 0;
-    while k1 < 2 && (((-1.7_f64) + x[1]) < 1.5_f64) {
-        k1 += 1;
-        let mut v2 = ((0.5_f64 + x[(k1 * 2) % 3].powi(2)).powf(g_96_0((k1 as f64), x[k1 % x.len()]).cos()) / (1.0_f64 + x[(k1 * 2) % x.len()].powi(2)));
-        match k1 % 3 {
-            0 => {
-                if f64::recip((0.5_f64 + (k1 as f64).powi(2))) > (-1.9_f64) { return (1.5_f64 * (1.5_f64 * x[(k1 + 1) % x.len()].tanh()).exp().cos()).exp(); }
+    if (std::f64::consts::E + (-0.8_f64)) < 1.6_f64 {
+        let (p1, q2): (f64, f64) = ((((0.2_f64 * (-1.7_f64)) * (-0.0_f64)) + x[0]), ((x[0] * x[2]).atan2((0.5_f64 + x[1].powi(2))) + x[0]));
+        let mut k3: usize = 0;
+        loop {
+            if k3 >= 5 { break; }
+            k3 += 1;
+            for (i4, &xv5) in x.iter().enumerate() {
+                let mut v6 = (0.4_f64 + xv5.atan2((0.5_f64 + q2.powi(2))));
             }
-            1 => {
-                for i3 in (1..x.len() - 1).step_by(3) {
-                    let mut v4 = (0.5_f64 + x[(k1 * 3) % 3].hypot((-(0.5_f64 + x[2].powi(2)))).powi(2)).powi(-1);
-                    let mut v5 = (v2 + (-v4));
-                    let mut v6 = (x[(k1 * 3) % x.len()] * (i3 as f64)).mul_add(x[(i3 + 1) % x.len()], (x[(i3 * 3) % 3] + std::f64::consts::LN_2));
-                    let v5 = (v5 + (if (3.0_f64 * v6.tanh()).ceil() < (k1 as f64) { (-x[2]) } else { g_96_0((i3 as f64), (k1 as f64)) }));
-                }
-            }
-            _ => {
-                let mut k7: usize = 0;
-                while k7 < 2 && ((k1 as f64) < 2.8_f64) {
-                    k7 += 1;
-                    if k7 % 3 == 1 { continue; }
-                    let t8: (f64, f64) = (((v2 * v2) + x[0]), (x[(k7 + 2) % 3] + x[2]));
-                    if k1 % 3 == 1 { continue; }
-                }
+            for &xv8 in x.iter() {
+                let (p9, q10): (f64, f64) = (((-(k3 as f64)) + x[1]), (x[(k3 + 3) % 3].abs() + x[1]));
+                let mut v11 = (0.5_f64 + x[(k3 * 3) % 3].powi(2)).powf(xv8.atan2((-(0.5_f64 + xv8.powi(2)))).atan());
+                if (0.5_f64 + x[k3 % x.len()].powi(2)).powi(-1) > (k3 as f64) { return g_96_0((v11 - x[(k3 + 1) % 3]), 1.5_f64); }
+                let (p12, q13): (f64, f64) = (((if q10 < (k3 as f64) { x[(k3 + 1) % x.len()] } else { p1 }) + x[0]), ((1.5_f64 * x[(k3 * 2) % 3].atan()).exp_m1() + x[1]));
             }
         }
-        let mut v9 = (-1.7_f64);
-    }
-    let mut k10: usize = 0;
-    while k10 < 6 && ((1.2_f64 * x[2].tanh()).tan() < 2.7_f64) {
-        k10 += 1;
-        let mut v11 = (((k10 as f64).abs() / (1.0_f64 + (-1.9_f64).powi(2))) + (1.5_f64 * (0.9_f64 * x[(k10 + 3) % 3].tanh()).acos().atan()).exp_m1());
-        v11 = (v11 + (0.5_f64 + ((0.5_f64 + v11.powi(2)).powf(v11.atan()) + v11).powi(2)).log2()).cos();
-    }
-    for i12 in (0..x.len()).step_by(2) {
-        for i13 in (0..5).rev() {
-            for i14 in 0..=x.len() - 1 {
-                let mut v15 = ((1.1_f64 + (i12 as f64).powi(2)).acosh() - x[(i12 * 3) % 3]);
-                let mut v16 = ((k10 as f64).sin().powi(3) * (v15 + v15));
-                v15 *= ((-1.8_f64) - x[(k10 * 2) % x.len()]).atan();
-                let mut v17 = ((1.5_f64 * x[1].atan()).exp2() - ((k10 as f64) / (1.0_f64 + v16.powi(2))));
+    } else {
+        for i14 in (0..x.len()).step_by(3) {
+            let (p15, q16): (f64, f64) = (((x[(i14 + 3) % 3] + x[2]) + x[1]), (g_96_0((i14 as f64), 0.9_f64) + x[2]));
+            let q16 = (q16 + x[(i14 + 3) % 3].cos().powi(2));
+            for i17 in 0..4 {
+                if q16 < x[(i17 * 2) % 3] { return (0.5_f64 + ((i14 as f64) + x[2]).powi(2)).powf((x[(i14 + 1) % x.len()] * (-1.9_f64)).atan()); }
+                let (p18, q19): (f64, f64) = ((((i17 as f64) + x[(i17 + 2) % x.len()]) + x[0]), (p15 + x[0]));
+                let mut v20 = (-(0.5_f64 + x[(i17 + 3) % x.len()].powi(2)).log2());
             }
-            for i18 in (0..2).rev() {
-                if (0.9_f64 * 0.7_f64.tanh()).atanh() > 1.1_f64 { return (x[1].cos().powi(3) - x[i12 % 3]); }
-                let mut v19 = (x[1].atan() / (1.0_f64 + g_96_0((-1.9_f64), 0.6_f64).powi(2)));
-            }
-            if (0.5_f64 + x[(k10 * 2) % 3].powi(2)).sqrt() < (-1.4_f64) {
-                let mut v20 = (k10 as f64).atan2((0.5_f64 + (if (x[(k1 + 1) % x.len()] > (i12 as f64)) && ((-0.6_f64) < 1.5_f64) { 0.2_f64 } else { x[k1 % x.len()] }).powi(2)));
-                let mut v21 = x[(i12 * 2) % 3];
+            let mut v21 = p15;
+        }
+        if g_96_0(x[2], 1.9_f64) > x[1] {
+            if (-1.4_f64).atan().powi(3) < 2.0_f64 {
+                let t22: (f64, f64) = ((x[1] + x[2]), ((0.5_f64 + (-1.1_f64).powi(2)).powf(0.7_f64.atan()) + x[0]));
+                let mut v23 = x[1];
+                let (p24, q25): (f64, f64) = (((0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).ln() + x[0]), (((-1.8_f64) + v23) + x[1]));
             } else {
-                let (p22, q23): (f64, f64) = (((0.5_f64 + x[i13 % 3].powi(2)).recip() + x[0]), (x[(i12 + 1) % 3] + x[1]));
-                if (((k1 as f64) + q23) < 1.7_f64) && (p22 > (-1.6_f64)) { break; }
-                let t24: (f64, f64) = (((q23 / (1.0_f64 + p22.powi(2))) + x[2]), ((0.5_f64 + 0.8_f64.powi(2)).powf(1.0_f64.sin()) + x[1]));
+                let mut v26 = (0.5_f64 + f64::trunc((3.0_f64 * x[2].tanh())).powi(2)).powf((-0.1_f64).atan());
             }
-            let t25: (f64, f64) = (((x[(k1 + 2) % 3] + x[(i13 * 2) % 3]) + x[0]), ((0.5_f64 + (k10 as f64).powi(2)).powf((i13 as f64).tanh()) + x[1]));
+            let (p27, q28): (f64, f64) = (((0.5_f64 + x[2].powi(2)).powi(-1) + x[0]), ((0.7_f64 + x[1]) + x[1]));
+            let p27 = (p27 + g_96_0((if q28 > (-0.1_f64) { p27 } else { q28 }), (x[2] * (-1.9_f64))));
+        } else {
+            for i29 in (1..x.len()).rev() {
+                if x[(i29 * 2) % 3] < x[0] { return (i29 as f64); }
+                let mut v30 = (if g_96_0(x[2], (i29 as f64)) > (-1.0_f64) { f64::sqrt((0.5_f64 + (-0.6_f64).powi(2))) } else { (0.2_f64 + x[i29 % x.len()]) });
+                let mut v31 = v30;
+            }
+            if (-0.7_f64) > 1.6_f64 {
+                let (p32, q33): (f64, f64) = (((0.5_f64 + x[1].powi(2)).recip() + x[2]), (x[1] + x[1]));
+                let q33 = (q33 + (0.9_f64 * (x[1] + std::f64::consts::E).tanh()).acos());
+            }
+            if std::f64::consts::LN_2 < x[0] {
+                if 0.8_f64.sin().powi(3) < std::f64::consts::LN_2 { return std::f64::consts::LN_2; }
+                if g_96_0((-0.4_f64), 0.3_f64) > x[2] { return (0.5_f64 + (0.9_f64 * std::f64::consts::PI.tanh()).atanh().powi(2)).powi(-2); }
+            }
         }
-        let mut v26 = x[i12 % 3];
+        let mut v34 = (0.0_f64 + x[2].powi(2)).ln_1p();
     }
-    ((k10 as f64) + x[2])
+    if g_96_0((-0.7_f64), x[2]) < (-0.1_f64) {
+        if (if x[2] > 1.1_f64 { x[0] } else { x[1] }) > (-0.7_f64) {
+            let mut k35: usize = 0;
+            while k35 < 1 && (0.6_f64 < 2.6_f64) {
+                k35 += 1;
+                let mut v36 = (-x[(k35 + 2) % 3]);
+                let mut v37 = (0.9_f64 * (v36 + (k35 as f64)).tanh()).ln_1p();
+                let (p38, q39): (f64, f64) = (((if x[k35 % x.len()] > (k35 as f64) { v37 } else { v37 }) + x[2]), (((k35 as f64) * (k35 as f64)) + x[0]));
+                let v36 = (v36 + ((1.5_f64 * v36.atan()).exp() / (1.0_f64 + g_96_0(std::f64::consts::FRAC_1_SQRT_2, std::f64::consts::PI).powi(2))));
+            }
+        }
+        if (0.5_f64 + x[0].powi(2)).ln() < x[1] {
+            let mut v40 = (x[2] / (1.0_f64 + g_96_0(x[1], 0.5_f64).powi(2)));
+            v40 = (v40 + g_96_0((x[0] * v40), (x[0] / (1.0_f64 + v40.powi(2))))).atan();
+        }
+        let mut arr41: [f64; 3] = [(-1.4_f64); 3];
+    } else {
+        for i42 in (0..2).step_by(3) {
+            if (-(-1.4_f64)) < (-1.5_f64) {
+                let (p43, q44): (f64, f64) = ((f64::abs((i42 as f64)) + x[0]), ((0.5_f64 + x[(i42 * 3) % 3].powi(2)).powf(x[0].sin()) + x[0]));
+                let (p45, q46): (f64, f64) = (((q44 / (1.0_f64 + (-0.1_f64).powi(2))) + x[2]), (x[1] + x[2]));
+                if i42 % 3 == 1 { break; }
+            } else {
+                let mut v47 = (1.5_f64 * 1.8_f64.max(x[(i42 + 1) % x.len()]).cos()).cosh();
+            }
+        }
+        let t48: (f64, f64) = (((x[2] / (1.0_f64 + x[1].powi(2))) + x[2]), ((((-1.0_f64) + std::f64::consts::PI) * (0.5_f64 + (-1.8_f64).powi(2)).powf(x[1].sin())) + x[2]));
+    }
+    let mut v49 = x[2];
+    (((v49 + (-0.8_f64)) + x[1]) + v49)
 }
 
 #[differentiable]
@@ -9151,66 +9043,93 @@ fn g_101_1(a: f64, b: f64) -> f64 {
         v1 *= (if a > b { b } else { v1 }).min((0.0_f64 + v1.powi(2)).ln_1p()).max(((if b < (-1.1_f64) { 1.2_f64 } else { v1 }) * (b + v1))).tanh();
         v1 += 2.0_f64;
         if a > (-1.4_f64) {
-            if v1 > v1 {
-                let mut v3 = (0.5_f64 + (0.5_f64 + b.powi(2)).powf(v1.tanh()).powi(2)).recip();
-                let t4: (f64, f64) = (((0.5_f64 + v3.powi(2)).powi(-1) + b), ((0.5_f64 + v1.powi(2)).powf(a.atan()) + a));
-            }
-        } else {
-            let t5: (f64, f64) = ((g_101_0(a, 1.7_f64) + b), ((0.5_f64 + 1.3_f64.powi(2)).sqrt() + b));
-            if (0.0_f64 * a) < b {
-                let mut v6 = 0.9_f64;
-                let v1 = (v1 + (b.atan().powi(2) + (0.5_f64 + v6.powi(2)).powf(v1.cos())));
-            } else {
-                let mut v7 = v1;
-                let v7 = (v7 + v1);
+            if (if v1 < 0.4_f64 { (-0.7_f64) } else { v1 }) < b {
+                v1 = (v1 + a).cos();
+                let t3: (f64, f64) = (((0.9_f64 * b.tanh()).atanh() + b), ((v1 + 0.9_f64) + b));
             }
         }
     }
-    if (-b) > b {
-        let mut k8: usize = 0;
-        loop {
-            if k8 >= 2 { break; }
-            k8 += 1;
-            for i9 in (1..5).rev() {
-                let mut v10 = ((b / (1.0_f64 + b.powi(2))) - (std::f64::consts::PI + v1));
+    let mut k4: usize = 0;
+    loop {
+        if k4 >= 1 { break; }
+        k4 += 1;
+        v1 *= (0.5_f64 + ((0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).powf(1.4_f64.tanh()) + b).powi(2)).powf(g_101_0((-v1), v1).cos()).tanh();
+        match k4 % 3 {
+            0 => {
+                match k4 % 3 {
+                    0 => {
+                        let t5: (f64, f64) = ((((k4 as f64) + v1) + a), (b.atan().powi(2) + b));
+                    }
+                    1 => {
+                        let mut v6 = 0.4_f64.tanh().powi(2);
+                        let mut v7 = v1;
+                        if k4 % 2 == 0 { break; }
+                    }
+                    _ => {
+                        v1 *= b.atan();
+                        if f64::cos(v1) > (-0.3_f64) { break; }
+                        let mut v8 = ((b / (1.0_f64 + b.powi(2))) - (std::f64::consts::PI + v1));
+                    }
+                }
             }
-            let mut k11: usize = 0;
-            while k11 < 4 && (((k8 as f64) + v1) < 2.8_f64) {
-                k11 += 1;
-                let (p12, q13): (f64, f64) = (((a - v1) + b), ((v1 / (1.0_f64 + v1.powi(2))) + a));
-                let (p14, q15): (f64, f64) = (((1.5_f64 * p12.sin()).sinh() + b), ((k8 as f64) + a));
+            1 => {
+                let t9: (f64, f64) = ((((k4 as f64) + v1) + a), (a.hypot((0.5_f64 + v1.powi(2))) + a));
+                match k4 % 2 {
+                    0 => {
+                        let t10: (f64, f64) = ((v1.atan2((-(0.5_f64 + (k4 as f64).powi(2)))) + a), (((k4 as f64) - v1) + b));
+                        let (p11, q12): (f64, f64) = (((1.5_f64 * v1.tanh()).sinh() + a), (b + a));
+                        let mut v13 = (0.0_f64 + v1.powi(2)).ln_1p().atan().powi(3);
+                    }
+                    _ => {
+                        v1 += 0.2_f64.atan2((0.5_f64 + t9.1.powi(2))).atan2((0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)));
+                        v1 -= ((if v1 < 2.0_f64 { b } else { b }) + (0.5_f64 + b.powi(2)).powf(t9.1.atan()));
+                        v1 = (v1 + (if v1 > 0.9_f64 { b } else { ((k4 as f64) + std::f64::consts::LN_2) })).tanh();
+                    }
+                }
+                v1 -= (0.5_f64 + (1.2_f64 * (k4 as f64).tanh()).tan().powi(2)).powf(((k4 as f64) + t9.0).sin());
             }
-            let mut v16 = b;
-            let mut v17 = b;
+            _ => {
+                let mut v14 = a;
+            }
         }
-        let (p18, q19): (f64, f64) = ((1.2_f64 + b), (v1 + a));
-        let p18 = (p18 + (k8 as f64));
+        let v1 = (v1 + (if (b * (k4 as f64)) > (-0.4_f64) { ((if (0.0_f64 > (-0.2_f64)) && (a < 0.6_f64) { v1 } else { 0.8_f64 }) + (k4 as f64)) } else { b }));
     }
-    (((b + a) + a) + v1)
+    (((-b) + b) + v1)
 }
 
 #[differentiable]
 fn f_101(x: &[f64]) -> f64 {
-    for i1 in (1..x.len()).rev() {
-        if std::f64::consts::FRAC_1_SQRT_2 < std::f64::consts::PI {
-            for i2 in 0..3 {
-                let mut v3 = ((i1 as f64) + 1.6_f64).atan();
-                let v3 = (v3 + (1.5_f64 * (-v3).atan()).sinh());
-                let mut v4 = x[(i1 + 2) % x.len()];
-                let t5: (f64, f64) = (((i2 as f64) + x[0]), ((v3 - v3) + x[0]));
-            }
-        } else {
-            let mut v6 = (0.5_f64 + ((i1 as f64) / (1.0_f64 + 2.0_f64.powi(2))).powi(2)).powf(x[0].tanh().atan());
-            let mut v7 = ((v6 / (1.0_f64 + x[0].powi(2))) + (if i1 % 3 == 0 { v6 } else { v6 }));
-        }
-    }
     if (0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).log2() > 1.0_f64 {
-        for i8 in 0..=x.len() - 1 {
-            if (1.7_f64 < 0.5_f64) && (i8 % 3 == 1) { break; }
+        for i1 in 0..=x.len() - 1 {
+            if (if (std::f64::consts::E > 0.6_f64) && (((i1 as f64) > 0.6_f64) && ((-0.5_f64) < 0.7_f64)) { (i1 as f64) } else { x[(i1 + 3) % x.len()] }) < 1.7_f64 { break; }
         }
-        let mut v9 = (0.0_f64 + (0.9_f64 * (0.5_f64 + x[0].powi(2)).powf(x[0].tanh()).tanh()).atanh().powi(2)).ln_1p();
+        let mut v2 = x[2];
+    } else {
+        let t3: (f64, f64) = ((x[4].max(x[0]).tanh().powi(3) + x[4]), (std::f64::consts::FRAC_1_SQRT_2 + x[1]));
+        for &xv5 in x.iter() {
+            let t6: (f64, f64) = (((0.5_f64 + t3.1.powi(2)).cbrt() + x[1]), ((t3.0 - x[4]) + x[0]));
+            for i7 in (1..2).step_by(2) {
+                let mut v8 = ((-x[i7 % x.len()]) + ((i7 as f64) + (-0.7_f64)));
+                let mut v9 = (0.5_f64 + (i7 as f64).powi(2)).powf((0.9_f64 * v8.tanh()).ln_1p().cos());
+                if i7 % 3 == 0 { continue; }
+                let v9 = (v9 + (1.5_f64 * (1.5_f64 * xv5.tanh()).exp_m1().tanh()).sinh());
+            }
+        }
+        if (-t3.1) > (-1.9_f64) {
+            let (p10, q11): (f64, f64) = ((x[2] + x[0]), (0.5_f64.atan().powi(3) + x[0]));
+            let mut k12: usize = 0;
+            loop {
+                if k12 >= 4 { break; }
+                k12 += 1;
+                let (p13, q14): (f64, f64) = (((0.9_f64 * (k12 as f64).tanh()).atanh() + x[3]), (g_101_1(q11, std::f64::consts::FRAC_1_SQRT_2) + x[4]));
+                if ((k12 as f64) + q14) > (-0.9_f64) { return (x[k12 % 5] / (1.0_f64 + (k12 as f64).powi(2))); }
+                let q14 = (q14 + (0.9_f64 * (p13 + x[(k12 + 3) % 5]).tanh()).acos());
+            }
+        }
     }
-    (std::f64::consts::FRAC_1_SQRT_2 + x[0])
+    let t15: (f64, f64) = (((x[0] * 0.4_f64).max(x[0]) + x[2]), (g_101_1((-x[1]), 0.2_f64) + x[2]));
+    if (0.5_f64 + 0.4_f64.powi(2)).powi(-1) > 1.5_f64 { return x[3]; }
+    ((x[3] * x[0]) + x[4])
 }
 
 #[differentiable]
@@ -9313,104 +9232,131 @@ fn g_103_0(a: f64, b: f64) -> f64 {
             let mut v6 = p4;
         }
         if b.min(b) < 1.1_f64 { continue; }
-        if (-1.3_f64) > 1.0_f64 {
-            let mut v7 = b;
+        if ((if b > 1.9_f64 { a } else { 0.9_f64 }) < a) && (b > b) {
+            if (i1 as f64).abs() < (i1 as f64) { break; }
+            let t7: (f64, f64) = ((a + a), ((0.9_f64 - b) + b));
         }
-        let mut v8 = b;
+        let mut k8: usize = 0;
+        loop {
+            if k8 >= 2 { break; }
+            k8 += 1;
+            let (p9, q10): (f64, f64) = ((std::f64::consts::FRAC_1_SQRT_2 + b), (((-1.6_f64) - (k8 as f64)) + b));
+            let mut k11: usize = 0;
+            while k11 < 5 && ((q10 * q10) < 2.8_f64) {
+                k11 += 1;
+                let mut v12 = q10;
+                let t13: (f64, f64) = (((0.5_f64 + b.powi(2)).log10() + b), (std::f64::consts::FRAC_1_SQRT_2.min(std::f64::consts::PI) + a));
+                v12 = (v12 + ((0.9_f64 * (i1 as f64).tanh()).acos() + b.max((i1 as f64)))).atan();
+                v12 = (v12 + (0.9_f64 * (p9 + p9).tanh()).atanh()).tanh();
+            }
+            let mut k14: usize = 0;
+            while k14 < 1 && ((0.9_f64 * a.tanh()).acos() < 2.5_f64) {
+                k14 += 1;
+                let mut v15 = p9;
+                v15 = a;
+                v15 *= ((0.5_f64 + (i1 as f64).powi(2)).cbrt() * (-std::f64::consts::LN_2)).sin();
+                v15 *= (((-1.0_f64) + q10) * (b - a)).atan();
+            }
+        }
     }
-    ((-0.0_f64) + b)
+    ((3.0_f64 * 0.2_f64.tanh()).round() + b)
 }
 
 #[differentiable]
 fn f_103(x: &[f64]) -> f64 {
-    for i1 in (1..x.len() - 1).rev() {
-        let t2: (f64, f64) = ((x[i1 % x.len()] + x[1]), (g_103_0(x[0], ((-1.6_f64) + (i1 as f64))) + x[1]));
-        for i3 in (1..5).step_by(3) {
-            match i1 % 3 {
-                0 => {
-                    let mut v4 = (if ((i1 as f64) + t2.1) < (-0.4_f64) { (i3 as f64) } else { t2.0.min(t2.0) });
-                    let mut v5 = (-1.2_f64);
-                }
-                1 => {
-                    let (p6, q7): (f64, f64) = ((x[0] + x[1]), ((x[(i3 + 1) % 2] - x[1]) + x[0]));
-                    let mut v8 = x[i1 % 2];
-                    v8 += (0.9_f64 * q7.tanh()).acos();
-                }
-                _ => {
-                    let mut v9 = t2.0;
-                }
+    if (x[4].atan2((-(0.5_f64 + x[1].powi(2)))) < x[2]) && (0.2_f64 > 1.4_f64) {
+        for (i1, &xv2) in x.iter().enumerate() {
+            for i3 in (0..x.len()).step_by(2) {
+                let t4: (f64, f64) = (((0.5_f64 + (i3 as f64).powi(2)).powf(x[i3 % 5].cos()) + x[1]), ((1.1_f64 + x[(i1 * 2) % x.len()].powi(2)).acosh() + x[2]));
+                let mut v5 = g_103_0(t4.1, xv2);
+                let v5 = (v5 + t4.0);
             }
-            if (t2.1 / (1.0_f64 + std::f64::consts::E.powi(2))) < 0.5_f64 {
-                let t10: (f64, f64) = ((((i1 as f64) * x[(i1 + 2) % 2]) + x[0]), (((-1.0_f64) + x[i1 % 2]) + x[1]));
-                let t11: (f64, f64) = (((0.9_f64 * (i1 as f64).tanh()).atanh() + x[1]), (g_103_0(t2.1, t2.1) + x[1]));
-                let mut v12 = x[(i3 * 3) % x.len()];
+            let t6: (f64, f64) = ((1.9_f64 + x[2]), (x[2].min(xv2) + x[3]));
+        }
+        for &xv8 in x.iter() {
+            for i9 in (1..1).step_by(3) {
+                if (if xv8 < (-0.5_f64) { xv8 } else { xv8 }) < x[(i9 + 2) % x.len()] { return x[(i9 + 1) % 5]; }
+                let mut v10 = (0.5_f64 + (x[(i9 * 3) % x.len()] * x[(i9 + 1) % 5]).powi(2)).sqrt();
+                v10 = (v10 + (x[i9 % x.len()] * (1.8_f64 + v10))).atan();
+                let mut v11 = (1.5_f64 * xv8.cos()).sinh();
+            }
+            if (1.5_f64 * xv8.tanh()).cosh() > (-1.7_f64) {
+                let t12: (f64, f64) = (((x[2] - x[4]) + x[2]), ((xv8 + x[0]) + x[1]));
+                let (p13, q14): (f64, f64) = (((-x[3]) + x[0]), ((0.1_f64 + x[1]) + x[1]));
+                let t15: (f64, f64) = ((xv8 + x[0]), ((1.5_f64 * p13.sin()).exp2() + x[0]));
+            } else {
+                let t16: (f64, f64) = ((xv8 + x[3]), (x[0] + x[4]));
             }
         }
-        let mut v13 = x[(i1 + 2) % x.len()];
-        let mut k14: usize = 0;
+        let (p17, q18): (f64, f64) = (((0.5_f64 + (x[1] * 1.1_f64).powi(2)).cbrt() + x[1]), ((std::f64::consts::PI - std::f64::consts::LN_2).hypot((0.5_f64 + (-1.8_f64).max(x[3]).powi(2))) + x[2]));
+    }
+    for i19 in (1..x.len()).step_by(3) {
+        let mut v20 = (i19 as f64);
+        let (p21, q22): (f64, f64) = (((if ((v20 + 1.2_f64) < (-1.8_f64)) && (((i19 as f64) < 0.4_f64) && (x[(i19 * 3) % 5] > 0.5_f64)) { x[(i19 * 2) % x.len()].asinh() } else { (0.5_f64 + (i19 as f64).powi(2)).powf(x[(i19 * 2) % 5].tanh()) }) + x[2]), (v20 + x[3]));
+        let mut k23: usize = 0;
         loop {
-            if k14 >= 5 { break; }
-            k14 += 1;
-            let mut v15 = ((t2.0 * 0.7_f64) + (v13 * v13));
-            let mut v16 = ((0.9_f64 * v13.tanh()).acos() + (0.9_f64 * (k14 as f64).tanh()).ln_1p());
-            let mut k17: usize = 0;
+            if k23 >= 5 { break; }
+            k23 += 1;
+            for i24 in 1..=x.len() {
+                let q22 = (q22 + (x[(i19 * 3) % 5] - (-p21)));
+                if v20 > (i19 as f64) { continue; }
+            }
+            let mut k25: usize = 0;
             loop {
-                if k17 >= 5 { break; }
-                k17 += 1;
-                let mut v18 = (1.5_f64 * (v16 + v15).atan()).exp2();
-                v18 += (k14 as f64);
+                if k25 >= 1 { break; }
+                k25 += 1;
+                let q22 = (q22 + ((x[(k23 + 2) % x.len()] + q22) + q22));
+            }
+            let mut v26 = (-0.0_f64);
+        }
+        match i19 % 2 {
+            0 => {
+                for i27 in 0..x.len() - 1 {
+                    v20 *= std::f64::consts::E.tanh();
+                    v20 -= (0.5_f64 + (0.5_f64 + (i19 as f64).powi(2)).powi(-1).powi(2)).powf((p21 + v20).cos());
+                    let mut v28 = std::f64::consts::LN_2;
+                    let t29: (f64, f64) = (((x[i19 % x.len()] * v28) + x[4]), ((-0.4_f64) + x[4]));
+                }
+                let mut v30 = x[k23 % 5];
+            }
+            _ => {
+                v20 += (1.5_f64 * (1.1_f64 + 1.5_f64.powi(2)).acosh().cos()).exp();
+                v20 *= (0.5_f64 + std::f64::consts::PI.powi(2)).log2().atan();
             }
         }
     }
-    let mut v19 = g_103_0(x[0], 1.5_f64);
-    if (0.5_f64 + v19.powi(2)).log10() > (-1.6_f64) {
-        v19 -= (((x[1] + std::f64::consts::PI) - 1.6_f64.mul_add(x[1], x[1])) - x[0]);
-        let mut k20: usize = 0;
-        while k20 < 5 && ((0.5_f64 + 1.0_f64.powi(2)).recip() < 0.1_f64) {
-            k20 += 1;
-            let mut v21 = (0.5_f64 + f64::recip((0.5_f64 + x[(k20 + 2) % x.len()].powi(2))).powi(2)).sqrt();
-            let (p22, q23): (f64, f64) = ((v21 + x[1]), ((0.5_f64 + (k20 as f64).powi(2)).powi(-2) + x[0]));
+    if (x[0] / (1.0_f64 + x[0].powi(2))) < 0.4_f64 {
+        if (1.5_f64 * x[1].sin()).exp_m1() > (-0.1_f64) {
+            let mut v31 = (1.2_f64 - x[4]);
+            v31 = (v31 + (0.5_f64 + x[3].powi(2)).powf(x[1].cos())).sin();
+        } else {
+            for i32 in (0..x.len() - 1).rev() {
+                let (p33, q34): (f64, f64) = (((std::f64::consts::FRAC_1_SQRT_2 - 0.3_f64) + x[3]), ((0.0_f64 + x[(i32 + 2) % x.len()].powi(2)).ln_1p() + x[2]));
+                let (p35, q36): (f64, f64) = ((g_103_0((i32 as f64), 1.7_f64) + x[4]), ((q34 + (-1.3_f64)) + x[4]));
+                let mut v37 = ((p33 + std::f64::consts::LN_2) + (1.5_f64 * x[(i32 * 3) % 5].atan()).exp());
+            }
+            let (p38, q39): (f64, f64) = ((0.7_f64 + x[1]), (x[4] + x[1]));
+            let mut k40: usize = 0;
+            while k40 < 1 && ((x[3] * x[0]) < 0.2_f64) {
+                k40 += 1;
+                let mut v41 = g_103_0(x[k40 % 5], (3.0_f64 * q39.tanh()).floor());
+                let q39 = (q39 + x[(k40 * 2) % x.len()]);
+            }
         }
+        let mut v42 = (1.2_f64 * (std::f64::consts::PI * x[0]).tanh()).tan();
     } else {
-        let mut k24: usize = 0;
-        loop {
-            if k24 >= 4 { break; }
-            k24 += 1;
-            if (k24 as f64) < 0.9_f64 { break; }
-            if k24 % 2 == 1 {
-                v19 += ((v19 + v19) + x[k24 % x.len()]);
-                let v19 = (v19 + (g_103_0(x[(k24 + 2) % 2], 1.1_f64) + x[1]));
-                let t25: (f64, f64) = (((x[(k24 + 3) % x.len()] - x[k24 % 2]) + x[1]), (x[0] + x[0]));
+        for i43 in 1..=4 {
+            if (0.9_f64 * std::f64::consts::PI.tanh()).asin() > (-0.1_f64) {
+                if i43 % 3 == 1 { break; }
+                let mut v44 = (i43 as f64);
             }
+            let mut v45 = ((0.5_f64 + (i43 as f64).powi(2)).powi(-1) + (-(i43 as f64)));
         }
-        let v19 = (v19 + (-v19));
+        let mut v46 = ((g_103_0(x[1], x[1]) + std::f64::consts::E.mul_add(x[1], x[1])) + (1.5_f64 * x[2].tanh()).sinh());
     }
-    for i26 in (0..3).rev() {
-        let t27: (f64, f64) = (((i26 as f64) + x[0]), ((-1.9_f64) + x[1]));
-        v19 += g_103_0(x[(i26 * 3) % 2], (v19 * std::f64::consts::LN_2).mul_add(g_103_0((i26 as f64), x[(i26 + 1) % x.len()]), (if (x[i26 % 2] > std::f64::consts::PI) && (v19 < (i26 as f64)) { x[0] } else { 1.4_f64 })));
-    }
-    for i28 in (1..x.len()).step_by(3) {
-        let mut v29 = v19;
-        let (p30, q31): (f64, f64) = (((if ((v19 + 1.2_f64) < (-1.8_f64)) && (((i28 as f64) < 0.4_f64) && (x[(i28 * 3) % 2] > 0.5_f64)) { x[(i28 * 2) % x.len()].asinh() } else { (0.5_f64 + (i28 as f64).powi(2)).powf(x[(i28 * 2) % 2].tanh()) }) + x[0]), ((i28 as f64) + x[1]));
-        let mut k32: usize = 0;
-        loop {
-            if k32 >= 5 { break; }
-            k32 += 1;
-            for i33 in 1..=x.len() {
-                let v29 = (v29 + v29);
-                let t34: (f64, f64) = (((3.0_f64 * x[i28 % 2].tanh()).floor() + x[0]), ((0.9_f64 * (i28 as f64).tanh()).ln_1p() + x[1]));
-            }
-            let (p35, q36): (f64, f64) = (((i28 as f64) + x[0]), ((0.5_f64 + x[(k32 * 2) % x.len()].powi(2)).powi(-2) + x[1]));
-            if (0.5_f64 + p35.powi(2)).log2() < (-0.5_f64) {
-                v19 += x[(k32 * 2) % x.len()].sin();
-                if (0.5_f64 + 0.5_f64.powi(2)).powf(v19.tanh()) > (i28 as f64) { return (0.9_f64 * ((k32 as f64) - p30).tanh()).atanh(); }
-            }
-        }
-        let mut v37 = std::f64::consts::LN_2;
-    }
-    let t38: (f64, f64) = (((x[0].signum() * (1.2_f64 * x[0].tanh()).tan()) + x[0]), (0.4_f64 + x[1]));
-    if x[1] < x[0] { return (1.5_f64 * (1.1_f64 + 1.5_f64.powi(2)).acosh().cos()).exp(); }
-    ((g_103_0(t38.0, (-1.6_f64)) + x[1]) + v19)
+    let mut v47 = (0.9_f64 * (1.5_f64 * x[0].atan().powi(2).cos()).exp().tanh()).atanh();
+    let t48: (f64, f64) = ((x[3] + x[3]), ((((-1.9_f64) + 1.4_f64) / (1.0_f64 + 1.1_f64.powi(2))) + x[2]));
+    (((1.5_f64 * x[2].cos()).exp2() + x[4]) + v47)
 }
 
 #[differentiable]
@@ -9542,96 +9488,19 @@ fn f_104(x: &[f64]) -> f64 {
         }
         for i13 in (1..x.len()).step_by(2) {
             for i14 in (0..1).rev() {
-                if (-0.4_f64) > x[2] { return ((std::f64::consts::FRAC_1_SQRT_2 * x[(i14 * 2) % x.len()]) + (1.1_f64 + x[0].powi(2)).acosh()); }
-                let mut v15 = std::f64::consts::FRAC_1_SQRT_2;
-                if (v15.tanh() < std::f64::consts::FRAC_1_SQRT_2) && (v15 < (-1.5_f64)) { break; }
-                v15 += (x[i13 % 4] + (std::f64::consts::PI + v15));
+                if (if x[3] > 0.9_f64 { (i14 as f64) } else { x[(i14 + 3) % 4] }) > (-0.4_f64) { return (((i5 as f64) / (1.0_f64 + x[2].powi(2))) - x[(i14 + 1) % x.len()]); }
+                let (p15, q16): (f64, f64) = (((0.9_f64 * x[0]) + x[2]), ((std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::E) + x[2]));
+                let mut v17 = (0.5_f64 + x[3].powi(2)).recip();
+                v17 += (3.0_f64 * (i13 as f64).tanh()).trunc();
             }
         }
     }
-    let mut k16: usize = 0;
-    loop {
-        if k16 >= 5 { break; }
-        k16 += 1;
-        let mut arr17: [f64; 4] = [1.8_f64; 4];
-    }
-    let (p18, q19): (f64, f64) = (((k16 as f64).atan2((-(0.5_f64 + (x[(k16 + 3) % 4] + (k16 as f64)).powi(2)))) + x[0]), ((((k16 as f64) + (-0.6_f64)) / (1.0_f64 + x[k16 % x.len()].powi(2))) + x[2]));
-    let mut k20: usize = 0;
-    loop {
-        if k20 >= 4 { break; }
-        k20 += 1;
-        for i21 in 0..x.len() {
-            for i22 in (0..2).step_by(2) {
-                let mut v23 = ((0.5_f64 + (k20 as f64).powi(2)).powf(x[k16 % 4].cos()) + (0.5_f64 + p18.powi(2)).ln());
-                let v23 = (v23 + std::f64::consts::E);
-            }
-            let mut v24 = g_104_0(p18, x[k16 % x.len()]);
-        }
-    }
-    match k16 % 3 {
-        0 => {
-            let mut k25: usize = 0;
-            while k25 < 5 && ((x[(k20 * 3) % x.len()] * x[(k16 * 2) % 4]) < 1.2_f64) {
-                k25 += 1;
-                let mut k26: usize = 0;
-                while k26 < 1 && ((q19 / (1.0_f64 + p18.powi(2))) < 2.1_f64) {
-                    k26 += 1;
-                    let t27: (f64, f64) = ((x[(k26 + 3) % 4].atan() + x[2]), (g_104_0((-0.4_f64), p18) + x[0]));
-                    if k20 % 3 == 0 { continue; }
-                }
-                let mut v28 = (1.5_f64 * q19.atan()).exp2().atan();
-                let mut v29 = ((0.5_f64 + (k25 as f64).powi(2)).recip() / (1.0_f64 + ((k16 as f64) / (1.0_f64 + (k16 as f64).powi(2))).powi(2)));
-                if k26 % 2 == 1 { continue; }
-            }
-            for i30 in 0..=x.len() - 1 {
-                for i31 in (0..x.len()).rev() {
-                    let (p32, q33): (f64, f64) = ((p18 + x[1]), ((x[(k25 + 3) % 4] * (i30 as f64)) + x[0]));
-                    let (p34, q35): (f64, f64) = ((x[(i31 * 2) % 4].min(x[(k20 * 2) % 4]) + x[0]), ((0.5_f64 + x[i30 % x.len()].powi(2)).powf(p32.tanh()) + x[1]));
-                    let mut v36 = 0.7_f64;
-                    let mut v37 = (0.9_f64 * std::f64::consts::E.tanh()).asin();
-                }
-                for (i38, &xv39) in x.iter().enumerate() {
-                    let mut v40 = (x[(k25 + 3) % x.len()] * (0.0_f64 + xv39.powi(2)).ln_1p());
-                    v40 += (k20 as f64);
-                    let mut v41 = (-1.5_f64);
-                }
-            }
-            for i42 in 0..=x.len() - 1 {
-                if k20 % 2 == 1 {
-                    let p18 = (p18 + (1.5_f64 * (-0.9_f64).tanh()).exp2());
-                    let mut v43 = p18;
-                    let v43 = (v43 + (1.5_f64 * x[1].sin()).exp2());
-                }
-                match k20 % 2 {
-                    0 => {
-                        if (((k16 as f64) + q19) < (-1.9_f64)) && (x[(i42 * 2) % x.len()] > (-2.0_f64)) { break; }
-                    }
-                    _ => {
-                        let (p44, q45): (f64, f64) = (((0.5_f64 + 1.0_f64.powi(2)).sqrt() + x[2]), (std::f64::consts::PI + x[2]));
-                    }
-                }
-            }
-        }
-        1 => {
-            let (p46, q47): (f64, f64) = ((((0.5_f64 + q19.powi(2)).recip() * p18) + x[2]), ((0.5_f64 + x[3].min(0.1_f64).powi(2)).recip() + x[3]));
-            let t48: (f64, f64) = ((p46 + x[3]), (p18 + x[3]));
-            let t49: (f64, f64) = (((1.5_f64 * g_104_1(1.2_f64, x[k16 % 4]).tanh()).cosh() + x[0]), (f64::tanh(g_104_0((k20 as f64), p46)) + x[1]));
-        }
-        _ => {
-            match k20 % 2 {
-                0 => {
-                    let mut v50 = (-0.8_f64);
-                }
-                _ => {
-                    let mut v51 = g_104_0(g_104_1((k16 as f64), (-1.3_f64)), (if (x[(k20 * 2) % 4] < (-2.0_f64)) && ((k20 as f64) > (k16 as f64)) { (k20 as f64) } else { x[0] }));
-                }
-            }
-            let mut v52 = (1.5_f64 * x[1].sin()).sinh();
-            let mut v53 = (g_104_1((1.5_f64 * x[(k20 + 3) % x.len()].tanh()).sinh(), (-0.8_f64)) / (1.0_f64 + (1.2_f64 * ((k16 as f64) / (1.0_f64 + x[0].powi(2))).tanh()).tan().powi(2)));
-        }
-    }
-    let mut v54 = (0.5_f64 + ((3.0_f64 * q19.tanh()).ceil() + p18).powi(2)).powf((1.5_f64 * q19.sin()).cosh().cos());
-    ((((((k20 as f64) + x[(k20 * 2) % x.len()]) + x[1]) + v54) + q19) + p18)
+    let mut arr18: Vec<f64> = vec![0.2_f64; 2];
+    let mut v19 = (0.5_f64 + (std::f64::consts::LN_2 - std::f64::consts::PI).powi(2)).powf(arr18[1].atan());
+    v19 += (x[0] + 1.0_f64);
+    let mut v20 = v19;
+    v20 += (0.5_f64 + ((0.5_f64 + arr18[1].powi(2)).powf(v19.tanh()) * (std::f64::consts::E * 1.9_f64)).powi(2)).powi(-1);
+    (((((x[1] / (1.0_f64 + x[3].powi(2))) + x[0]) + v20) + v19) + arr18[1])
 }
 
 #[differentiable]
@@ -9654,133 +9523,125 @@ fn f_105(x: &[f64]) -> f64 {
         if (x[(k1 * 2) % 5] * 1.6_f64) < 1.7_f64 {
             if (std::f64::consts::FRAC_1_SQRT_2 < (k1 as f64)) && (x[(k1 * 2) % x.len()] > (k1 as f64)) { return g_105_0(std::f64::consts::E, (x[(k1 + 2) % 5] + x[k1 % 5])); }
             if std::f64::consts::PI > (-1.1_f64) {
-                if 1.2_f64 > (k1 as f64) { break; }
-            } else {
-                let t2: (f64, f64) = (((x[0] - x[0]) + x[2]), ((x[(k1 + 3) % x.len()] * x[(k1 + 1) % 5]) + x[1]));
+                if (if k1 % 3 == 1 { x[(k1 + 2) % 5] } else { 0.8_f64 }) > 1.2_f64 { continue; }
             }
-            let mut k3: usize = 0;
-            loop {
-                if k3 >= 5 { break; }
-                k3 += 1;
-                if ((x[(k1 + 3) % x.len()] * x[(k3 + 2) % 5]) < (-0.8_f64)) && (k1 % 3 == 0) { break; }
-                let (p4, q5): (f64, f64) = ((((k1 as f64) - x[k1 % x.len()]) + x[3]), (((-0.6_f64) + x[0]) + x[1]));
-                let mut v6 = (-0.4_f64);
+            if x[(k1 + 2) % x.len()] < (-2.0_f64) { return x[(k1 + 3) % x.len()]; }
+        } else {
+            if ((0.5_f64 + x[(k1 * 2) % x.len()].powi(2)).sqrt() < x[(k1 * 2) % x.len()]) && (1.1_f64 < (k1 as f64)) {
+                if (std::f64::consts::E * x[(k1 * 3) % x.len()]) < 1.9_f64 { continue; }
             }
-        }
-        for &xv8 in x.iter() {
-            let (p9, q10): (f64, f64) = (((0.6_f64 * (k1 as f64)) + x[3]), ((0.9_f64 * (k1 as f64).tanh()).acos() + x[1]));
-            let mut v11 = (1.5_f64 * (q10 - (k1 as f64)).cos()).exp();
-            v11 += (1.5_f64 * (xv8 - x[k1 % 5]));
-            let mut k12: usize = 0;
-            while k12 < 2 && ((x[(k1 * 2) % x.len()] + x[(k1 * 2) % 5]) < 2.4_f64) {
-                k12 += 1;
-                v11 += x[(k1 * 3) % 5];
-                v11 -= ((v11 * x[(k1 * 2) % x.len()]) + q10);
+            for i2 in 1..=2 {
+                let mut v3 = (-0.4_f64);
+                if (-v3) > (-0.9_f64) { continue; }
+                let mut v4 = (0.9_f64 * (x[k1 % 5] / (1.0_f64 + x[(i2 + 2) % 5].powi(2))).tanh()).atanh();
+                let mut v5 = (0.5_f64 + (x[(k1 + 1) % x.len()] * v4).powi(2)).log10();
             }
         }
-        let mut v13 = g_105_0((k1 as f64), (-0.7_f64));
-        if (0.5_f64 + x[k1 % 5].powi(2)).sqrt() < x[(k1 * 3) % 5] {
-            match k1 % 3 {
+        if k1 % 2 == 1 {
+            match k1 % 2 {
                 0 => {
-                    let t14: (f64, f64) = (((0.9_f64 * x[3].tanh()).atanh() + x[0]), ((1.5_f64 * (k1 as f64).tanh()).exp2() + x[0]));
-                }
-                1 => {
-                    let mut v15 = ((v13 - x[k1 % x.len()]) + (-(k1 as f64)));
-                    v13 = (k1 as f64).atan2((0.5_f64 + (0.9_f64 * v13.tanh()).ln_1p().powi(2)));
+                    let mut v6 = (x[(k1 * 2) % 5].hypot((0.5_f64 + x[k1 % x.len()].powi(2))) * (x[(k1 * 3) % 5] + x[0]));
                 }
                 _ => {
-                    let mut v16 = std::f64::consts::E;
-                    let mut v17 = ((v13 * v13) * (if x[k1 % x.len()] < 0.5_f64 { v13 } else { (-1.7_f64) }));
+                    let (p7, q8): (f64, f64) = (((x[1] + 1.3_f64) + x[0]), ((-x[4]) + x[0]));
+                    let mut v9 = (k1 as f64);
                 }
             }
-        } else {
-            if k1 % 3 == 0 {
-                v13 *= (k1 as f64).sin();
-                v13 += ((k1 as f64).atan2((-(0.5_f64 + v13.powi(2)))) + (0.9_f64 * std::f64::consts::E.tanh()).acos());
-                let v13 = (v13 + (k1 as f64));
-            } else {
-                if g_105_0(x[k1 % 5], x[(k1 * 3) % 5]) < (k1 as f64) { break; }
+            for i10 in (0..2).step_by(3) {
+                let mut v11 = ((-1.2_f64) + x[k1 % x.len()]).max(x[3]);
+                let mut v12 = v11;
+                let mut v13 = f64::recip((0.5_f64 + (-0.9_f64).powi(2)));
             }
-            if k1 % 2 == 1 { break; }
-            for i18 in 1..=3 {
-                let mut v19 = (0.5_f64 + (i18 as f64).powi(2)).powf((0.5_f64 + v13.powi(2)).log2().tanh());
-                v19 += v13;
+            match k1 % 3 {
+                0 => {
+                    let mut v14 = (k1 as f64);
+                }
+                1 => {
+                    let mut v15 = (1.5_f64 * (k1 as f64).cos()).exp2();
+                    v15 += v15;
+                    if (-(-1.3_f64)) > std::f64::consts::E { return ((0.5_f64 + x[(k1 * 2) % x.len()].powi(2)).powf((-0.1_f64).sin()) - (x[(k1 + 1) % x.len()] + x[(k1 * 2) % x.len()])); }
+                }
+                _ => {
+                    let mut v16 = (0.5_f64 + 0.6_f64.powi(2)).log10();
+                }
             }
+        }
+        if (((k1 as f64) * x[1]) > 0.7_f64) && (x[1] < 0.5_f64) { continue; }
+        let mut k17: usize = 0;
+        loop {
+            if k17 >= 5 { break; }
+            k17 += 1;
+            let mut v18 = (((k1 as f64) + (k17 as f64)) + (x[(k17 * 2) % x.len()] * x[(k17 + 3) % 5]));
+            let t19: (f64, f64) = ((v18 + x[4]), (((-0.4_f64) + v18) + x[1]));
         }
     }
-    if (x[4] - (-1.7_f64)) > x[(k1 * 3) % x.len()] {
-        let mut v20 = (0.9_f64 * ((0.5_f64 + (k1 as f64).powi(2)).ln() + (if x[(k1 * 2) % x.len()] > 2.0_f64 { (k1 as f64) } else { (k1 as f64) })).tanh()).asin();
-        let mut k21: usize = 0;
-        while k21 < 3 && (x[3] < 1.5_f64) {
-            k21 += 1;
-            v20 = ((v20 + x[(k1 * 3) % x.len()]) * x[(k1 * 3) % x.len()]);
-            let t22: (f64, f64) = ((v20 + x[0]), ((k21 as f64) + x[0]));
-            let mut v23 = (if (0.5_f64 + v20.powi(2)).powf(t22.0.sin()) > 0.7_f64 { (if 0.5_f64 < v20 { x[(k1 * 3) % x.len()] } else { t22.1 }) } else { (0.5_f64 + t22.0.powi(2)).powf(v20.cos()) });
-        }
-    }
-    let mut k24: usize = 0;
-    loop {
-        if k24 >= 5 { break; }
-        k24 += 1;
-        if k24 % 2 == 1 { continue; }
-        for i25 in 0..5 {
-            for i26 in (0..1).step_by(3) {
-                let (p27, q28): (f64, f64) = ((((i26 as f64) + (k24 as f64)) + x[2]), (((i26 as f64) - (k24 as f64)) + x[1]));
-            }
-        }
-        let t29: (f64, f64) = (((1.5_f64 * (0.5_f64 + 1.5_f64.powi(2)).powi(-1).tanh()).exp_m1() + x[2]), ((-0.2_f64) + x[3]));
-        for &xv31 in x.iter() {
-            if (k24 as f64) < xv31 {
-                let mut v32 = (t29.1 * g_105_0((k24 as f64), 1.1_f64));
-                let v32 = (v32 + (if (-0.8_f64) < v32 { ((k24 as f64) / (1.0_f64 + t29.0.powi(2))) } else { (v32 - x[3]) }));
-                let (p33, q34): (f64, f64) = ((v32 + x[3]), (x[k24 % x.len()] + x[0]));
-            }
-            let mut k35: usize = 0;
+    for i20 in 1..=3 {
+        for i21 in (0..1).step_by(3) {
+            let mut k22: usize = 0;
             loop {
-                if k35 >= 1 { break; }
-                k35 += 1;
-                let mut v36 = x[(k35 + 2) % 5];
-                let v36 = (v36 + (0.9_f64 * (0.0_f64 * v36).tanh()).ln_1p());
+                if k22 >= 2 { break; }
+                k22 += 1;
+                let t23: (f64, f64) = ((x[k1 % 5] + x[2]), (x[(i21 + 2) % x.len()] + x[4]));
+                let mut v24 = (0.9_f64 * ((i21 as f64) + t23.0).tanh()).asin();
+                v24 *= x[(k22 + 3) % 5].tanh();
             }
-            if (xv31 + x[(k1 + 1) % x.len()]) > (-1.4_f64) {
-                let mut v37 = xv31;
-                let mut v38 = ((k35 as f64) * (0.9_f64 * xv31.tanh()).ln_1p());
-                v37 += (3.0_f64 * x[(k35 * 2) % x.len()].tanh()).trunc();
+        }
+        let mut v25 = (0.5_f64 + x[(k1 + 2) % 5].powi(2)).powf(std::f64::consts::PI.sin()).mul_add((x[(k1 * 3) % x.len()] * x[(k1 * 3) % x.len()]), f64::recip((0.5_f64 + std::f64::consts::PI.powi(2)))).tanh().powi(3);
+    }
+    for i26 in (0..1).rev() {
+        let mut k27: usize = 0;
+        loop {
+            if k27 >= 5 { break; }
+            k27 += 1;
+            for i28 in 0..=x.len() - 1 {
+                let mut v29 = (if (1.1_f64 + (k27 as f64).powi(2)).acosh() > 1.5_f64 { (i28 as f64).hypot((-(0.5_f64 + x[3].powi(2)))) } else { x[(k1 * 3) % x.len()] });
+                v29 *= ((i28 as f64) + (i26 as f64)).hypot((-(0.5_f64 + (i28 as f64).powi(2)))).sin();
+                v29 += (0.5_f64 + x[2].cos().powi(3).powi(2)).powi(-1);
+            }
+            for &xv31 in x.iter() {
+                if ((0.5_f64 + x[(k1 + 3) % x.len()].powi(2)).powf(xv31.sin()) < (k1 as f64)) && (xv31 < (-1.3_f64)) { continue; }
+                if x[i26 % 5] > xv31 { break; }
+                if i26 % 3 == 1 { continue; }
+                let mut v32 = (if x[2] < (-0.7_f64) { (3.0_f64 * 1.5_f64.tanh()).round() } else { ((i26 as f64) * x[k1 % x.len()]) });
+            }
+            if ((0.9_f64 * x[1].tanh()).ln_1p() > (-1.5_f64)) && (x[k27 % 5] > x[k1 % x.len()]) {
+                let (p33, q34): (f64, f64) = ((x[k1 % x.len()].cos().powi(2) + x[1]), (x[(k1 + 1) % x.len()] + x[0]));
+                let mut v35 = (((i26 as f64) - 0.2_f64) - 0.5_f64);
+                let t36: (f64, f64) = ((((k27 as f64) + x[1]) + x[1]), (std::f64::consts::LN_2 + x[1]));
             } else {
-                let (p39, q40): (f64, f64) = (((0.9_f64 / (1.0_f64 + t29.0.powi(2))) + x[4]), (g_105_0(x[(k24 + 1) % 5], (k35 as f64)) + x[4]));
-                let t41: (f64, f64) = ((xv31 + x[1]), ((x[0] - (-1.0_f64)) + x[3]));
-                let mut v42 = (if (0.5_f64 + t41.0.powi(2)).recip() < (-1.1_f64) { (-(k1 as f64)) } else { (-0.9_f64) });
-            }
-            if (x[2] + 0.1_f64) < x[0] {
-                let mut v43 = ((-x[(k24 * 2) % 5]) + x[(k35 * 2) % 5]);
-                v43 += (-1.8_f64);
-                let mut v44 = t29.1;
+                let mut v37 = g_105_0((i26 as f64), g_105_0(0.9_f64, x[(i26 + 1) % 5]));
+                let t38: (f64, f64) = ((g_105_0(v37, x[(k1 * 2) % 5]) + x[0]), (v37 + x[3]));
             }
         }
     }
-    for i45 in 0..=x.len() {
+    let mut k39: usize = 0;
+    while k39 < 3 && (x[(k1 * 3) % x.len()] < 2.0_f64) {
+        k39 += 1;
+        let mut v40 = (-x[(k1 * 3) % 5]);
+        if (std::f64::consts::PI - v40) > (k1 as f64) {
+            let mut v41 = (0.9_f64 * g_105_0(x[(k39 + 3) % 5], (-0.8_f64)).tanh()).atanh();
+            v40 += (-1.8_f64);
+        }
+        let mut v42 = (-0.3_f64);
+    }
+    for i43 in 0..=x.len() {
         match k1 % 2 {
             0 => {
-                for i46 in (1..5).rev() {
-                    if (x[k24 % 5] * x[(i45 * 3) % x.len()]) < x[3] { return ((0.5_f64 + (i46 as f64).powi(2)).powf(std::f64::consts::FRAC_1_SQRT_2.cos()) * (x[k1 % x.len()] * x[(i45 + 2) % x.len()])); }
-                    let t47: (f64, f64) = (((k24 as f64).atan().powi(3) + x[0]), ((if x[1] > (i46 as f64) { x[k24 % 5] } else { (i45 as f64) }) + x[2]));
+                for i44 in (1..5).rev() {
+                    if (x[k39 % 5] * x[(i43 * 3) % x.len()]) < x[3] { return ((0.5_f64 + (i44 as f64).powi(2)).powf(std::f64::consts::FRAC_1_SQRT_2.cos()) * (x[k1 % x.len()] * x[(i43 + 2) % x.len()])); }
+                    let t45: (f64, f64) = (((k39 as f64).atan().powi(3) + x[0]), ((if x[1] > (i44 as f64) { x[k39 % 5] } else { (i43 as f64) }) + x[2]));
                 }
-                let t48: (f64, f64) = (((x[(i45 * 2) % x.len()] + x[(k1 + 3) % x.len()]) + x[2]), ((-1.1_f64) + x[0]));
+                let t46: (f64, f64) = (((x[(i43 * 2) % x.len()] + x[(k1 + 3) % x.len()]) + x[2]), ((-1.1_f64) + x[0]));
             }
             _ => {
-                let mut v49 = (0.9_f64 * (if k1 % 3 == 0 { std::f64::consts::PI } else { std::f64::consts::E }).tanh()).atanh();
+                let mut v47 = (0.9_f64 * (if k1 % 3 == 0 { std::f64::consts::PI } else { std::f64::consts::E }).tanh()).atanh();
             }
         }
-        let mut v50 = 2.0_f64;
+        let mut v48 = 2.0_f64;
     }
-    let mut v51 = (0.5_f64 + ((0.9_f64 * 0.9_f64.tanh()).acos() - 0.5_f64.atan2((0.5_f64 + std::f64::consts::E.powi(2)))).powi(2)).recip();
-    let v51 = (v51 + ((-2.0_f64) + ((v51 + (-0.3_f64)) * (0.5_f64 + (-0.4_f64).powi(2)).sqrt())));
-    let mut k52: usize = 0;
-    while k52 < 1 && ((3.0_f64 * 0.8_f64.tanh()).floor() < 1.1_f64) {
-        k52 += 1;
-        if (v51 * v51) < 1.2_f64 { continue; }
-    }
-    ((x[(k1 + 2) % 5] + x[4]) + v51)
+    let mut v49 = (0.5_f64 + ((0.9_f64 * 0.9_f64.tanh()).acos() - 0.5_f64.atan2((0.5_f64 + std::f64::consts::E.powi(2)))).powi(2)).recip();
+    let v49 = (v49 + ((-2.0_f64) + ((v49 + (-0.3_f64)) * (0.5_f64 + (-0.4_f64).powi(2)).sqrt())));
+    ((((k39 as f64) + 0.8_f64) + x[2]) + v49)
 }
 
 #[differentiable]
@@ -9824,62 +9685,132 @@ fn g_106_1(a: f64, b: f64) -> f64 {
         for i2 in (1..1).step_by(3) {
             match i2 % 3 {
                 0 => {
-                    if (i1 as f64) < (-0.8_f64) { continue; }
-                    if ((0.5_f64 + (i2 as f64).powi(2)).powi(-2) > 0.6_f64) && (i2 % 3 == 1) { continue; }
+                    if (if a > 1.2_f64 { b } else { a }) < (-2.0_f64) { continue; }
+                    let (p3, q4): (f64, f64) = (((0.6_f64 / (1.0_f64 + 0.7_f64.powi(2))) + b), ((i1 as f64) + a));
                 }
                 1 => {
-                    let mut v3 = (i1 as f64);
-                    let t4: (f64, f64) = (((1.2_f64 * v3.tanh()).tan() + a), (v3 + a));
+                    if (0.5_f64 + 0.5_f64.powi(2)).log10() < 1.7_f64 { break; }
+                    let t5: (f64, f64) = (((1.2_f64 * a.tanh()).tan() + b), (b + a));
                 }
                 _ => {
-                    let t5: (f64, f64) = (((i1 as f64) + b), ((0.9_f64 * (-0.2_f64).tanh()).acos() + b));
-                    if i2 % 2 == 0 { continue; }
+                    let (p6, q7): (f64, f64) = (((-0.2_f64) + b), ((i1 as f64).hypot((0.5_f64 + b.powi(2))) + b));
                 }
             }
-            if b > (-0.6_f64) { return (0.4_f64 + ((i2 as f64) * b)); }
+            if b > (-0.6_f64) { break; }
         }
     }
-    let mut v6 = ((0.9_f64 * (b + std::f64::consts::PI).tanh()).ln_1p() + a);
-    v6 += v6;
-    (((-0.6_f64) + a) + v6)
+    let mut v8 = 0.4_f64;
+    if v8 < a {
+        for i9 in (0..4).step_by(2) {
+            let t10: (f64, f64) = (((std::f64::consts::PI * v8) + a), ((v8 / (1.0_f64 + (-1.0_f64).powi(2))) + a));
+        }
+        let (p11, q12): (f64, f64) = ((a.cos().sin() + b), (((-0.9_f64) / (1.0_f64 + v8.powi(2))).mul_add(v8, (0.5_f64 + (-2.0_f64).powi(2)).cbrt()) + b));
+    } else {
+        let mut v13 = ((0.5_f64 + (v8 * b).powi(2)).powf(v8.cos()) - (if v8 > v8 { v8 } else { (0.5_f64 + v8.powi(2)).powi(-1) }));
+        let (p14, q15): (f64, f64) = ((g_106_0((-1.2_f64), (std::f64::consts::PI * v8)) + a), (((0.5_f64 + 0.0_f64.powi(2)).powf(a.cos()) - (1.5_f64 * 1.6_f64)) + a));
+        let mut k16: usize = 0;
+        while k16 < 5 && ((a + std::f64::consts::PI) < 2.7_f64) {
+            k16 += 1;
+            let t17: (f64, f64) = ((((-0.7_f64) - v8) + a), (0.2_f64.max(v8) + a));
+            if (p14 * t17.1) > p14 {
+                v13 += a;
+            }
+        }
+    }
+    ((v8 + b) + v8)
 }
 
 #[differentiable]
-fn f_106(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    if (0.0_f64 + (-0.9_f64).powi(2)).ln_1p() < (-0.8_f64) {
-        if ((-0.3_f64) + x[0]) < m[(1, 1)] {
-            let mut k1: usize = 0;
-            loop {
-                if k1 >= 2 { break; }
-                k1 += 1;
-                let t2: (f64, f64) = ((x.norm() + x[0]), ((x[(k1 * 3) % 2] + x[(k1 * 2) % x.len()]) + x[1]));
-                let mut vec3: DVector<f64> = (m.transpose() * &(m * x));
-                let t4: (f64, f64) = (((std::f64::consts::PI * t2.0) + x[1]), (x[1] + x[1]));
-                let mut v5 = (1.5_f64 * g_106_0(t2.0, x[(k1 * 3) % 2]).tanh()).cosh();
+fn f_106(x: &[f64]) -> f64 {
+    let mut k1: usize = 0;
+    loop {
+        if k1 >= 2 { break; }
+        k1 += 1;
+        let (p2, q3): (f64, f64) = (((0.9_f64 * ((k1 as f64) * x[(k1 + 1) % x.len()]).tanh()).asin() + x[1]), ((0.5_f64 + (0.9_f64 * (-1.6_f64).tanh()).atanh().powi(2)).sqrt() + x[0]));
+        let mut v4 = (1.5_f64 * (k1 as f64).atan().powi(2).tanh()).exp_m1();
+        if ((1.5_f64 * (-1.8_f64).atan()).exp2() < v4) && (k1 % 3 == 1) {
+            v4 += (k1 as f64).mul_add(0.5_f64, x[k1 % x.len()]).tanh().powi(2);
+            v4 -= (k1 as f64);
+        } else {
+            for i5 in 0..x.len() {
+                let q3 = (q3 + (i5 as f64));
+                let p2 = (p2 + ((if x[(i5 * 3) % x.len()] < 1.3_f64 { v4 } else { q3 }) * (1.5_f64 * (-0.8_f64).tanh()).sinh()));
+                v4 -= (1.5_f64 * (0.5_f64 + x[(i5 * 2) % 2].powi(2)).powf(x[1].sin()).sin()).sinh();
+                v4 += ((-(-1.1_f64)) - (x[(i5 * 2) % 2] - q3));
             }
-            let mut vec6: DVector<f64> = x.zip_map(x, |p, q| p * q).add_scalar((if k1 % 2 == 1 { (k1 as f64) } else { 1.1_f64 }));
+            if ((k1 as f64) + v4) < p2 { return (x[1] + x[(k1 + 3) % x.len()]); }
+            let mut k6: usize = 0;
+            loop {
+                if k6 >= 5 { break; }
+                k6 += 1;
+                let (p7, q8): (f64, f64) = ((q3.hypot((0.5_f64 + x[1].powi(2))) + x[0]), (((k6 as f64) - q3) + x[0]));
+                let mut v9 = (x[1].tanh() * (q3 + q8));
+                let p2 = (p2 + v4);
+            }
         }
-        let (p7, q8): (f64, f64) = (((&(m * x) + &(m * x)).sum() + x[1]), ((1.2_f64 * (0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).atanh().tanh()).tan() + x[0]));
+    }
+    if k1 % 3 == 0 {
+        let (p10, q11): (f64, f64) = (((0.5_f64 + (x[k1 % 2] + x[(k1 * 2) % 2]).powi(2)).powf(((k1 as f64) + x[k1 % x.len()]).tanh()) + x[1]), ((x[(k1 + 2) % x.len()] * (1.4_f64 + (-1.9_f64))) + x[1]));
+        let mut k12: usize = 0;
+        while k12 < 2 && ((1.5_f64 * std::f64::consts::E.sin()).exp2() < 0.2_f64) {
+            k12 += 1;
+            let t13: (f64, f64) = (((x[(k1 + 2) % 2] * p10) + x[1]), ((-0.9_f64) + x[1]));
+        }
     } else {
-        let t9: (f64, f64) = (((x[1] + (-x[1])) + x[0]), ((1.5_f64 * x[0].atan2((0.5_f64 + m[(0, 1)].powi(2))).tanh()).sinh() + x[0]));
-    }
-    if x[1] < x[0] { return (1.1_f64 + (if x[0] > 1.0_f64 { m[(0, 1)] } else { x[0] }).powi(2)).acosh(); }
-    if m[(0, 0)] > (-1.8_f64) { return 0.9_f64; }
-    let mut arr10: Vec<f64> = vec![x[1].sin().powi(2); 2];
-    let (p11, q12): (f64, f64) = ((g_106_0((arr10[0] - x[0]), (if (arr10[1] > (-0.8_f64)) && (x[1] < 1.0_f64) { x[1] } else { arr10[0] })) + x[1]), ((1.5_f64 * x[0].sin()).sinh().sin() + x[1]));
-    if x[1] < 2.0_f64 {
-        let mut vec13: DVector<f64> = (&(m * x).add_scalar((m[(1, 1)] - x[0])) + &(&(m * x) + &(m * x)));
-        let t14: (f64, f64) = ((g_106_1((0.5_f64 + x[1].powi(2)).powi(-1), (0.9_f64 * x[0].tanh()).asin()) + x[0]), (vec13.component_mul(&vec13).norm_squared() + x[1]));
-        let mut v15 = ((0.9_f64 * (x[0] - t14.1).tanh()).atanh() * (x.sum() + x[0].tanh()));
-    }
-    for i16 in 1..=x.len() {
-        let mut v17 = (if i16 % 2 == 0 { (0.9_f64 * q12.tanh()).asin().sin() } else { ((-2.0_f64) / (1.0_f64 + x.norm_squared().powi(2))) });
-        let t18: (f64, f64) = (((v17.min(0.4_f64) * p11) + x[0]), (((-m[(0, i16 % 2)]) + arr10[(i16 + 2) % 2]) + x[0]));
-        for i19 in 0..=x.len() - 1 {
-            let mut v20 = (q12 * ((-0.5_f64) + t18.1));
+        if ((x[(k1 + 1) % 2] - x[(k1 * 2) % x.len()]) > (k1 as f64)) && (k1 % 2 == 1) {
+            for i14 in (0..3).step_by(2) {
+                let (p15, q16): (f64, f64) = ((x[i14 % 2] + x[1]), (x[(k1 * 3) % 2] + x[0]));
+            }
+            for i17 in (0..2).step_by(2) {
+                let (p18, q19): (f64, f64) = ((x[(k1 + 3) % 2].atan2((-(0.5_f64 + (i17 as f64).powi(2)))) + x[0]), ((0.9_f64 * x[(k1 * 3) % 2].tanh()).atanh() + x[0]));
+                let mut v20 = ((std::f64::consts::E * x[(i17 + 3) % x.len()]) + (1.8_f64 * 0.5_f64));
+                let t21: (f64, f64) = (((0.5_f64 + p18.powi(2)).recip() + x[1]), ((0.5_f64 + p18.powi(2)).cbrt() + x[0]));
+            }
+            if k1 % 2 == 0 {
+                let (p22, q23): (f64, f64) = (((std::f64::consts::PI + (-1.7_f64)) + x[0]), ((1.6_f64 * x[k1 % 2]) + x[1]));
+            } else {
+                let t24: (f64, f64) = (((0.4_f64 / (1.0_f64 + x[(k1 + 1) % x.len()].powi(2))) + x[0]), (((k1 as f64) * x[(k1 * 3) % x.len()]) + x[0]));
+                if k1 % 2 == 1 { return ((t24.0 - x[(k1 * 2) % x.len()]) * (t24.1 * std::f64::consts::FRAC_1_SQRT_2)); }
+            }
+        }
+        for i25 in (0..4).rev() {
+            if (3.0_f64 * (i25 as f64).tanh()).floor() < (-1.3_f64) { return (-(i25 as f64)); }
+        }
+        if x[(k1 * 2) % 2].mul_add((-0.9_f64), x[0]) < x[k1 % x.len()] {
+            let mut k26: usize = 0;
+            while k26 < 3 && ((0.9_f64 * (k1 as f64).tanh()).atanh() < 1.4_f64) {
+                k26 += 1;
+                let (p27, q28): (f64, f64) = ((x[0] + x[1]), (x[1] + x[0]));
+                let (p29, q30): (f64, f64) = (((1.5_f64 * x[(k1 * 2) % x.len()].cos()).sinh() + x[1]), ((p27 + x[1]) + x[1]));
+            }
+            for i31 in (1..5).step_by(3) {
+                let mut v32 = ((-(k26 as f64)) / (1.0_f64 + (x[0] * x[i31 % 2]).powi(2)));
+                let mut v33 = (if ((-0.4_f64) + x[1]) > (-0.5_f64) { (-x[0]) } else { (-0.1_f64) });
+            }
+        } else {
+            if (0.5_f64 + (k1 as f64).powi(2)).powi(-1) > x[(k1 + 3) % x.len()] {
+                let mut v34 = (k1 as f64);
+                v34 = (v34 + (f64::round((3.0_f64 * (k1 as f64).tanh())) * (-(k1 as f64)))).atan();
+            }
+            match k1 % 3 {
+                0 => {
+                    let t35: (f64, f64) = ((((-0.5_f64) - x[0]) + x[0]), (((k1 as f64) + (k1 as f64)) + x[0]));
+                }
+                1 => {
+                    let mut v36 = ((0.5_f64 + (k1 as f64).powi(2)).powf(x[0].sin()) + std::f64::consts::FRAC_1_SQRT_2.min((-0.3_f64)));
+                }
+                _ => {
+                    let mut v37 = (0.5_f64 + (x[(k1 * 3) % 2] * (k1 as f64)).powi(2)).powi(-1);
+                }
+            }
+            if (((k1 as f64) - x[(k1 * 3) % x.len()]) < x[1]) && (x[(k1 * 3) % 2] < x[(k1 + 2) % 2]) {
+                let mut v38 = x[(k1 * 3) % x.len()];
+            }
         }
     }
-    ((((((x[0] * x[0]) + x[1]) + q12) + p11) + arr10[1]) + (x + x).dot(x))
+    let mut v39 = (0.5_f64 + ((std::f64::consts::FRAC_1_SQRT_2 + (k1 as f64)) + (0.5_f64 + std::f64::consts::PI.powi(2)).log10()).powi(2)).powf((x[1] - ((-0.7_f64) + x[k1 % x.len()])).cos());
+    let (p40, q41): (f64, f64) = (((1.1_f64 + v39.powi(2)).acosh() + x[0]), (v39 + x[1]));
+    ((((g_106_1(x[k1 % 2], std::f64::consts::LN_2) + x[0]) + q41) + p40) + v39)
 }
 
 #[differentiable]
@@ -10019,7 +9950,7 @@ fn f_107(x: &[f64]) -> f64 {
                 k40 += 1;
                 if k40 % 3 == 1 { break; }
                 let t41: (f64, f64) = ((g_107_1(std::f64::consts::E, (-0.1_f64)) + x[0]), (x[(k33 * 3) % x.len()] + x[0]));
-                if (k33 as f64) > (-0.4_f64) { break; }
+                if (if (x[(k34 + 1) % 3] < x[(i39 + 1) % x.len()]) && (t41.1 > (-0.2_f64)) { t41.0 } else { x[2] }) < (-1.5_f64) { continue; }
                 let mut v42 = ((0.9_f64 * x[0].tanh()).acos() + (0.1_f64 * (k34 as f64)));
             }
         }
@@ -10118,132 +10049,26 @@ fn g_108_0(a: f64, b: f64) -> f64 {
         }
     }
     let (p26, q27): (f64, f64) = ((f64::signum(((-1.6_f64) + b)) + b), (b + b));
-    if ((-1.3_f64) < 2.0_f64) && (0.5_f64 > (-0.2_f64)) {
-        let t28: (f64, f64) = (((-q27) + b), ((-(0.5_f64 + a.powi(2)).powf(1.9_f64.atan())) + b));
-        let p26 = (p26 + 1.0_f64);
-        let mut k29: usize = 0;
-        loop {
-            if k29 >= 1 { break; }
-            k29 += 1;
-            let mut v30 = ((k29 as f64) * ((-0.6_f64) * b));
-            let mut v31 = (1.5_f64 * (t28.1 * (k29 as f64)).tanh()).sinh();
-            for i32 in (1..1).step_by(3) {
-                let (p33, q34): (f64, f64) = ((t28.0 + b), (v31 + b));
-                let mut v35 = ((i32 as f64) * v30).min(b);
+    if (if (p26 > (-1.8_f64)) && (b < q27) { p26 } else { 0.6_f64 }) < (-1.3_f64) {
+        if a > 1.2_f64 {
+            let q27 = (q27 + a);
+            for i28 in (0..4).step_by(3) {
+                let mut v29 = 1.0_f64;
             }
         }
-    } else {
-        let mut k36: usize = 0;
-        loop {
-            if k36 >= 3 { break; }
-            k36 += 1;
-            match k36 % 2 {
-                0 => {
-                    if (k36 as f64) < (-1.1_f64) { continue; }
-                }
-                _ => {
-                    let mut v37 = (-p26).signum();
-                    let mut v38 = ((0.5_f64 + v37.powi(2)).sqrt() + (0.7_f64 * std::f64::consts::LN_2));
-                    v38 -= (0.0_f64 + a.powi(2)).ln_1p();
-                }
-            }
-            if k36 % 3 == 0 {
-                let t39: (f64, f64) = ((q27.tanh().powi(2) + b), (((k36 as f64) / (1.0_f64 + (-1.9_f64).powi(2))) + a));
-            } else {
-                let mut v40 = (0.5_f64 + (q27 / (1.0_f64 + 1.9_f64.powi(2))).powi(2)).ln();
-                let (p41, q42): (f64, f64) = (((std::f64::consts::PI + q27) + b), ((0.5_f64 + b.powi(2)).powf(q27.tanh()) + a));
-                let q27 = (q27 + (1.5_f64 * (b / (1.0_f64 + (k36 as f64).powi(2))).tanh()).exp2());
-            }
-            if (0.5_f64 + 1.7_f64.powi(2)).log10() < (-1.6_f64) {
-                if (k36 as f64) > 1.1_f64 { break; }
-                if p26 > 0.0_f64 { continue; }
-            }
-        }
-        let t43: (f64, f64) = ((a.signum() + b), ((0.5_f64 + (-std::f64::consts::FRAC_1_SQRT_2).powi(2)).powf((q27 / (1.0_f64 + (-1.2_f64).powi(2))).tanh()) + b));
     }
-    ((((-1.8_f64) + b) + q27) + p26)
+    (((p26 + a) + q27) + p26)
 }
 
 #[differentiable]
 fn f_108(x: &[f64]) -> f64 {
-    if ((x[1] * x[2]) < x[0]) && ((-0.8_f64) > x[1]) {
-        if (x[4] < (-1.2_f64)) && (x[3] > 1.0_f64) {
-            if x[0] < 0.9_f64 {
-                let mut v1 = f64::abs((x[1] + std::f64::consts::PI));
-                v1 += g_108_0((1.5_f64 * (-1.4_f64).cos()).exp2(), 0.8_f64);
-            } else {
-                let mut v2 = ((0.2_f64 * 0.6_f64) / (1.0_f64 + (if x[0] < 1.0_f64 { (-2.0_f64) } else { (-1.1_f64) }).powi(2)));
-                v2 += (0.9_f64 * x[3].tanh()).atanh();
-            }
-            let mut v3 = ((x[4] + x[1]) * (0.5_f64 + 1.1_f64.powi(2)).powi(-2));
-            for i4 in 0..=3 {
-                let v3 = (v3 + ((1.2_f64 * x[(i4 + 1) % 5].tanh()).tan() + (3.0_f64 * v3.tanh()).ceil()));
-                let (p5, q6): (f64, f64) = (((0.5_f64 + x[i4 % x.len()].powi(2)).powf((i4 as f64).sin()) + x[2]), ((0.9_f64 * v3.tanh()).atanh() + x[0]));
-                if i4 % 2 == 0 { continue; }
-            }
-        }
-        let mut k7: usize = 0;
-        loop {
-            if k7 >= 5 { break; }
-            k7 += 1;
-            let mut k8: usize = 0;
-            while k8 < 1 && (((-0.8_f64) + (-1.0_f64)) < 1.8_f64) {
-                k8 += 1;
-                if ((x[k8 % x.len()] * std::f64::consts::E) < (k7 as f64)) && (0.5_f64 < x[(k7 + 2) % 5]) { return (x[k7 % 5] * (0.9_f64 * x[k7 % x.len()].tanh()).asin()); }
-                let mut v9 = 0.7_f64;
-                let mut v10 = (1.2_f64 * (1.1_f64 + (k8 as f64).powi(2)).acosh().tanh()).tan();
-                let t11: (f64, f64) = ((v10 + x[0]), ((x[k8 % x.len()] * v9) + x[2]));
-            }
-            match k8 % 2 {
-                0 => {
-                    let mut v12 = (0.9_f64 * x[(k7 * 2) % 5].max(0.2_f64).tanh()).atanh();
-                    let v12 = (v12 + (if x[(k8 * 3) % x.len()].min((-2.0_f64)) > (k7 as f64) { f64::sin(v12) } else { (0.9_f64 * x[1].tanh()).asin() }));
-                    let mut v13 = x[k7 % x.len()].abs();
-                }
-                _ => {
-                    let mut v14 = (x[k8 % x.len()].max((k7 as f64)) / (1.0_f64 + g_108_0((k8 as f64), (-1.0_f64)).powi(2)));
-                    let mut v15 = (v14 * ((k8 as f64) + v14));
-                }
-            }
-            if (((-1.3_f64) * (-1.2_f64)) > 0.0_f64) && ((k8 as f64) < (-1.2_f64)) { continue; }
-        }
-        if x[(k7 + 2) % 5] < (k7 as f64) {
-            let (p16, q17): (f64, f64) = ((g_108_0((-0.8_f64), 0.3_f64) + x[1]), ((k7 as f64) + x[3]));
-        } else {
-            for i18 in (1..5).rev() {
-                let mut v19 = (3.0_f64 * (1.5_f64 * (i18 as f64).atan()).exp_m1().tanh()).trunc();
-                if x[(k7 * 2) % x.len()] < (i18 as f64) { break; }
-            }
-            let t20: (f64, f64) = (((k7 as f64) + x[0]), ((3.0_f64 * x[(k7 * 2) % x.len()].tanh()).ceil() + x[2]));
-        }
+    let mut arr1: Vec<f64> = vec![(if x[0] > x[2] { 1.4_f64 } else { x[0] }); 2];
+    for (&u3, &w4) in x.iter().zip(arr1.iter()) {
+        let (p5, q6): (f64, f64) = ((w4.atan2((0.5_f64 + 0.6_f64.powi(2))) + x[1]), ((0.5_f64 + (0.5_f64 + x[0].powi(2)).cbrt().powi(2)).powi(-2) + x[3]));
+        let (p7, q8): (f64, f64) = ((x[0] + x[0]), (p5 + x[0]));
+        if (-u3) > (-1.4_f64) { continue; }
     }
-    let mut v21 = x[1];
-    for i22 in 0..=5 {
-        let mut k23: usize = 0;
-        while k23 < 1 && (g_108_0(x[2], 0.0_f64) < 2.1_f64) {
-            k23 += 1;
-            let mut v24 = (k23 as f64);
-            let mut v25 = ((3.0_f64 * 1.1_f64.tanh()).trunc() + (x[(i22 * 2) % x.len()] + v24));
-            let (p26, q27): (f64, f64) = (((v24 / (1.0_f64 + v25.powi(2))) + x[1]), ((0.5_f64 + (i22 as f64).powi(2)).powi(-1) + x[3]));
-            let (p28, q29): (f64, f64) = ((v25 + x[0]), (0.0_f64 + x[1]));
-        }
-    }
-    for (i30, &xv31) in x.iter().enumerate() {
-        let mut k32: usize = 0;
-        while k32 < 6 && ((1.5_f64 * v21.cos()).exp2() < 1.9_f64) {
-            k32 += 1;
-            let (p33, q34): (f64, f64) = ((v21 + x[1]), ((k32 as f64) + x[2]));
-            v21 *= v21.tanh();
-        }
-    }
-    let v21 = (v21 + v21.hypot((0.5_f64 + ((v21 + x[4]) / (1.0_f64 + (if 0.7_f64 > v21 { x[4] } else { 1.3_f64 }).powi(2))).powi(2))));
-    let mut k35: usize = 0;
-    loop {
-        if k35 >= 5 { break; }
-        k35 += 1;
-        let (p36, q37): (f64, f64) = ((x[(k35 * 2) % x.len()] + x[2]), (v21 + x[3]));
-    }
-    (((0.5_f64 + x[(k35 + 3) % 5].powi(2)).log10() + x[3]) + v21)
+    ((std::f64::consts::PI.atan2((-(0.5_f64 + x[1].powi(2)))) + x[2]) + arr1[1])
 }
 
 #[differentiable]
@@ -10418,62 +10243,44 @@ fn g_111_1(a: f64, b: f64) -> f64 {
     let mut arr1: Vec<f64> = vec![(1.9_f64 - b); 4];
     arr1[0] += (if (a * arr1[1]) < (-0.9_f64) { ((-2.0_f64) - ((-0.8_f64) + (-1.9_f64))) } else { (0.5_f64 + (0.5_f64 + std::f64::consts::LN_2.powi(2)).powi(-1).powi(2)).powf((std::f64::consts::PI + b).cos()) });
     for i2 in 0..4 {
-        if (i2 as f64) > (i2 as f64) {
-            let mut k3: usize = 0;
-            while k3 < 6 && (((i2 as f64) * b) < 0.6_f64) {
-                k3 += 1;
+        if ((if b > (-0.4_f64) { arr1[(i2 * 2) % 4] } else { arr1[1] }) > (-0.9_f64)) && ((i2 as f64) > a) {
+            for i3 in (0..2).rev() {
                 let mut v4 = (1.5_f64 * ((-0.3_f64) - std::f64::consts::LN_2).atan()).cosh();
                 let (p5, q6): (f64, f64) = (((v4 + a) + b), ((v4 + v4) + a));
                 v4 += (q6 * (q6 + p5));
-                v4 += (if ((i2 as f64) < b) && (b > (-0.3_f64)) { arr1[(k3 + 2) % 4] } else { arr1[(i2 + 2) % 4] });
             }
-            let mut k7: usize = 0;
-            while k7 < 4 && ((0.5_f64 + (k3 as f64).powi(2)).powf(a.cos()) < 0.2_f64) {
-                k7 += 1;
-                let mut v8 = b;
-                let mut v9 = (if ((0.5_f64 + b.powi(2)).powi(-2) < v8) && (v8 > arr1[(k7 * 3) % 4]) { (arr1[(i2 * 3) % 4] + b) } else { a });
-            }
+        } else {
+            let mut v7 = (1.5_f64 * (0.5_f64 + arr1[(i2 + 3) % 4].powi(2)).powf(a.atan()).cos()).cosh();
+            let mut v8 = (arr1[(i2 + 2) % 4] + (0.9_f64 * b.tanh()).atanh());
+            arr1[3] += (0.5_f64 + (a / (1.0_f64 + (i2 as f64).powi(2))).powi(2)).powf(a.tanh());
         }
     }
-    (((std::f64::consts::E * a) + b) + arr1[3])
+    ((b + a) + arr1[3])
 }
 
 #[differentiable]
 fn f_111(x: &[f64]) -> f64 {
-    let t1: (f64, f64) = (((x[0] - (-x[0])) + x[0]), ((x[0].mul_add((-0.8_f64), x[1]) * (0.7_f64 * (-0.8_f64))) + x[1]));
-    let (p2, q3): (f64, f64) = (((1.1_f64 + (x[1] + x[2]).powi(2)).acosh() + x[1]), (((0.5_f64 + x[2].powi(2)).cbrt() * t1.0) + x[2]));
-    let mut arr4: [f64; 2] = [(-1.9_f64); 2];
-    let mut k5: usize = 0;
+    let t1: (f64, f64) = (((0.5_f64 + (-(-1.0_f64)).powi(2)).powi(-2) + x[0]), ((x[0] + x[1]).tanh().powi(3) + x[1]));
+    let mut v2 = (0.0_f64 + x[0].powi(2)).ln_1p();
+    if (-v2) > 1.2_f64 { return ((v2 * x[0]) + (-x[1])); }
+    let mut v3 = 1.1_f64;
+    let v2 = (v2 + (-0.8_f64));
+    v3 -= (x[0] + (1.5_f64 * x[0].sin()).sinh());
+    let mut k4: usize = 0;
     loop {
-        if k5 >= 5 { break; }
-        k5 += 1;
-        let mut v6 = p2;
-        v6 += (0.5_f64 + ((0.5_f64 + p2.powi(2)).powf(t1.1.atan()) + x[(k5 * 3) % x.len()]).powi(2)).log2();
-        let mut v7 = x[(k5 * 3) % 3];
-        let mut v8 = x[0];
-    }
-    if (-1.5_f64) < arr4[(k5 + 2) % 2] {
-        let t9: (f64, f64) = ((((x[(k5 + 1) % 3] + arr4[(k5 + 1) % 2]) + (0.5_f64 + std::f64::consts::LN_2.powi(2)).powf((k5 as f64).tanh())) + x[0]), ((0.9_f64 * (0.5_f64 + x[k5 % x.len()].powi(2)).powf(arr4[k5 % 2].cos()).tanh()).asin() + x[1]));
-        arr4[k5 % 2] += (((k5 as f64) + q3).min((arr4[0] + p2)) / (1.0_f64 + g_111_1((1.2_f64 * std::f64::consts::LN_2.tanh()).tan(), ((k5 as f64) * x[(k5 * 3) % 3])).powi(2)));
-        for &xv11 in x.iter() {
-            for (i12, &xv13) in x.iter().enumerate() {
-                arr4[i12 % 2] = arr4[(i12 + 1) % 2];
+        if k4 >= 2 { break; }
+        k4 += 1;
+        for i5 in 0..5 {
+            let mut v6 = (-(1.3_f64 / (1.0_f64 + std::f64::consts::PI.powi(2))));
+            for i7 in (1..x.len()).rev() {
+                let mut v8 = (0.5_f64 + ((k4 as f64) + t1.1).powi(2)).log2();
             }
-            arr4[(k5 * 3) % 2] = (-(1.5_f64 * arr4[k5 % 2].cos()).cosh());
+            if (3.0_f64 * x[(i5 * 3) % x.len()].tanh()).trunc() < t1.1 { continue; }
+            let mut v9 = ((-1.5_f64) + t1.1).hypot((-(0.5_f64 + (v6 / (1.0_f64 + 1.6_f64.powi(2))).powi(2))));
         }
-    } else {
-        let mut k14: usize = 0;
-        while k14 < 2 && (x[(k5 * 2) % x.len()] < 2.1_f64) {
-            k14 += 1;
-            let mut k15: usize = 0;
-            loop {
-                if k15 >= 4 { break; }
-                k15 += 1;
-                let mut v16 = (0.5_f64 + (0.0_f64 + (k14 as f64).powi(2)).ln_1p().powi(2)).powf(p2.tanh());
-            }
-        }
+        let mut v10 = (1.2_f64 * (1.5_f64 * x[(k4 + 2) % x.len()].atan()).exp().tanh()).tan().abs();
     }
-    (((((-p2) + x[1]) + q3) + p2) + arr4[1])
+    (((x[(k4 + 1) % 2] + x[1]) + v3) + v2)
 }
 
 #[differentiable]
@@ -10566,99 +10373,70 @@ fn f_113(x: &[f64]) -> f64 {
                     }
                     _ => {
                         let mut v30 = (0.9_f64 * (0.5_f64 + 1.6_f64.powi(2)).powi(-2).tanh()).ln_1p();
-                        if 1.0_f64 > (-1.1_f64) { continue; }
-                        let (p31, q32): (f64, f64) = ((v30.min(v30) + x[0]), ((if v30 < (-1.0_f64) { x[(k28 * 3) % 1] } else { (k28 as f64) }) + x[0]));
+                        if ((if k28 % 3 == 1 { x[(k28 + 2) % x.len()] } else { x[0] }) < 1.0_f64) && (x[(k28 + 1) % 1] < x[k28 % x.len()]) { continue; }
+                        v30 -= 0.9_f64.min((1.5_f64 * x[k28 % 1].tanh()).exp2());
                     }
                 }
             }
             _ => {
-                let mut v33 = (-0.7_f64);
-                let mut k34: usize = 0;
+                let mut k31: usize = 0;
                 loop {
-                    if k34 >= 4 { break; }
-                    k34 += 1;
-                    v33 += x[(k28 + 2) % 1];
-                }
-                let mut k35: usize = 0;
-                while k35 < 4 && ((v33 + 0.4_f64) < 1.7_f64) {
-                    k35 += 1;
-                    let t36: (f64, f64) = ((v33 + x[0]), (((k34 as f64) * x[(k35 * 2) % 1]) + x[0]));
-                    v33 += v33;
-                    let mut v37 = ((0.3_f64 + x[(k34 + 1) % 1]) + (0.9_f64 * (-0.7_f64).tanh()).acos());
-                    let (p38, q39): (f64, f64) = (((k28 as f64) + x[0]), ((-1.2_f64) + x[0]));
+                    if k31 >= 4 { break; }
+                    k31 += 1;
+                    if (0.5_f64 + (-0.3_f64).powi(2)).log2() > 1.2_f64 { break; }
                 }
             }
         }
-        let mut k40: usize = 0;
-        while k40 < 1 && (((k28 as f64) * x[(k28 * 3) % 1]) < 2.7_f64) {
-            k40 += 1;
-            if f64::signum((k28 as f64)) > 1.5_f64 {
-                let mut v41 = (-(0.9_f64 * x[(k28 + 1) % 1].tanh()).asin());
+        if 0.4_f64 > x[0] {
+            match k28 % 2 {
+                0 => {
+                    if (0.5_f64 + (k28 as f64).powi(2)).powf(1.4_f64.tanh()) > std::f64::consts::LN_2 { continue; }
+                    let mut v32 = ((0.3_f64 + x[(k28 + 1) % 1]) + (0.9_f64 * (-0.7_f64).tanh()).acos());
+                    let (p33, q34): (f64, f64) = (((k28 as f64) + x[0]), ((-1.2_f64) + x[0]));
+                }
+                _ => {
+                    let mut v35 = ((x[k28 % 1] / (1.0_f64 + x[(k28 * 3) % 1].powi(2))) * (if x[(k28 * 3) % x.len()] < x[0] { x[(k28 + 1) % 1] } else { (k28 as f64) }));
+                }
             }
-        }
-        let mut k42: usize = 0;
-        loop {
-            if k42 >= 5 { break; }
-            k42 += 1;
-            if 1.2_f64 > 0.0_f64 {
-                let t43: (f64, f64) = ((0.3_f64.atan().powi(3) + x[0]), ((if x[0] > 2.0_f64 { x[0] } else { x[k28 % x.len()] }) + x[0]));
-            }
-            if x[(k28 + 1) % x.len()] < (k28 as f64) {
-                let (p44, q45): (f64, f64) = ((x[0].cos().powi(2) + x[0]), (x[(k40 + 3) % 1] + x[0]));
-                let mut v46 = (if q45 > 2.0_f64 { (-0.1_f64) } else { (k40 as f64) });
-                let (p47, q48): (f64, f64) = (((-x[k28 % 1]) + x[0]), ((-1.4_f64) + x[0]));
+            let mut v36 = 0.3_f64;
+            if ((v36 / (1.0_f64 + v36.powi(2))) > 0.9_f64) && (((k28 as f64) < x[(k28 * 3) % 1]) && ((v36 < (-1.3_f64)) && ((k28 as f64) < 0.0_f64))) {
+                let mut v37 = (0.9_f64 * (if v36 < (-1.4_f64) { x[(k28 + 3) % x.len()] } else { x[k28 % x.len()] }).tanh()).atanh();
             } else {
-                let mut v49 = (1.2_f64 * (1.8_f64 * 1.7_f64).tanh()).tan();
-                let t50: (f64, f64) = ((v49 + x[0]), (((k28 as f64) * (k40 as f64)) + x[0]));
-                let v49 = (v49 + (x[(k28 * 2) % 1] * std::f64::consts::LN_2));
+                if (v36 * v36) > v36 { return ((v36 * v36) + x[0]); }
+                if (x[(k28 * 3) % x.len()].max((k28 as f64)) > x[k28 % 1]) && ((-1.6_f64) < 1.8_f64) { return (0.5_f64 + 1.8_f64.powi(2)).log2().mul_add((0.5_f64 + std::f64::consts::PI.powi(2)).sqrt(), v36); }
+                if v36 > (-1.1_f64) { return (1.5_f64 * ((k28 as f64) - (k28 as f64)).cos()).cosh(); }
+            }
+        } else {
+            for i38 in (0..4).step_by(3) {
+                let (p39, q40): (f64, f64) = (((-1.4_f64).min(x[(i38 * 2) % x.len()]) + x[0]), (x[(i38 * 3) % 1] + x[0]));
+                let q40 = (q40 + (k28 as f64));
+                let t41: (f64, f64) = (((0.0_f64 + 0.4_f64.powi(2)).ln_1p() + x[0]), ((k28 as f64) + x[0]));
+                let mut v42 = ((i38 as f64) + (0.0_f64 + x[(k28 + 2) % x.len()].powi(2)).ln_1p());
             }
         }
-        match k28 % 2 {
-            0 => {
-                let mut k51: usize = 0;
-                while k51 < 2 && (((-1.4_f64) * x[(k42 * 2) % x.len()]) < 0.4_f64) {
-                    k51 += 1;
-                    if ((0.5_f64 + x[k40 % x.len()].powi(2)).powi(-1) < 0.2_f64) && (x[(k28 * 2) % 1] > x[0]) { return (k28 as f64); }
-                    let mut v52 = ((k42 as f64) + (0.0_f64 + x[(k51 + 1) % x.len()].powi(2)).ln_1p());
-                }
-                let (p53, q54): (f64, f64) = (((-x[k40 % x.len()]) + x[0]), ((1.5_f64 * 0.3_f64.atan()).sinh() + x[0]));
-                let mut k55: usize = 0;
-                while k55 < 3 && (0.5_f64.cos() < 0.4_f64) {
-                    k55 += 1;
-                    let mut v56 = (k55 as f64);
-                    let t57: (f64, f64) = (((0.9_f64 * q54.tanh()).ln_1p() + x[0]), ((x[(k42 * 2) % 1] / (1.0_f64 + x[0].powi(2))) + x[0]));
-                    let q54 = (q54 + q54);
-                    let mut v58 = x[0];
-                }
+        if (0.9_f64 * x[k28 % x.len()].tanh()).ln_1p() > (-0.2_f64) { continue; }
+        for i43 in (1..x.len() - 1).step_by(2) {
+            let mut k44: usize = 0;
+            while k44 < 3 && (0.5_f64.cos() < 0.4_f64) {
+                k44 += 1;
+                let mut v45 = (k44 as f64);
+                let t46: (f64, f64) = (((0.9_f64 * v45.tanh()).ln_1p() + x[0]), ((0.5_f64 + 0.8_f64.powi(2)).powi(-2) + x[0]));
+                let v45 = (v45 + v45);
+                let mut v47 = (t46.1 / (1.0_f64 + (x[k44 % x.len()] * x[(i43 + 3) % x.len()]).powi(2)));
             }
-            _ => {
-                if k28 % 3 == 0 {
-                    let (p59, q60): (f64, f64) = (((if x[(k42 * 3) % x.len()] < 0.0_f64 { (k40 as f64) } else { (k40 as f64) }) + x[0]), ((1.1_f64 + (-1.5_f64).powi(2)).acosh() + x[0]));
-                    if x[(k40 + 3) % x.len()].hypot((-(0.5_f64 + x[k40 % 1].powi(2)))) < q60 { continue; }
-                } else {
-                    let t61: (f64, f64) = (((0.5_f64 + 0.6_f64.powi(2)).powi(-1) + x[0]), ((x[(k42 * 2) % x.len()] / (1.0_f64 + (k42 as f64).powi(2))) + x[0]));
-                    let (p62, q63): (f64, f64) = (((x[(k28 + 1) % 1] / (1.0_f64 + t61.1.powi(2))) + x[0]), ((0.9_f64 * x[(k28 + 1) % 1].tanh()).asin() + x[0]));
-                }
-                let mut k64: usize = 0;
-                loop {
-                    if k64 >= 5 { break; }
-                    k64 += 1;
-                    if x[0] < (k42 as f64) { continue; }
-                    if (-x[k40 % x.len()]) > 1.4_f64 { return (3.0_f64 * (x[(k40 * 3) % 1] * x[0]).tanh()).round(); }
-                    let mut v65 = (x[(k42 * 2) % x.len()].atan() * (1.5_f64 * (k64 as f64).sin()).exp2());
-                }
-                let (p66, q67): (f64, f64) = ((x[0] + x[0]), ((if k28 % 2 == 1 { (-1.5_f64) } else { x[(k42 * 3) % x.len()] }) + x[0]));
+            let mut k48: usize = 0;
+            loop {
+                if k48 >= 3 { break; }
+                k48 += 1;
+                let t49: (f64, f64) = (((-x[k44 % x.len()]) + x[0]), ((3.0_f64 * (-0.8_f64).tanh()).round() + x[0]));
             }
         }
     }
-    for &xv69 in x.iter() {
-        let t70: (f64, f64) = (((-0.7_f64) + x[0]), ((1.5_f64 * (xv69 - xv69).cos()).exp() + x[0]));
-        let mut v71 = (k28 as f64);
-    }
-    let mut v72 = ((k28 as f64) + (k28 as f64));
-    let mut v73 = (if ((0.9_f64 * x[(k28 + 3) % x.len()].tanh()).asin() > (-0.8_f64)) && (x[0] > 0.4_f64) { v72 } else { (x[(k28 + 1) % 1] + (0.9_f64 * x[(k28 + 1) % 1].tanh()).ln_1p()) });
-    let (p74, q75): (f64, f64) = (((-0.3_f64) + x[0]), ((0.9_f64 * v72.tanh()).ln_1p() + x[0]));
-    ((((((x[0] * v73) + x[0]) + q75) + p74) + v73) + v72)
+    if f64::floor((3.0_f64 * x[k28 % 1].tanh())) > x[(k28 + 3) % x.len()] { return (-std::f64::consts::LN_2); }
+    let mut v50 = ((k28 as f64) + (x[(k28 + 2) % 1] / (1.0_f64 + (0.5_f64 * (k28 as f64)).powi(2))));
+    let t51: (f64, f64) = (((1.5_f64 * (0.5_f64 + 1.1_f64.powi(2)).powf(x[(k28 + 1) % 1].sin()).cos()).exp_m1() + x[0]), ((k28 as f64) + x[0]));
+    let mut v52 = (((3.0_f64 * (-0.6_f64).tanh()).ceil() - x[k28 % 1]) + f64::log2((0.5_f64 + x[k28 % 1].powi(2))));
+    ((((if v50 < 1.5_f64 { v52 } else { v50 }) + x[0]) + v52) + v50)
 }
 
 #[differentiable]
@@ -11222,43 +11000,97 @@ fn g_120_1(a: f64, b: f64) -> f64 {
                     0 => {
                         if (0.2_f64 * v39) > b { continue; }
                         v39 += ((0.5_f64 + b.powi(2)).powf(0.8_f64.tanh()) / (1.0_f64 + (v39 * v39).powi(2)));
-                        if v39 < b { return (v39 * v39); }
+                        if (if (i31 as f64) < (-1.5_f64) { v39 } else { v39 }) > (-0.8_f64) { return ((-v39) - (v39 * v39)); }
                     }
                     1 => {
-                        v39 += ((2.0_f64 + v39) / (1.0_f64 + (b * a).powi(2)));
-                        let t40: (f64, f64) = (((0.5_f64 + v39.powi(2)).log2() + a), ((b * 0.0_f64) + b));
+                        let t40: (f64, f64) = ((b + a), (std::f64::consts::PI + b));
+                        let mut v41 = v39;
                     }
                     _ => {
-                        let mut v41 = (0.0_f64 + v39.powi(2)).ln_1p();
+                        let mut v42 = (0.5_f64 + (1.5_f64 * 0.0_f64.sin()).cosh().powi(2)).log2();
+                        let mut v43 = (0.0_f64 + v39.powi(2)).ln_1p();
+                        let v43 = (v43 + (1.5_f64 * v43.sin()).exp());
                     }
                 }
             }
         }
     }
-    let mut k42: usize = 0;
-    while k42 < 5 && (0.9_f64 < 0.1_f64) {
-        k42 += 1;
-        for i43 in (0..4).step_by(3) {
-            let (p44, q45): (f64, f64) = ((std::f64::consts::FRAC_1_SQRT_2 + b), ((b * (k42 as f64)) + a));
-            if k42 % 3 == 0 { return (-p44); }
-            let mut k46: usize = 0;
-            loop {
-                if k46 >= 4 { break; }
-                k46 += 1;
-                let p44 = (p44 + b);
-                let (p47, q48): (f64, f64) = (((0.5_f64 + a.powi(2)).powf(q45.tanh()) + b), (((k46 as f64) * 0.2_f64) + b));
-            }
-            let q45 = (q45 + ((-b) * (a / (1.0_f64 + b.powi(2)))));
-        }
+    for i44 in (1..4).rev() {
+        let (p45, q46): (f64, f64) = ((std::f64::consts::FRAC_1_SQRT_2 + b), (((0.5_f64 + b.powi(2)).recip() * (0.5_f64 + std::f64::consts::PI.powi(2)).powf(b.sin())) + a));
     }
-    ((0.0_f64 + a.powi(2)).ln_1p() + b)
+    (b.atan2((-(0.5_f64 + b.powi(2)))) + b)
 }
 
 #[differentiable]
-fn f_120(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    let mut v1 = (x[0] * x[0]);
-    let mut arr2: [f64; 4] = [(if v1 > (-1.6_f64) { x[0] } else { x[0] }), (v1 - m[(1, 0)]), (x[0] - x[0]), x[0].abs()];
-    (((((m[(1, 0)] * v1) + x[0]) + v1) + arr2[3]) + (m * x).map(|t| t.sin() * t).norm())
+fn f_120(x: &[f64]) -> f64 {
+    let mut v1 = std::f64::consts::FRAC_1_SQRT_2;
+    for i2 in (0..1).step_by(2) {
+        v1 += g_120_0(x[(i2 + 1) % x.len()], 0.7_f64);
+    }
+    v1 *= (if (0.0_f64 + x[0].powi(2)).ln_1p() < 0.3_f64 { std::f64::consts::E } else { v1 }).atan();
+    let mut k3: usize = 0;
+    while k3 < 6 && ((0.9_f64 * (-1.6_f64).tanh()).ln_1p() < 0.5_f64) {
+        k3 += 1;
+        let v1 = (v1 + g_120_0((1.6_f64 + x[(k3 * 3) % 2]).sin().powi(2), 0.4_f64));
+    }
+    let mut k4: usize = 0;
+    while k4 < 2 && (g_120_1((k3 as f64), (-0.9_f64)) < 1.6_f64) {
+        k4 += 1;
+        let v1 = (v1 + (3.0_f64 * (if (0.5_f64 + x[1].powi(2)).powi(-2) > 1.5_f64 { v1 } else { x[(k4 * 2) % 2] }).tanh()).trunc());
+        if (if k4 % 2 == 1 { x[(k3 * 2) % 2] } else { std::f64::consts::LN_2 }) > (-1.6_f64) {
+            for i5 in 1..=4 {
+                if ((1.1_f64 + (k3 as f64).powi(2)).acosh() < (-1.9_f64)) && ((x[(k3 + 2) % x.len()] > x[(k3 + 2) % 2]) && ((-1.9_f64) < (-0.7_f64))) { continue; }
+                let mut v6 = (-(1.5_f64 * (k3 as f64).cos()).sinh());
+                v6 += x[k4 % x.len()];
+                if (v6 * v1) < v1 { continue; }
+            }
+            let mut k7: usize = 0;
+            loop {
+                if k7 >= 4 { break; }
+                k7 += 1;
+                let mut v8 = (v1 - 0.8_f64).cos().powi(3);
+            }
+            for i9 in (0..x.len()).step_by(2) {
+                let (p10, q11): (f64, f64) = ((((-1.2_f64) - v1) + x[1]), ((0.9_f64 * (k3 as f64).tanh()).ln_1p() + x[0]));
+                let (p12, q13): (f64, f64) = (((0.9_f64 * (-1.5_f64).tanh()).ln_1p() + x[1]), ((v1 + (k4 as f64)) + x[1]));
+            }
+        } else {
+            let v1 = (v1 + (1.1_f64 + std::f64::consts::FRAC_1_SQRT_2.atan2((0.5_f64 + x[(k3 + 2) % 2].powi(2))).powi(2)).acosh());
+        }
+        let t14: (f64, f64) = ((((3.0_f64 * x[0].tanh()).round() * std::f64::consts::FRAC_1_SQRT_2) + x[0]), ((g_120_0(v1, v1) / (1.0_f64 + v1.powi(2))) + x[1]));
+        let mut k15: usize = 0;
+        while k15 < 1 && (((k3 as f64) + x[(k4 * 3) % x.len()]) < 2.0_f64) {
+            k15 += 1;
+            if (-x[(k3 + 3) % 2]) > 0.8_f64 {
+                if t14.1 < v1 { break; }
+                let mut v16 = g_120_1(x[k4 % x.len()].mul_add(x[(k15 + 3) % 2], (k15 as f64)), (0.8_f64 + t14.1));
+                let t17: (f64, f64) = ((((k4 as f64) * x[(k3 + 3) % 2]) + x[1]), (v1.sin().powi(3) + x[1]));
+            } else {
+                let mut v18 = (t14.0 + x[(k4 * 2) % 2]).hypot((-(0.5_f64 + g_120_1((k15 as f64), t14.0).powi(2))));
+            }
+            let (p19, q20): (f64, f64) = (((v1 + t14.1) + x[1]), ((t14.0 - v1) + x[1]));
+            match k15 % 2 {
+                0 => {
+                    let mut v21 = ((std::f64::consts::E / (1.0_f64 + x[1].powi(2))) - (x[0] + (-1.5_f64)));
+                    let mut v22 = (0.5_f64 + (0.5_f64 + (k15 as f64).powi(2)).powf(v21.cos()).powi(2)).powf((0.5_f64 + x[0].powi(2)).powf(q20.atan()).atan());
+                }
+                _ => {
+                    let (p23, q24): (f64, f64) = (((-0.5_f64).atan() + x[0]), (p19 + x[1]));
+                    if (-0.8_f64) < 0.3_f64 { break; }
+                }
+            }
+            let mut v25 = t14.0.atan2((0.5_f64 + v1.powi(2)));
+        }
+    }
+    let v1 = (v1 + (0.5_f64 + ((k4 as f64) / (1.0_f64 + v1.powi(2))).powi(2)).powi(-1).max((0.9_f64 * (v1 - v1).tanh()).ln_1p()));
+    let mut k26: usize = 0;
+    loop {
+        if k26 >= 3 { break; }
+        k26 += 1;
+        let (p27, q28): (f64, f64) = ((((x[k4 % x.len()] + x[(k4 * 2) % 2]) - f64::log10((0.5_f64 + (-0.6_f64).powi(2)))) + x[0]), ((-((k3 as f64) / (1.0_f64 + (k3 as f64).powi(2)))) + x[0]));
+        let t29: (f64, f64) = ((x[k26 % x.len()] + x[0]), (x[(k26 * 2) % 2] + x[1]));
+    }
+    ((v1 + x[0]) + v1)
 }
 
 #[differentiable]
@@ -11474,23 +11306,31 @@ fn f_123(x: &[f64]) -> f64 {
                 }
             }
         }
-        if 0.0_f64 < (-1.9_f64) {
-            if (x[k1 % 1] < (k1 as f64)) && (((-2.0_f64) > 1.3_f64) && ((k1 as f64) > x[k1 % 1])) {
-                let (p20, q21): (f64, f64) = ((((-1.3_f64) / (1.0_f64 + x[(i5 + 3) % x.len()].powi(2))) + x[0]), (x[(i5 + 2) % 1] + x[0]));
+        if (if k1 % 3 == 1 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.5_f64 }) > 1.2_f64 {
+            for i20 in (1..1).step_by(2) {
+                let mut v21 = (k1 as f64);
+                if ((-1.6_f64) + x[(k1 + 2) % x.len()]) > v21 { return v21; }
             }
-            for i22 in (1..2).step_by(3) {
-                let (p23, q24): (f64, f64) = ((std::f64::consts::FRAC_1_SQRT_2 + x[0]), ((0.5_f64 + x[(i5 + 1) % 1].powi(2)).powf(0.7_f64.sin()) + x[0]));
-                let mut v25 = q24;
-                v25 += ((q24 / (1.0_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2))) / (1.0_f64 + (if (q24 < x[(k1 + 1) % 1]) && (0.6_f64 > (-1.1_f64)) { q24 } else { v25 }).powi(2)));
+            for i22 in (0..2).step_by(2) {
+                let (p23, q24): (f64, f64) = ((((k1 as f64) / (1.0_f64 + x[(i5 + 2) % 1].powi(2))) + x[0]), (g_123_0(std::f64::consts::FRAC_1_SQRT_2, (-0.7_f64)) + x[0]));
+                let t25: (f64, f64) = (((if i22 % 2 == 1 { x[(i22 * 3) % 1] } else { q24 }) + x[0]), (f64::sqrt((0.5_f64 + x[0].powi(2))) + x[0]));
             }
         }
-        let mut v26 = (3.0_f64 * (if (x[(i5 * 2) % 1] < (i5 as f64)) && (std::f64::consts::LN_2 < (k1 as f64)) { 1.9_f64 } else { g_123_0(x[(i5 * 2) % 1], (-0.2_f64)) }).tanh()).floor();
-        let mut v27 = (3.0_f64 * (0.0_f64 + v26.powi(2)).ln_1p().tanh()).floor();
+        if ((k1 as f64) * 0.7_f64) > 1.4_f64 { break; }
+        if k1 % 2 == 1 {
+            let mut v26 = (x[k1 % 1] + x[k1 % x.len()]);
+        } else {
+            for &xv28 in x.iter() {
+                let mut v29 = (x[0] * xv28).tanh();
+                if g_123_0(v29, v29) > x[(k1 + 1) % x.len()] { break; }
+                v29 *= (k1 as f64).tanh();
+            }
+        }
     }
-    let mut arr28: [f64; 4] = [1.6_f64; 4];
-    arr28[(k1 * 2) % 4] += std::f64::consts::FRAC_1_SQRT_2;
-    if x[k1 % x.len()] > arr28[(k1 * 3) % 4] { return x[0]; }
-    (((k1 as f64) + x[0]) + arr28[3])
+    let mut v30 = ((0.5_f64 + f64::ln((0.5_f64 + (k1 as f64).powi(2))).powi(2)).log10() * (-1.3_f64));
+    let mut v31 = x[(k1 + 1) % x.len()];
+    v30 *= std::f64::consts::E.atan();
+    (((((k1 as f64) + std::f64::consts::LN_2) + x[0]) + v31) + v30)
 }
 
 #[differentiable]
@@ -11741,177 +11581,48 @@ fn g_127_1(a: f64, b: f64) -> f64 {
             let t4: (f64, f64) = (((1.1_f64 + a) + a), (b + a));
         }
     }
-    if std::f64::consts::LN_2 > (-0.2_f64) {
-        let mut v5 = b.mul_add((0.5_f64 + (a + a).powi(2)).powf((1.6_f64 + a).atan()), (0.5_f64 + ((-0.5_f64) - a).powi(2)).powf(a.sin()));
-        let mut k6: usize = 0;
-        loop {
-            if k6 >= 1 { break; }
-            k6 += 1;
-            match k6 % 2 {
-                0 => {
-                    if (a + v5) < 1.0_f64 { continue; }
-                    let (p7, q8): (f64, f64) = ((g_127_0(b, (-1.9_f64)) + a), (g_127_0((k6 as f64), (-0.8_f64)) + a));
-                    v5 *= (a - (0.5_f64 + 0.1_f64.powi(2)).log10()).sin();
-                }
-                _ => {
-                    v5 += a;
-                    v5 = (v5 + (1.2_f64 / (1.0_f64 + ((k6 as f64) + a).powi(2)))).atan();
-                    let v5 = (v5 + (a / (1.0_f64 + (v5 + v5).powi(2))));
-                }
+    if ((if a < 0.1_f64 { b } else { a }) > 0.1_f64) && ((-0.2_f64) > b) {
+        for i5 in 0..=5 {
+            for i6 in (0..2).step_by(3) {
+                let mut v7 = (1.5_f64 * (if 1.6_f64 > (i6 as f64) { a } else { (i6 as f64) }).cos()).exp2();
             }
-            let mut v9 = (0.9_f64 * (v5 * v5).tanh()).atanh();
-            let mut v10 = (0.5_f64 + b.powi(2)).powf(((-2.0_f64) * v9).atan());
-            match k6 % 3 {
-                0 => {
-                    let mut v11 = (1.5_f64 * (3.0_f64 * a.tanh()).round().sin()).exp_m1();
-                    v11 *= ((k6 as f64) / (1.0_f64 + v10.max(b).powi(2))).tanh();
-                    let t12: (f64, f64) = (((0.9_f64 * (k6 as f64).tanh()).atanh() + a), (0.0_f64 + a));
-                }
-                1 => {
-                    v10 += (std::f64::consts::E + (3.0_f64 * v9.tanh()).floor());
-                    let t13: (f64, f64) = (((k6 as f64) + a), (v10 + b));
-                    if v9 < (-0.6_f64) { return (((k6 as f64) * 0.6_f64) / (1.0_f64 + (k6 as f64).powi(2))); }
-                }
-                _ => {
-                    let (p14, q15): (f64, f64) = (((b * std::f64::consts::E) + a), (((k6 as f64) + (k6 as f64)) + b));
-                }
-            }
+            let mut v8 = f64::signum((0.0_f64 + (-0.5_f64).powi(2)).ln_1p());
         }
-    } else {
-        let t16: (f64, f64) = (((0.5_f64 + std::f64::consts::E.powi(2)).powi(-1).cos().powi(2) + b), ((0.6_f64 * 1.7_f64).cos().powi(2) + a));
-        for i17 in (1..2).step_by(2) {
-            for i18 in (0..3).rev() {
-                if i18 % 3 == 1 { break; }
-            }
-            let mut v19 = b;
-        }
-        if (a * b) < 0.8_f64 {
-            for i20 in 0..=3 {
-                let t21: (f64, f64) = (((b + t16.0) + a), ((-1.1_f64) + b));
-                let (p22, q23): (f64, f64) = ((t21.0 + a), ((-0.8_f64).signum() + b));
-                let t24: (f64, f64) = (((0.5_f64 + (i20 as f64).powi(2)).powf(b.sin()) + b), ((0.5_f64 + b.powi(2)).powf(a.cos()) + a));
-                if i20 % 3 == 0 { continue; }
-            }
-        } else {
-            let mut v25 = (if (a + (-0.7_f64)) < t16.1 { (-t16.0) } else { (1.2_f64 * a.tanh()).tan() });
-            v25 += (if t16.0 < 0.4_f64 { f64::tanh(v25) } else { (a + t16.0) });
-            let mut v26 = ((1.5_f64 * v25.sin()).exp2() * g_127_0((-1.2_f64), (-0.9_f64)));
-        }
-    }
-    if b < 1.5_f64 {
-        let mut v27 = ((-(-1.5_f64)) + ((if a > std::f64::consts::E { 0.8_f64 } else { std::f64::consts::PI }) * (-a)));
-        v27 -= ((1.5_f64 * (1.1_f64 + a.powi(2)).acosh().sin()).exp2() + (0.0_f64 + (v27 - b).powi(2)).ln_1p());
-    } else {
-        for i28 in 1..4 {
-            let mut k29: usize = 0;
+        let mut v9 = g_127_0(std::f64::consts::LN_2, 0.4_f64);
+        for i10 in 0..=1 {
+            let mut k11: usize = 0;
             loop {
-                if k29 >= 2 { break; }
-                k29 += 1;
-                let mut v30 = (i28 as f64);
+                if k11 >= 2 { break; }
+                k11 += 1;
+                let v9 = (v9 + (0.5_f64 + (std::f64::consts::E + (-1.5_f64)).powi(2)).ln());
+                let v9 = (v9 + (a * (0.5_f64 + b.powi(2)).log2()));
+                let v9 = (v9 + ((0.5_f64 + 0.1_f64.powi(2)).powi(-1) + v9.cos().powi(3)));
             }
-            if k29 % 3 == 0 {
-                let mut v31 = (-1.9_f64);
-                let t32: (f64, f64) = ((v31 + a), ((-0.9_f64).mul_add(a, a) + b));
-            } else {
-                if (0.5_f64 + b.powi(2)).cbrt() > 0.3_f64 { continue; }
-            }
-            for i33 in 0..=1 {
-                if a.cos().powi(2) < std::f64::consts::E { continue; }
-                if (i28 as f64) > (-1.0_f64) { return (std::f64::consts::E - a); }
-                if (0.5_f64 + a.powi(2)).powi(-1) < (i28 as f64) { continue; }
-                let mut v34 = (1.2_f64 * (0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).atanh().tanh()).tan();
-            }
+            v9 += (b * (k11 as f64).mul_add(b, a));
+            if v9 < (-1.4_f64) { break; }
+            let mut v12 = v9;
         }
-        let t35: (f64, f64) = (((-1.8_f64) + b), (((0.9_f64 * a.tanh()).atanh() * (1.5_f64 * b.tanh()).exp()) + a));
+    } else {
+        let (p13, q14): (f64, f64) = (((0.5_f64 + b.tanh().powi(2).powi(2)).powi(-1) + a), (g_127_0((0.9_f64 * (-2.0_f64).tanh()).acos(), (0.5_f64 + a.powi(2)).powf((-0.3_f64).sin())) + b));
     }
-    ((-0.8_f64) + b)
+    let mut v15 = (1.5_f64 * (3.0_f64 * (0.9_f64 * 1.4_f64.tanh()).ln_1p().tanh()).round().tanh()).exp_m1();
+    ((b + b) + v15)
 }
 
 #[differentiable]
 fn f_127(x: &[f64]) -> f64 {
-    for &xv2 in x.iter() {
-        for &xv4 in x.iter() {
-            for i5 in (0..x.len()).step_by(2) {
-                let mut v6 = (((i5 as f64) / (1.0_f64 + x[i5 % 4].powi(2))) * (1.5_f64 * x[3].tanh()).sinh());
-                let mut v7 = v6;
-            }
-            let mut k8: usize = 0;
-            loop {
-                if k8 >= 2 { break; }
-                k8 += 1;
-                let mut v9 = 1.9_f64;
-                v9 = (v9 + (0.9_f64 * v9.tanh()).acos()).sin();
-                let mut v10 = v9;
-            }
-        }
-        if (0.5_f64 + x[2].powi(2)).powi(-2) > (-1.8_f64) {
-            let mut k11: usize = 0;
-            loop {
-                if k11 >= 1 { break; }
-                k11 += 1;
-                let mut v12 = x[k11 % 4];
-            }
-        }
-        for &xv14 in x.iter() {
-            if x[2] > (-1.8_f64) { continue; }
-        }
-        let mut k15: usize = 0;
-        while k15 < 2 && ((0.9_f64 * x[0].tanh()).acos() < 2.7_f64) {
-            k15 += 1;
-            if (0.9_f64 * xv2.tanh()).asin() < x[(k15 * 3) % 4] { break; }
-            if (x[(k15 + 1) % x.len()] * xv2) > x[(k15 + 2) % 4] {
-                let mut v16 = x[k15 % 4];
-                let v16 = (v16 + (0.5_f64 + (k15 as f64).powi(2)).powf(x[(k15 + 3) % 4].tanh()));
-                let mut v17 = x[(k15 + 1) % 4];
-            } else {
-                let (p18, q19): (f64, f64) = (((if x[1] < x[1] { x[k15 % 4] } else { x[3] }) + x[0]), ((-(k15 as f64)) + x[3]));
-            }
-        }
+    let mut k1: usize = 0;
+    while k1 < 4 && ((0.5_f64 + x[2].powi(2)).powf(x[3].sin()) < 0.3_f64) {
+        k1 += 1;
+        let t2: (f64, f64) = (((0.9_f64 * (1.5_f64 * x[(k1 + 2) % x.len()].sin()).exp().tanh()).atanh() + x[1]), ((1.5_f64 * 1.9_f64.sin()).exp_m1() + x[4]));
     }
-    let mut k20: usize = 0;
-    loop {
-        if k20 >= 4 { break; }
-        k20 += 1;
-        if (-0.3_f64) > (k20 as f64) {
-            for i21 in (0..x.len()).rev() {
-                if (x[k20 % 4] > (-0.6_f64)) && (k20 % 3 == 1) { break; }
-                let mut v22 = (0.9_f64 * g_127_1(x[2], 0.0_f64).tanh()).asin();
-                let v22 = (v22 + (-1.2_f64));
-            }
-            match k20 % 3 {
-                0 => {
-                    if x[2] < (-0.4_f64) { return x[(k20 + 1) % 4]; }
-                }
-                1 => {
-                    let (p23, q24): (f64, f64) = ((x[1] + x[3]), ((-1.6_f64) + x[3]));
-                    let mut v25 = (k20 as f64);
-                    if (x[(k20 + 2) % x.len()] + x[3]) < (-1.6_f64) { continue; }
-                }
-                _ => {
-                    let t26: (f64, f64) = (((if x[2] > (-0.8_f64) { x[1] } else { std::f64::consts::PI }) + x[1]), ((if k20 % 2 == 0 { (k20 as f64) } else { x[(k20 * 3) % 4] }) + x[2]));
-                    let (p27, q28): (f64, f64) = ((((-0.6_f64) + t26.0) + x[3]), ((0.5_f64 + (k20 as f64).powi(2)).powf(x[(k20 * 3) % 4].tanh()) + x[0]));
-                }
-            }
-        }
-        if (k20 as f64) > 1.2_f64 { continue; }
-        if k20 % 3 == 0 {
-            let mut k29: usize = 0;
-            while k29 < 3 && ((0.9_f64 * (-1.5_f64).tanh()).acos() < 1.5_f64) {
-                k29 += 1;
-                let mut v30 = (0.5_f64 + x[k29 % 4].powi(2)).powi(-1).sin().powi(2);
-                v30 += ((0.5_f64 + (-1.7_f64).powi(2)).sqrt() + (if v30 > v30 { x[k20 % x.len()] } else { v30 }));
-                v30 -= (x[3] * (0.9_f64 * (k29 as f64).tanh()).atanh());
-                v30 *= (-0.1_f64).tanh();
-            }
-            for (i31, &xv32) in x.iter().enumerate() {
-                let mut v33 = x[(k20 + 1) % 4];
-                let t34: (f64, f64) = (((1.5_f64 * xv32.atan()).exp2() + x[1]), ((v33 - x[3]) + x[1]));
-                v33 += ((i31 as f64) * xv32);
-                let v33 = (v33 + (0.5_f64 + (i31 as f64).powi(2)).powf((0.9_f64 * xv32.tanh()).acos().tanh()));
-            }
-        }
+    let mut k3: usize = 0;
+    while k3 < 6 && (x[k1 % 5] < 1.8_f64) {
+        k3 += 1;
+        let mut arr4: [f64; 3] = [((k3 as f64) * (k1 as f64)), (0.9_f64 * (k1 as f64)), (0.9_f64 * x[k1 % 5].tanh()).acos()];
     }
-    ((-(k20 as f64)) + x[2])
+    let mut v5 = (x[(k3 + 2) % x.len()].abs() - (((-0.7_f64) - (k1 as f64)) + x[(k3 + 2) % x.len()]));
+    (((0.5_f64 + (k3 as f64).powi(2)).powi(-1) + x[3]) + v5)
 }
 
 #[differentiable]
@@ -11957,88 +11668,84 @@ fn f_128(x: &[f64]) -> f64 {
             if (i1 as f64) < x[(i1 + 2) % x.len()] { break; }
             for i3 in 0..=2 {
                 let mut v4 = (1.2_f64 * ((i3 as f64) - (-0.1_f64)).tanh()).tan();
-                if (i1 as f64) < 1.5_f64 { break; }
+                if (if i1 % 2 == 0 { v4 } else { x[i3 % x.len()] }) > (i1 as f64) { break; }
             }
         } else {
-            if i1 % 2 == 1 {
-                let t5: (f64, f64) = (((xv2 / (1.0_f64 + x[3].powi(2))) + x[1]), (xv2 + x[3]));
-                let t6: (f64, f64) = ((((i1 as f64) + (i1 as f64)) + x[3]), (g_128_0(x[3], (-1.4_f64)) + x[2]));
-                let mut v7 = (0.9_f64 * (x[i1 % 4] * t5.1).tanh()).atanh();
+            let t5: (f64, f64) = (((0.5_f64 + (-0.2_f64).powi(2)).sqrt() + x[0]), ((0.9_f64 * (i1 as f64).tanh()).atanh() + x[1]));
+            let (p6, q7): (f64, f64) = ((x[(i1 * 2) % 4] + x[3]), (t5.0 + x[2]));
+        }
+        let mut k8: usize = 0;
+        while k8 < 2 && ((i1 as f64) < 2.8_f64) {
+            k8 += 1;
+            for &xv10 in x.iter() {
+                let mut v11 = (0.5_f64 + (-(k8 as f64)).powi(2)).powf((0.2_f64 + (-1.0_f64)).atan());
+                v11 += v11;
+                if k8 % 3 == 1 { return ((-(-0.8_f64)) * (if i1 % 2 == 1 { x[2] } else { x[(k8 * 2) % 4] })); }
+                let mut v12 = ((1.5_f64 * v11.atan()).cosh() + g_128_0(xv10, (-1.9_f64)));
+            }
+        }
+        let t13: (f64, f64) = (((x[0] / (1.0_f64 + (if (k8 as f64) < (i1 as f64) { (-1.3_f64) } else { xv2 }).powi(2))) + x[3]), ((0.5_f64 + ((k8 as f64) / (1.0_f64 + (-0.1_f64).powi(2))).powi(2)).powf(x[i1 % 4].min(x[(i1 + 2) % 4]).cos()) + x[0]));
+    }
+    let mut k14: usize = 0;
+    loop {
+        if k14 >= 1 { break; }
+        k14 += 1;
+        let mut v15 = (-((x[(k14 + 2) % x.len()] * x[k14 % 4]) + (-1.1_f64).atan().powi(2)));
+        if (0.5_f64 + v15.powi(2)).powf(x[k14 % 4].sin()) > v15 {
+            if (0.3_f64 - (-1.8_f64)) > (k14 as f64) { break; }
+        } else {
+            match k14 % 2 {
+                0 => {
+                    let (p16, q17): (f64, f64) = (((1.6_f64 * x[1]) + x[0]), ((0.5_f64 + (-1.2_f64).powi(2)).powi(-1) + x[0]));
+                    if (0.9_f64 * p16.tanh()).asin() < 0.0_f64 { return x[k14 % x.len()]; }
+                }
+                _ => {
+                    if (1.0_f64 * std::f64::consts::FRAC_1_SQRT_2) > 1.6_f64 { break; }
+                }
+            }
+            if (v15 + 1.8_f64) > (k14 as f64) {
+                v15 += g_128_0(v15, (x[0] - (k14 as f64)));
+                let mut v18 = ((0.5_f64 + (k14 as f64).powi(2)).recip() - 0.0_f64);
+                let v15 = (v15 + (v15 * x[(k14 * 2) % x.len()].atan().powi(3)));
+            }
+            v15 += (if k14 % 3 == 0 { (1.5_f64 * (k14 as f64).sin()).exp() } else { (-v15) });
+        }
+        if (v15 - (-1.3_f64)) > v15 {
+            for i19 in (0..x.len() - 1).step_by(2) {
+                v15 += v15;
+                let v15 = (v15 + (1.5_f64 * (0.5_f64 + std::f64::consts::LN_2.powi(2)).log2().atan()).exp_m1());
+            }
+        }
+        let mut v20 = (1.2_f64 * (1.5_f64 * 0.9_f64.atan()).cosh().tanh()).tan();
+    }
+    if ((k14 as f64) + x[k14 % 4]) < (-1.2_f64) {
+        for i21 in (0..x.len()).step_by(2) {
+            let mut v22 = (0.9_f64 * x[i21 % 4].tanh()).atanh();
+            if (0.5_f64 + v22.powi(2)).powf(x[i21 % 4].atan()) < 0.8_f64 {
+                if ((i21 as f64) * (i21 as f64)) < v22 { continue; }
+                v22 *= (-(k14 as f64)).atan2((0.5_f64 + v22.powi(2))).sin();
+                if (((i21 as f64) - x[(k14 * 2) % 4]) < x[(i21 * 3) % x.len()]) && (std::f64::consts::E > std::f64::consts::PI) { continue; }
             } else {
-                let mut v8 = (if i1 % 2 == 1 { ((i1 as f64) * x[i1 % x.len()]) } else { (1.5_f64 * (i1 as f64).tanh()).cosh() });
-                let mut v9 = v8;
+                v22 = (v22 + (0.5_f64 + (v22 * 0.8_f64).powi(2)).powf((0.5_f64 + (i21 as f64).powi(2)).powf(v22.cos()).cos())).tanh();
+                v22 *= ((0.0_f64 + (k14 as f64).powi(2)).ln_1p() - (2.0_f64 + v22)).sin();
             }
-            let t10: (f64, f64) = ((((i1 as f64) / (1.0_f64 + x[(i1 * 2) % x.len()].powi(2))) + x[2]), ((xv2 - x[(i1 * 2) % x.len()]) + x[1]));
-            for i11 in (0..4).step_by(2) {
-                let mut v12 = (-(-x[(i1 * 2) % 4]));
-                let mut v13 = (-((i1 as f64) + v12));
-                let mut v14 = x[(i11 * 3) % x.len()];
-                let mut v15 = ((i11 as f64) + v14).atan().powi(2);
+            let mut k23: usize = 0;
+            while k23 < 6 && (g_128_0(x[3], x[i21 % 4]) < 1.8_f64) {
+                k23 += 1;
+                if (-x[3]) < x[(k14 * 2) % x.len()] { break; }
+                let mut v24 = x[0].sin().atan();
             }
-        }
-        let mut k16: usize = 0;
-        loop {
-            if k16 >= 3 { break; }
-            k16 += 1;
-            for i17 in (0..x.len() - 1).step_by(3) {
-                if (0.9_f64 * 0.3_f64.tanh()).acos() < 1.0_f64 { break; }
-                let (p18, q19): (f64, f64) = (((-1.2_f64).max(x[(i1 * 2) % 4]) + x[1]), (x[k16 % 4] + x[1]));
-                let t20: (f64, f64) = ((f64::log2((0.5_f64 + x[i17 % x.len()].powi(2))) + x[3]), (1.0_f64 + x[1]));
-                let mut v21 = x[(k16 + 2) % x.len()];
+            let mut k25: usize = 0;
+            while k25 < 6 && (((i21 as f64) + v22) < 2.7_f64) {
+                k25 += 1;
+                let t26: (f64, f64) = ((x[i21 % x.len()].tanh().powi(2) + x[3]), (g_128_0(v22, x[2]) + x[0]));
+                let mut v27 = t26.0;
+                v27 += g_128_0((0.5_f64 + v27.powi(2)).powf(v27.atan()), 0.2_f64);
             }
-            let mut v22 = (1.5_f64 * xv2.min(xv2).sin()).exp();
-        }
-        let mut k23: usize = 0;
-        loop {
-            if k23 >= 5 { break; }
-            k23 += 1;
-            let mut k24: usize = 0;
-            while k24 < 4 && (x[0] < 1.3_f64) {
-                k24 += 1;
-                if ((k23 as f64) > (-1.4_f64)) && (0.7_f64 > x[k24 % x.len()]) { continue; }
-                let mut v25 = xv2;
-                v25 -= ((1.5_f64 * (i1 as f64).sin()).exp() + (-v25));
-                if v25 < 0.5_f64 { continue; }
-            }
-            let mut v26 = (if k16 % 3 == 0 { (x[(k16 + 2) % 4] * x[0]) } else { (0.9_f64 * xv2.tanh()).asin() });
-            if k23 % 2 == 1 { break; }
         }
     }
-    if (0.9_f64 * x[0].tanh()).asin() > x[1] {
-        for i27 in (0..x.len()).step_by(2) {
-            let mut v28 = (0.9_f64 * x[(i27 * 3) % x.len()].tanh()).atanh();
-            v28 += x[3];
-            for i29 in 1..=2 {
-                if ((i29 as f64) * (i29 as f64)) < v28 { continue; }
-                v28 *= (-(i27 as f64)).atan2((0.5_f64 + v28.powi(2))).sin();
-            }
-            if ((i27 as f64) - std::f64::consts::FRAC_1_SQRT_2) > v28 { continue; }
-        }
-    }
-    let mut v30 = std::f64::consts::E;
-    for i31 in 0..=x.len() - 1 {
-        let mut k32: usize = 0;
-        while k32 < 5 && ((-0.5_f64) < 1.7_f64) {
-            k32 += 1;
-            if ((k32 as f64) + (k32 as f64)) > (-1.1_f64) { break; }
-            let mut v33 = x[(k32 * 3) % x.len()];
-            let mut k34: usize = 0;
-            while k34 < 5 && (2.0_f64 < 0.7_f64) {
-                k34 += 1;
-                if g_128_0(x[3], x[k34 % 4]) < x[(k34 * 3) % 4] { continue; }
-            }
-        }
-        let (p35, q36): (f64, f64) = (((1.5_f64 * (-v30).tanh()).cosh() + x[0]), ((if x[1].tanh() < 1.8_f64 { ((-2.0_f64) + x[(k32 * 3) % x.len()]) } else { (1.5_f64 * x[2].atan()).sinh() }) + x[2]));
-        let mut k37: usize = 0;
-        loop {
-            if k37 >= 2 { break; }
-            k37 += 1;
-            if (i31 as f64) > (-1.6_f64) { break; }
-            v30 += (k37 as f64);
-            let (p38, q39): (f64, f64) = ((g_128_0(x[(k37 * 2) % 4], q36) + x[3]), (p35 + x[2]));
-        }
-    }
-    (((std::f64::consts::PI + x[1]) + x[3]) + v30)
+    let mut v28 = (3.0_f64 * ((0.5_f64 / (1.0_f64 + x[(k14 + 1) % 4].powi(2))) / (1.0_f64 + (std::f64::consts::E * x[(k14 + 1) % 4]).powi(2))).tanh()).floor();
+    ((x[2] + x[1]) + v28)
 }
 
 #[differentiable]
@@ -12431,8 +12138,8 @@ fn f_132(x: &[f64]) -> f64 {
             0 => {
                 for i21 in (0..1).rev() {
                     let mut v22 = (k1 as f64);
-                    if xv8 > 0.7_f64 { continue; }
-                    v22 *= xv8.sin();
+                    if (if ((i21 as f64) < (-2.0_f64)) && (0.8_f64 > (-0.6_f64)) { xv8 } else { 0.0_f64 }) > 0.6_f64 { continue; }
+                    if (0.9_f64 * (i21 as f64).tanh()).atanh() > (-1.9_f64) { return xv8; }
                 }
                 let p5 = (p5 + (0.5_f64 + (-0.7_f64).powi(2)).powf((-0.5_f64).tanh()));
             }
@@ -12785,36 +12492,90 @@ fn f_138(x: &[f64]) -> f64 {
                 v26 += x[1];
             }
         }
-        if ((k22 as f64) > (-1.1_f64)) && ((k7 as f64) > xv17) { return (k22 as f64); }
-        if ((-0.2_f64) + x[k22 % 3]) < (-2.0_f64) {
-            let mut v27 = ((x[k22 % x.len()] * x[2]) * x[(k7 + 2) % 3]);
-            v27 -= (0.9_f64 * (1.5_f64 * x[0].atan()).sinh().tanh()).acos();
-            v27 += f64::log2((0.5_f64 + (0.9_f64 * (-1.3_f64).tanh()).asin().powi(2)));
-        } else {
-            let t28: (f64, f64) = (((0.5_f64 + xv17.powi(2)).powf(2.0_f64.tanh()) + x[1]), ((0.5_f64 + 1.5_f64.powi(2)).powi(-1) + x[1]));
-            match k22 % 2 {
-                0 => {
-                    let mut v29 = (if x[(k7 + 1) % 3] < (-1.3_f64) { (if t28.1 < 1.3_f64 { (k7 as f64) } else { (k22 as f64) }) } else { (0.5_f64 + (-0.7_f64).powi(2)).powi(-1) });
-                }
-                _ => {
-                    if (-0.1_f64).mul_add(x[(k22 * 3) % x.len()], x[k22 % 3]) > 0.4_f64 { break; }
-                    let (p30, q31): (f64, f64) = (((1.5_f64 * x[k7 % 3].cos()).sinh() + x[0]), ((t28.1 / (1.0_f64 + 0.9_f64.powi(2))) + x[1]));
+        if (if x[k22 % 3] > 1.4_f64 { xv17 } else { x[(k22 + 2) % x.len()] }) < (k22 as f64) { return (1.5_f64.atan().powi(2) + 0.0_f64); }
+        match k22 % 3 {
+            0 => {
+                let mut v27 = (x[k22 % 3] + 1.0_f64);
+                if (v27 > (k22 as f64)) && (v27 < (-0.4_f64)) {
+                    let (p28, q29): (f64, f64) = (((1.5_f64 * v27.atan()).exp() + x[0]), (((-0.5_f64) - x[(k22 + 3) % x.len()]) + x[1]));
+                    let mut v30 = v27;
+                } else {
+                    let mut v31 = (1.1_f64 + x[0].powi(2)).acosh();
+                    v27 *= (f64::log10((0.5_f64 + 1.5_f64.powi(2))) - 1.3_f64).sin();
                 }
             }
-            for i32 in (0..x.len()).step_by(3) {
-                let t33: (f64, f64) = ((x[1] + x[1]), ((k7 as f64).atan().powi(3) + x[2]));
-                let mut v34 = (xv17 - xv17).sin();
-                let v34 = (v34 + ((0.5_f64 + t33.1.powi(2)).powf(v34.sin()) + (k7 as f64)));
-                let (p35, q36): (f64, f64) = (((0.9_f64 * x[2].tanh()).ln_1p() + x[1]), ((x[k7 % x.len()] + 0.4_f64) + x[0]));
+            1 => {
+                for (i32, &xv33) in x.iter().enumerate() {
+                    let mut v34 = (if x[(i32 + 3) % x.len()] > (-0.2_f64) { (k22 as f64) } else { (-x[2]) });
+                    let v34 = (v34 + ((-(i32 as f64)) * (0.5_f64 + (-0.7_f64).powi(2)).sqrt()));
+                    if v34.mul_add((-0.1_f64), v34) < 0.5_f64 { break; }
+                    let (p35, q36): (f64, f64) = (((0.5_f64 + 0.7_f64.powi(2)).log10() + x[2]), ((1.5_f64 * x[(k22 + 1) % 3].atan()).sinh() + x[2]));
+                }
+                let mut k37: usize = 0;
+                loop {
+                    if k37 >= 1 { break; }
+                    k37 += 1;
+                    let (p38, q39): (f64, f64) = ((0.9_f64 + x[2]), (((k22 as f64) * (k22 as f64)) + x[1]));
+                    let mut v40 = q39;
+                }
+                let t41: (f64, f64) = ((x[1] + x[1]), ((k7 as f64).atan().powi(3) + x[2]));
+            }
+            _ => {
+                if k22 % 2 == 0 {
+                    let mut v42 = (xv17 * (x[(k7 * 3) % 3] * (k7 as f64)));
+                    v42 += ((v42 * (k7 as f64)) * (v42 * v42));
+                } else {
+                    let t43: (f64, f64) = (((1.2_f64 * 0.3_f64.tanh()).tan() + x[1]), (x[(k7 + 1) % 3] + x[2]));
+                    if ((k7 as f64) > (k7 as f64)) && (x[(k7 + 3) % x.len()] > 0.2_f64) { return 0.5_f64.min((xv17 * t43.0)); }
+                }
+                for i44 in (1..x.len() - 1).step_by(2) {
+                    if (1.1_f64 > x[2]) && (x[k7 % 3] > (-1.9_f64)) { return 1.6_f64; }
+                }
             }
         }
     }
-    let mut v37 = ((-(1.0_f64 - std::f64::consts::FRAC_1_SQRT_2)) / (1.0_f64 + ((0.9_f64 * (k7 as f64).tanh()).acos() + (-1.9_f64)).powi(2)));
-    if (0.5_f64 + std::f64::consts::LN_2.powi(2)).powf((k7 as f64).tanh()) > x[(k7 + 2) % x.len()] {
-        let mut v38 = v37;
-        let mut v39 = x[k7 % x.len()].sin().powi(2);
+    for (i45, &xv46) in x.iter().enumerate() {
+        let mut k47: usize = 0;
+        while k47 < 2 && (xv46 < 2.7_f64) {
+            k47 += 1;
+            let mut v48 = (1.5_f64 * x[(k7 + 1) % 3].atan()).cosh();
+            let mut v49 = v48;
+        }
+        let mut v50 = ((x[(k47 * 2) % x.len()].max((k47 as f64)) * xv46) * (((i45 as f64) + (k47 as f64)) + (x[(k7 * 3) % x.len()] / (1.0_f64 + (-1.3_f64).powi(2)))));
     }
-    (((0.3_f64 + std::f64::consts::E) + x[2]) + v37)
+    for i51 in 0..=x.len() - 1 {
+        match i51 % 3 {
+            0 => {
+                if ((0.5_f64 + x[(i51 * 2) % x.len()].powi(2)).powi(-2) < x[1]) && ((-0.9_f64) > 1.1_f64) {
+                    let (p52, q53): (f64, f64) = (((if ((k7 as f64) > x[(k7 * 2) % x.len()]) && (x[(i51 * 2) % x.len()] > (i51 as f64)) { x[(k7 * 3) % x.len()] } else { x[(k7 + 3) % x.len()] }) + x[2]), ((0.5_f64 + x[(k7 * 3) % x.len()].powi(2)).powi(-2) + x[2]));
+                    let mut v54 = (i51 as f64);
+                    let mut v55 = x[(i51 + 1) % 3];
+                }
+                let mut v56 = (k7 as f64);
+            }
+            1 => {
+                let mut v57 = (0.5_f64 + (x[i51 % 3] * x[(k7 + 1) % x.len()]).powi(2)).powf(((i51 as f64) + (k7 as f64)).atan());
+                let mut k58: usize = 0;
+                while k58 < 5 && (v57 < 1.6_f64) {
+                    k58 += 1;
+                    let mut v59 = (x[k58 % x.len()] + (v57 / (1.0_f64 + x[2].powi(2))));
+                    v57 *= (0.5_f64 + (i51 as f64).powi(2)).powf(v57.tanh()).min((v59 + x[i51 % x.len()])).atan();
+                    let v59 = (v59 + (-0.6_f64));
+                }
+                for i60 in (0..3).step_by(3) {
+                    let mut v61 = 0.6_f64;
+                    if x[(i51 * 2) % 3] < (i60 as f64) { break; }
+                }
+            }
+            _ => {
+                for i62 in 0..3 {
+                    let (p63, q64): (f64, f64) = ((((i62 as f64) * 1.0_f64) + x[2]), (((i62 as f64) / (1.0_f64 + x[(k7 * 2) % 3].powi(2))) + x[2]));
+                    let t65: (f64, f64) = ((x[k7 % x.len()] + x[2]), (q64 + x[1]));
+                }
+            }
+        }
+    }
+    ((if k7 % 3 == 0 { (k7 as f64) } else { x[(k7 + 3) % x.len()] }) + x[2])
 }
 
 #[differentiable]
@@ -12837,132 +12598,127 @@ fn g_139_0(a: f64, b: f64) -> f64 {
     } else {
         let mut v8 = std::f64::consts::E;
     }
-    if a > std::f64::consts::PI {
-        if (a + a) > (-1.6_f64) { return ((0.9_f64 * (-1.0_f64).tanh()).atanh() * a.max(1.8_f64)); }
-        let mut v9 = (-0.7_f64).mul_add(b, std::f64::consts::PI);
+    if (if b > (-1.0_f64) { std::f64::consts::PI } else { std::f64::consts::PI }) < 0.1_f64 {
+        let mut v9 = a;
+        let t10: (f64, f64) = ((((if a < a { (-0.7_f64) } else { v9 }) * (0.9_f64 * v9.tanh()).atanh()) + a), ((1.8_f64 + v9).max((if (-0.7_f64) < 1.9_f64 { v9 } else { v9 })) + b));
     } else {
-        let (p10, q11): (f64, f64) = ((((a + b) * ((-1.3_f64) * 0.4_f64)) + a), ((0.9_f64 * (-1.4_f64).tanh()).atanh() + b));
-        let mut v12 = ((p10 / (1.0_f64 + (-b).powi(2))) - (0.7_f64 + b));
-        if (0.5_f64 + q11.powi(2)).sqrt() > a {
-            if a > v12 {
-                let mut v13 = (std::f64::consts::LN_2 / (1.0_f64 + (q11 + (-1.7_f64)).powi(2)));
-                v12 *= f64::ln((0.5_f64 + (-1.2_f64).powi(2))).atan();
-                v13 *= ((if 1.7_f64 > 1.6_f64 { v12 } else { q11 }) + (0.5_f64 + v12.powi(2)).cbrt()).sin();
+        let mut v11 = (a * b);
+        for i12 in (0..4).rev() {
+            v11 *= (v11 * (-0.6_f64)).cos();
+            let v11 = (v11 + (-(i12 as f64).atan2((-(0.5_f64 + b.powi(2))))));
+            for i13 in (1..2).rev() {
+                let t14: (f64, f64) = ((b + b), (v11 + b));
+            }
+            let mut k15: usize = 0;
+            loop {
+                if k15 >= 5 { break; }
+                k15 += 1;
+                let t16: (f64, f64) = ((a + b), ((a / (1.0_f64 + (i12 as f64).powi(2))) + b));
             }
         }
     }
-    ((0.5_f64 + (-0.3_f64).powi(2)).powi(-1) + b)
+    ((0.5_f64 + a.powi(2)).powi(-1) + a)
 }
 
 #[differentiable]
 fn g_139_1(a: f64, b: f64) -> f64 {
     let mut k1: usize = 0;
     loop {
-        if k1 >= 2 { break; }
+        if k1 >= 4 { break; }
         k1 += 1;
-        let mut v2 = (0.9_f64 * b.tanh()).ln_1p();
-        for i3 in 0..2 {
-            let mut v4 = (0.9_f64 * (b + (i3 as f64)).tanh()).acos();
-            for i5 in (1..4).rev() {
-                let mut v6 = (v2 * 0.3_f64).min((0.5_f64 + v2.powi(2)).powf(v4.atan()));
-                if f64::recip((0.5_f64 + (i5 as f64).powi(2))) > 1.2_f64 { return ((v6 / (1.0_f64 + a.powi(2))) + v2); }
-                v2 += ((3.0_f64 * v4.tanh()).ceil() + b.tanh().powi(3));
-                v2 += g_139_0((a - b), (b + v2));
+        if (a * 1.7_f64) > 1.6_f64 { continue; }
+    }
+    if k1 % 2 == 1 {
+        for i2 in 1..2 {
+            for i3 in 1..=5 {
+                let mut v4 = (i3 as f64);
+                v4 += (3.0_f64 * (0.0_f64 + a.powi(2)).ln_1p().tanh()).floor();
+                let mut v5 = (0.9_f64 * v4.tanh()).ln_1p();
+                let t6: (f64, f64) = (((a + v5) + b), ((b + (i2 as f64)) + a));
             }
-            let mut v7 = std::f64::consts::LN_2;
-        }
-        for i8 in 0..4 {
-            let v2 = (v2 + ((a - std::f64::consts::PI) / (1.0_f64 + v2.powi(2))));
+            for i7 in (1..4).rev() {
+                let mut v8 = (a * 0.3_f64).min((0.5_f64 + b.powi(2)).powf(std::f64::consts::E.cos()));
+                v8 *= (((i7 as f64) + b) * (1.5_f64 * v8.sin()).sinh()).tanh();
+                v8 = (0.5_f64 + (3.0_f64 * v8.tanh()).ceil().powi(2)).powi(-2);
+                let v8 = (v8 + b);
+            }
+            for i9 in (0..4).step_by(3) {
+                let mut v10 = (0.5_f64 + (-0.5_f64).powi(2)).powi(-1).cos().powi(2);
+                let mut v11 = b;
+                v11 = (v11 + 0.9_f64).tanh();
+            }
+            let mut k12: usize = 0;
+            loop {
+                if k12 >= 1 { break; }
+                k12 += 1;
+                let (p13, q14): (f64, f64) = (((a / (1.0_f64 + a.powi(2))) + b), ((b - 2.0_f64) + a));
+                let mut v15 = (-(1.1_f64 + b.powi(2)).acosh());
+            }
         }
     }
-    let (p9, q10): (f64, f64) = ((((a * b) + b) + b), (a + b));
-    let p9 = (p9 + (1.5_f64 * (0.5_f64 + (p9 - b).powi(2)).powf((1.5_f64 * p9.sin()).exp().sin()).cos()).cosh());
-    (((q10 + b) + q10) + p9)
+    (a + b)
 }
 
 #[differentiable]
 fn f_139(x: &[f64]) -> f64 {
-    if (-2.0_f64) > (-0.2_f64) {
-        let t1: (f64, f64) = (((0.5_f64 + (-x[0]).powi(2)).powf((0.5_f64 + x[3].powi(2)).log10().sin()) + x[2]), ((0.5_f64 + (3.0_f64 * (-1.7_f64).tanh()).ceil().powi(2)).powi(-1) + x[2]));
-        let mut v2 = x[0];
-    }
-    let mut k3: usize = 0;
-    loop {
-        if k3 >= 4 { break; }
-        k3 += 1;
-        let (p4, q5): (f64, f64) = ((((-0.9_f64) + (k3 as f64)).mul_add(x[(k3 * 3) % x.len()], 1.0_f64.max((k3 as f64))) + x[3]), ((0.9_f64 * (0.5_f64 + x[(k3 * 3) % x.len()].powi(2)).powf((-0.8_f64).sin()).tanh()).asin() + x[1]));
-        let q5 = (q5 + q5);
-    }
-    for i6 in (1..4).rev() {
-        if (((k3 as f64) + (-0.6_f64)) < (-0.2_f64)) && (0.7_f64 < 1.4_f64) {
-            let mut v7 = (2.0_f64 + (-(k3 as f64)));
-            let mut v8 = (k3 as f64);
-            v8 += x[(k3 * 3) % 4].max((3.0_f64 * x[3].tanh()).ceil());
-        }
-        let t9: (f64, f64) = ((x[i6 % x.len()] + x[1]), (((x[(k3 * 2) % x.len()] / (1.0_f64 + (-1.2_f64).powi(2))) + 1.3_f64) + x[3]));
-    }
-    for &xv11 in x.iter() {
-        for (i12, &xv13) in x.iter().enumerate() {
-            let mut k14: usize = 0;
-            while k14 < 1 && ((xv11 + x[(k3 + 3) % 4]) < 1.5_f64) {
-                k14 += 1;
-                let mut v15 = ((-(k14 as f64)) + (0.5_f64 + (-1.8_f64).powi(2)).log10());
+    let t1: (f64, f64) = ((std::f64::consts::LN_2 + x[1]), (std::f64::consts::LN_2 + x[0]));
+    let mut v2 = (-(x[2] + x[1]));
+    v2 *= (0.0_f64 + ((-0.7_f64) + x[2]).sin().powi(3).powi(2)).ln_1p().tanh();
+    let t3: (f64, f64) = (((0.5_f64 + (-t1.0).powi(2)).powf((0.5_f64 + x[2].powi(2)).log10().sin()) + x[1]), ((0.5_f64 + (3.0_f64 * (-1.7_f64).tanh()).ceil().powi(2)).powi(-1) + x[1]));
+    v2 = (v2 + (v2 * (1.5_f64 * (1.5_f64 * std::f64::consts::PI.cos()).exp_m1().atan()).sinh())).cos();
+    for &xv5 in x.iter() {
+        for i6 in 0..x.len() - 1 {
+            let mut v7 = (if (v2 - v2) > v2 { (x[(i6 * 3) % 3] + (-0.8_f64)) } else { (v2 * x[i6 % 3]) });
+            for i8 in 0..=x.len() - 1 {
+                let v7 = (v7 + (0.5_f64 + ((i6 as f64) + (-0.6_f64)).powi(2)).powi(-1));
+                let (p9, q10): (f64, f64) = (((v7 + v7) + x[1]), (t1.1.atan2((-(0.5_f64 + x[(i6 + 1) % 3].powi(2)))) + x[1]));
             }
-            let mut v16 = (0.5_f64 + x[(k14 + 2) % 4].powi(2)).powi(-1);
+            let t11: (f64, f64) = ((v7 + x[2]), ((t1.1 * x[(i6 * 3) % 3]) + x[1]));
         }
-        for i17 in 1..5 {
-            for i18 in (1..1).step_by(2) {
-                if (0.5_f64 + (i18 as f64).powi(2)).powf(x[1].sin()) < xv11 { continue; }
-                let mut v19 = (0.5_f64 + (3.0_f64 * xv11.tanh()).floor().powi(2)).powf(((-1.4_f64) * xv11).sin());
-                let mut v20 = (xv11 + ((-0.7_f64) * xv11));
-                v20 -= f64::ln((0.5_f64 + (0.5_f64 + x[0].powi(2)).powi(-1).powi(2)));
+    }
+    for i12 in 1..=4 {
+        match i12 % 3 {
+            0 => {
+                let t13: (f64, f64) = ((x[i12 % x.len()] + x[1]), ((v2 * (-1.2_f64)) + x[1]));
             }
-            match k3 % 3 {
-                0 => {
-                    let mut v21 = (1.5_f64 * (1.5_f64 * x[(i17 + 3) % 4].sin()).sinh().cos()).exp_m1();
-                    let (p22, q23): (f64, f64) = (((0.0_f64 + xv11.powi(2)).ln_1p() + x[0]), (xv11 + x[0]));
-                    let mut v24 = (0.9_f64 * (p22 * xv11).tanh()).asin();
+            1 => {
+                if v2 > 1.3_f64 { break; }
+                let mut k14: usize = 0;
+                while k14 < 3 && ((i12 as f64) < 0.3_f64) {
+                    k14 += 1;
+                    if t1.1.hypot((-(0.5_f64 + x[(i12 + 3) % 3].powi(2)))) > (-2.0_f64) { break; }
+                    let mut v15 = (-g_139_1((-1.8_f64), 0.8_f64));
+                    v2 += g_139_0((k14 as f64), (0.5_f64 + t3.1.powi(2)).powf(v2.cos()));
                 }
-                1 => {
-                    let mut v25 = (0.5_f64 + (0.7_f64 + xv11).powi(2)).log10();
-                    let mut v26 = x[(k3 * 3) % 4];
-                    v26 = (v26 + v26).sin();
-                }
-                _ => {
-                    let mut v27 = (((-1.8_f64) + 1.8_f64) + xv11);
+                for (i16, &xv17) in x.iter().enumerate() {
+                    if (0.5_f64 + (i16 as f64).powi(2)).powf(x[0].sin()) < xv17 { continue; }
+                    v2 += (3.0_f64 * (if (t3.0 < v2) && (i16 % 3 == 1) { x[(k14 + 2) % x.len()] } else { (-0.5_f64) }).tanh()).floor();
+                    if (-x[1]) > 0.7_f64 { continue; }
+                    let t18: (f64, f64) = ((1.9_f64 + x[0]), (((-0.1_f64) - (-2.0_f64)) + x[2]));
                 }
             }
-            let mut k28: usize = 0;
-            while k28 < 2 && (x[(k3 + 2) % x.len()] < 2.9_f64) {
-                k28 += 1;
-                if (xv11 + x[i17 % x.len()]) < 0.2_f64 { break; }
-                let mut v29 = ((1.5_f64 * (k3 as f64).sin()).exp() - (x[k3 % 4] + x[k3 % 4]));
-                v29 += (0.5_f64 + (0.9_f64 * xv11.tanh()).acos().powi(2)).powf((3.0_f64 * (-0.4_f64).tanh()).round().atan());
-            }
-            for i30 in 0..=3 {
-                let (p31, q32): (f64, f64) = (((0.5_f64 + x[i17 % 4].powi(2)).ln() + x[3]), ((3.0_f64 * xv11.tanh()).ceil() + x[3]));
-                let q32 = (q32 + (0.5_f64 + q32.tanh().powi(2).powi(2)).powi(-1));
-                if (k28 as f64) > x[i30 % 4] { break; }
+            _ => {
+                let (p19, q20): (f64, f64) = (((v2 - 0.7_f64) + x[1]), ((x[(i12 * 3) % 3] * x[(i12 + 3) % 3]) + x[1]));
             }
         }
-        for i33 in (0..3).step_by(3) {
-            for i34 in (0..x.len() - 1).step_by(3) {
-                let (p35, q36): (f64, f64) = ((x[(k3 + 1) % x.len()].atan().powi(2) + x[0]), ((k3 as f64) + x[2]));
+        let mut k21: usize = 0;
+        while k21 < 5 && ((-2.0_f64).mul_add(x[2], (-0.5_f64)) < 2.1_f64) {
+            k21 += 1;
+            let mut v22 = ((0.9_f64 * (k21 as f64).tanh()).atanh() * (-t1.1));
+            if v22 < v2 {
+                let (p23, q24): (f64, f64) = (((t1.1 - 0.6_f64) + x[1]), (v22 + x[0]));
+            } else {
+                v22 = ((v2 + v2) + (1.5_f64 * x[i12 % 3].cos()).exp());
             }
-        }
-        let mut k37: usize = 0;
-        loop {
-            if k37 >= 3 { break; }
-            k37 += 1;
-            let mut v38 = g_139_1((x[3] * 1.6_f64), (-0.3_f64));
-            for i39 in (0..x.len()).step_by(2) {
-                v38 += 2.0_f64;
-                if (-(-1.8_f64)) < x[(i39 * 2) % 4] { return (0.5_f64 + ((-0.7_f64) + x[(k3 * 2) % 4]).powi(2)).recip(); }
-                let mut v40 = (0.5_f64 + (k37 as f64).powi(2)).powf((v38 + (k3 as f64)).tanh());
+            for i25 in (0..4).step_by(2) {
+                let (p26, q27): (f64, f64) = ((v2.sin().powi(2) + x[1]), (g_139_1(std::f64::consts::PI, v2) + x[2]));
+                let mut v28 = (g_139_0(x[(i12 + 2) % 3], 1.8_f64) + t3.0.max((-0.4_f64)));
+                v2 -= g_139_1(v22, x[(i25 * 3) % 3]).atan().powi(2);
+                let t29: (f64, f64) = (((0.9_f64 * p26.tanh()).acos() + x[1]), (p26 + x[2]));
             }
         }
     }
-    ((x[k3 % x.len()] + (k3 as f64)) + x[1])
+    (((-(-1.5_f64)) + x[0]) + v2)
 }
 
 #[differentiable]
@@ -13145,8 +12901,8 @@ fn g_143_1(a: f64, b: f64) -> f64 {
 #[differentiable]
 fn f_143(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     let mut v1 = (if (x[1] / (1.0_f64 + m[(1, 1)].powi(2))) < 1.0_f64 { ((0.5_f64 + (-0.7_f64).powi(2)).sqrt() + x.norm()) } else { (1.2_f64 * (0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).acos().tanh()).tan() });
-    if v1 < m[(0, 1)] { return m[(1, 2)]; }
-    ((((3.0_f64 * x[2].tanh()).floor() + x[2]) + v1) + (m * x).add_scalar((m * x).sum()).sum())
+    if (if std::f64::consts::E < (-1.0_f64) { m[(0, 1)] } else { x[1] }) < (-1.5_f64) { return ((0.5_f64 + v1.powi(2)).log10() * &(m * x)).norm(); }
+    ((((x[2] * std::f64::consts::LN_2) + x[2]) + v1) + (m * x).add_scalar((m * x).sum()).sum())
 }
 
 #[differentiable]
@@ -13599,49 +13355,50 @@ fn f_150(x: &[f64]) -> f64 {
                 v5 = (v5 + v5).sin();
                 let t6: (f64, f64) = ((v5 + x[0]), ((0.5_f64 + x[(i4 + 1) % 3].powi(2)).powi(-2) + x[1]));
             }
-            if x[1] < 0.3_f64 {
-                let t7: (f64, f64) = (((0.5_f64 + x[(i1 + 1) % x.len()].powi(2)).powf(x[i2 % 3].sin()) + x[2]), ((-x[(i2 + 2) % 3]) + x[2]));
-                let mut v8 = ((t7.0 * x[(i1 * 3) % x.len()]) + (x[(i2 * 3) % 3] + x[1]));
+            if (if x[1] > (-0.8_f64) { x[(i1 * 2) % x.len()] } else { (i1 as f64) }) < x[(i2 + 3) % x.len()] {
+                let (p7, q8): (f64, f64) = (((x[2] / (1.0_f64 + x[0].powi(2))) + x[2]), (x[i2 % 3] + x[1]));
+                let (p9, q10): (f64, f64) = (((0.9_f64 * (i1 as f64).tanh()).acos() + x[0]), ((i1 as f64) + x[0]));
             } else {
-                let mut v9 = (0.5_f64 + 0.1_f64.powi(2)).recip().hypot((0.5_f64 + (0.0_f64 + x[i1 % 3].powi(2)).ln_1p().powi(2)));
+                if (x[(i2 * 3) % 3] + x[1]) < 1.2_f64 { break; }
+                let mut v11 = (0.5_f64 + 0.1_f64.powi(2)).recip().hypot((0.5_f64 + (0.0_f64 + x[i1 % 3].powi(2)).ln_1p().powi(2)));
             }
             if (0.4_f64 * x[i1 % x.len()]) < (i2 as f64) { return ((0.5_f64 + x[2].powi(2)).powf(0.5_f64.tanh()) * (0.5_f64 + x[(i2 * 2) % 3].powi(2)).powi(-2)); }
         }
-        let mut k10: usize = 0;
+        let mut k12: usize = 0;
         loop {
-            if k10 >= 5 { break; }
-            k10 += 1;
-            let mut v11 = (1.5_f64 * (k10 as f64).cos()).exp_m1();
-            for &xv13 in x.iter() {
+            if k12 >= 5 { break; }
+            k12 += 1;
+            let mut v13 = (1.5_f64 * (k12 as f64).cos()).exp_m1();
+            for &xv15 in x.iter() {
                 if i1 % 2 == 0 { break; }
-                v11 += (0.5_f64 + (i1 as f64).powi(2)).powf(x[i1 % 3].tanh());
-                let (p14, q15): (f64, f64) = (((0.5_f64 + x[1].powi(2)).powf(1.2_f64.atan()) + x[2]), (x[i1 % 3] + x[2]));
-                let mut v16 = x[(i1 + 1) % 3];
+                v13 += (0.5_f64 + (i1 as f64).powi(2)).powf(x[i1 % 3].tanh());
+                let (p16, q17): (f64, f64) = (((0.5_f64 + x[1].powi(2)).powf(1.2_f64.atan()) + x[2]), (x[i1 % 3] + x[2]));
+                let mut v18 = x[(i1 + 1) % 3];
             }
-            let mut v17 = (0.5_f64 + (1.5_f64 * x[(k10 + 1) % 3].cos()).cosh().powi(2)).powf(x[i1 % x.len()].cos());
+            let mut v19 = (0.5_f64 + (1.5_f64 * x[(k12 + 1) % 3].cos()).cosh().powi(2)).powf(x[i1 % x.len()].cos());
         }
-        let (p18, q19): (f64, f64) = ((x[1] + x[1]), (x[(k10 * 3) % 3].min((1.5_f64 * (i1 as f64).cos()).exp2()) + x[0]));
+        let (p20, q21): (f64, f64) = ((x[1] + x[1]), (x[(k12 * 3) % 3].min((1.5_f64 * (i1 as f64).cos()).exp2()) + x[0]));
     }
-    for &xv21 in x.iter() {
-        let mut k22: usize = 0;
-        while k22 < 3 && (xv21 < 0.9_f64) {
-            k22 += 1;
-            let t23: (f64, f64) = (((k22 as f64) + x[2]), (x[(k22 + 3) % 3] + x[1]));
-            if (k22 as f64) > 1.5_f64 {
-                let mut v24 = t23.0;
-                let v24 = (v24 + (1.5_f64 * (0.5_f64 + x[(k22 + 3) % x.len()].powi(2)).powi(-1).sin()).cosh());
-                let mut v25 = (xv21.sin().powi(2) - (-v24));
+    for &xv23 in x.iter() {
+        let mut k24: usize = 0;
+        while k24 < 3 && (xv23 < 0.9_f64) {
+            k24 += 1;
+            let t25: (f64, f64) = (((k24 as f64) + x[2]), (x[(k24 + 3) % 3] + x[1]));
+            if (k24 as f64) > 1.5_f64 {
+                let mut v26 = t25.0;
+                let v26 = (v26 + (1.5_f64 * (0.5_f64 + x[(k24 + 3) % x.len()].powi(2)).powi(-1).sin()).cosh());
+                let mut v27 = (xv23.sin().powi(2) - (-v26));
             }
         }
     }
-    let mut v26 = (0.9_f64 * ((0.5_f64 + x[2].powi(2)).powf(x[1].sin()) - (if std::f64::consts::E > 0.4_f64 { 1.7_f64 } else { x[2] })).tanh()).ln_1p();
-    let v26 = (v26 + g_150_1((0.5_f64 + (std::f64::consts::PI + x[0]).powi(2)).powf((x[1] - x[2]).atan()), (0.6_f64 * v26)));
-    (((1.2_f64 + 0.7_f64) + x[0]) + v26)
+    let mut v28 = (0.9_f64 * ((0.5_f64 + x[2].powi(2)).powf(x[1].sin()) - (if std::f64::consts::E > 0.4_f64 { 1.7_f64 } else { x[2] })).tanh()).ln_1p();
+    let v28 = (v28 + g_150_1((0.5_f64 + (std::f64::consts::PI + x[0]).powi(2)).powf((x[1] - x[2]).atan()), (0.6_f64 * v28)));
+    (((1.2_f64 + 0.7_f64) + x[0]) + v28)
 }
 
 #[differentiable]
 fn f_151(x: &[f64]) -> f64 {
-    if x[2] < x[1] { return (std::f64::consts::PI + (x[3] - (-0.7_f64))); }
+    if (if x[1] < x[1] { std::f64::consts::LN_2 } else { x[3] }) > x[2] { return x[0].min((x[3] - (-0.7_f64))); }
     if x[1] > x[0] {
         let mut v1 = 0.2_f64;
     }
@@ -13932,62 +13689,24 @@ fn f_156(x: &[f64]) -> f64 {
 #[differentiable]
 fn f_157(x: &[f64]) -> f64 {
     for i1 in (0..x.len()).step_by(3) {
-        if x[i1 % 1] < 2.0_f64 { return (x[0].min((i1 as f64)) / (1.0_f64 + x[0].powi(2))); }
-        if ((i1 as f64) / (1.0_f64 + (-0.7_f64).powi(2))) < (-0.3_f64) { break; }
+        if (if x[0] < 0.1_f64 { x[0] } else { 1.6_f64 }) > 1.0_f64 { return (if x[(i1 * 3) % x.len()] > 1.2_f64 { (x[(i1 * 3) % 1] + (-0.7_f64)) } else { ((i1 as f64) * x[0]) }); }
         for i2 in 0..5 {
             let mut v3 = x[i2 % x.len()];
         }
-    }
-    for i4 in 0..4 {
-        if i4 % 2 == 0 {
-            for &xv6 in x.iter() {
-                let mut v7 = (0.5_f64 + (i4 as f64).powi(2)).powi(-2);
-                let v7 = (v7 + f64::cbrt((0.5_f64 + x[0].powi(2))));
-                let mut v8 = (-(v7 * xv6));
+        for i4 in 0..4 {
+            if i1 % 2 == 0 {
+                let mut v5 = x[i4 % x.len()];
+                v5 *= (i4 as f64).sin();
             }
-            let mut v9 = x[i4 % 1];
-        }
-        for i10 in (0..4).step_by(2) {
-            let mut k11: usize = 0;
-            while k11 < 1 && ((3.0_f64 * x[(i4 * 3) % 1].tanh()).floor() < 2.0_f64) {
-                k11 += 1;
-                let t12: (f64, f64) = (((x[(k11 + 2) % 1] / (1.0_f64 + (-1.4_f64).powi(2))) + x[0]), ((-x[(i4 + 2) % x.len()]) + x[0]));
-                let mut v13 = 1.8_f64;
-                v13 += (1.2_f64 * x[k11 % x.len()].tanh()).tan();
-                let mut v14 = f64::sqrt((0.5_f64 + (0.9_f64 * (i10 as f64).tanh()).ln_1p().powi(2)));
+            for (i6, &xv7) in x.iter().enumerate() {
+                let mut v8 = x[i6 % x.len()];
             }
-        }
-        let t15: (f64, f64) = (((1.5_f64 * x[(i4 + 2) % x.len()].tanh()).cosh() + x[0]), ((1.5_f64 * x[0].atan()).sinh() + x[0]));
-        if (3.0_f64 * x[i4 % 1].tanh()).round() < x[(i4 * 2) % x.len()] {
-            if (x[(i4 * 2) % x.len()] - x[i4 % x.len()]) < (i4 as f64) {
-                let mut v16 = ((0.9_f64 * t15.1.tanh()).atanh() / (1.0_f64 + f64::ceil((3.0_f64 * x[(i4 + 1) % x.len()].tanh())).powi(2)));
-            } else {
-                let mut v17 = ((if i4 % 3 == 0 { (-1.7_f64) } else { (-0.2_f64) }) - t15.0);
-                v17 += ((0.5_f64 + (i4 as f64).powi(2)).powf(x[(i4 * 3) % 1].cos()) - v17);
-                v17 -= (-(-v17));
-            }
-            let mut k18: usize = 0;
-            while k18 < 3 && ((0.5_f64 + x[(i4 * 2) % 1].powi(2)).recip() < 0.1_f64) {
-                k18 += 1;
-                let mut v19 = ((0.9_f64 * x[(i4 * 2) % 1].tanh()).atanh() - x[(k18 * 3) % 1]);
-                if x[k18 % x.len()] < v19 { continue; }
-                let mut v20 = x[k18 % x.len()].asinh();
-                if ((v20 * 0.8_f64) > 0.3_f64) && (t15.1 < (-0.8_f64)) { break; }
-            }
-            let mut k21: usize = 0;
-            while k21 < 3 && (x[k18 % x.len()] < 1.9_f64) {
-                k21 += 1;
-                let mut v22 = x[(i4 + 3) % x.len()];
-                v22 += 0.0_f64;
-                let v22 = (v22 + t15.1);
-                let v22 = (v22 + (v22 * (0.5_f64 + v22.powi(2)).log10()));
-            }
-        } else {
-            let t23: (f64, f64) = ((t15.1 + x[0]), ((1.5_f64 * (-1.2_f64).sin()).exp2() + x[0]));
-            let t24: (f64, f64) = (((1.5_f64 * 0.4_f64.cos()).sinh() + x[0]), ((0.5_f64 + 0.8_f64.powi(2)).sqrt() + x[0]));
+            let mut v9 = (-(0.9_f64 * x[0]));
+            if i4 % 3 == 1 { continue; }
         }
     }
-    (x[0] + x[0])
+    let mut v10 = 1.3_f64;
+    (((0.5_f64 + v10.powi(2)).log10() + x[0]) + v10)
 }
 
 #[differentiable]
@@ -14254,31 +13973,23 @@ fn f_161(x: &[f64]) -> f64 {
     let t20: (f64, f64) = (((arr5[3].asinh() + arr5[1]) + x[1]), ((x[1] + f64::asinh(x[1])) + x[1]));
     let mut v21 = g_161_0((0.9_f64 * ((-1.8_f64) + v19).tanh()).ln_1p(), ((x[1] / (1.0_f64 + x[0].powi(2))) * (x[1] * arr5[1])));
     for i22 in 0..=4 {
-        if v19 < 0.9_f64 {
-            arr5[(i22 * 2) % 4] -= 1.4_f64.mul_add(g_161_0(v21, (-0.2_f64)), x[0]);
-            v21 = (v21 + t20.0).sin();
+        if (if x[(i22 * 2) % 3] < v21 { t20.0 } else { (i22 as f64) }) < (-1.6_f64) {
+            arr5[(i22 * 2) % 4] += (if (if (i22 as f64) < 1.4_f64 { arr5[(i22 + 1) % 4] } else { 1.9_f64 }) > v19 { ((i22 as f64) + t20.0) } else { v19 });
+            let mut k23: usize = 0;
+            while k23 < 3 && ((v21 + x[i22 % x.len()]) < 1.1_f64) {
+                k23 += 1;
+                let mut v24 = ((if 0.7_f64 < (k23 as f64) { v21 } else { (i22 as f64) }) + ((i22 as f64) + arr5[k23 % 4]));
+                let mut v25 = x[1];
+                arr5[1] += g_161_0((0.0_f64 + v19.powi(2)).ln_1p(), 1.8_f64);
+                let (p26, q27): (f64, f64) = ((x[1] + x[2]), ((0.9_f64 * t20.0.tanh()).atanh() + x[0]));
+            }
         } else {
-            let (p23, q24): (f64, f64) = (((v21 + x[i22 % x.len()]) + x[1]), (((i22 as f64) / (1.0_f64 + x[i22 % 3].powi(2))) + x[1]));
-            match i22 % 2 {
-                0 => {
-                    let t25: (f64, f64) = (((1.5_f64 * x[(i22 + 1) % 3].cos()).exp2() + x[2]), ((0.9_f64 * x[1].tanh()).asin() + x[1]));
-                    if ((i22 as f64) / (1.0_f64 + (i22 as f64).powi(2))) > 1.4_f64 { continue; }
-                }
-                _ => {
-                    v21 = (v21 + (1.2_f64 * (t20.0 + t20.1).tanh()).tan()).atan();
-                }
-            }
+            if ((0.5_f64 + x[i22 % x.len()].powi(2)).log10() < 0.4_f64) && (t20.0 > (-0.1_f64)) { continue; }
         }
-        for i26 in 1..3 {
-            v19 *= t20.0.cos();
-            for i27 in (0..x.len()).step_by(3) {
-                let t28: (f64, f64) = (((0.5_f64 + x[0].powi(2)).log10() + x[1]), ((v19 - t20.0) + x[1]));
-                let mut v29 = ((i27 as f64) + (x[(i22 * 2) % 3] + v19));
-            }
-        }
-        arr5[(i22 * 3) % 4] -= ((1.1_f64 + v19.mul_add(x[i22 % 3], (-2.0_f64)).powi(2)).acosh() - (0.5_f64 + v21.powi(2)).powf(f64::log10((0.5_f64 + x[1].powi(2))).atan()));
+        v21 += (v19 / (1.0_f64 + (-std::f64::consts::E.atan().powi(2)).powi(2)));
+        if i22 % 2 == 1 { return x[(i22 * 2) % 3]; }
     }
-    (((((arr5[1] + x[2]) + x[0]) + v21) + v19) + arr5[3])
+    ((((x[0] + x[1]) + v21) + v19) + arr5[3])
 }
 
 #[differentiable]
@@ -15372,7 +15083,7 @@ fn g_178_0(a: f64, b: f64) -> f64 {
         loop {
             if k4 >= 5 { break; }
             k4 += 1;
-            if 1.9_f64 > (-0.9_f64) {
+            if (if a > (-1.4_f64) { a } else { 1.3_f64 }) < 1.9_f64 {
                 let mut v5 = ((if (a > 1.8_f64) && ((-1.9_f64) < b) { b } else { (k4 as f64) }) * (0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).powf(b.atan()));
                 let mut v6 = ((-0.3_f64) + (a + b));
             } else {
@@ -15504,23 +15215,38 @@ fn f_179(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
             0 => {
                 let mut v17 = (x + x).norm_squared();
                 let mut vec18: DVector<f64> = (m * &vec1.map(|t| t.sin()));
-                if (i3 as f64) < v2 {
-                    let mut v19 = (0.0_f64 + g_179_0((-2.0_f64), (k8 as f64)).powi(2)).ln_1p();
-                    v17 *= x[(i3 + 2) % x.len()].atan();
-                    let mut vec20: DVector<f64> = ((1.5_f64 * m[((i3 * 2) % 4, i3 % 2)].sin()).exp_m1() * &vec18).zip_map(&(m * &vec1), |p, q| p * q);
+                if (if (-1.3_f64) < x[(i3 * 2) % x.len()] { v17 } else { (-0.4_f64) }) > (i3 as f64) {
+                    v2 += (1.1_f64 + (0.0_f64 + (i3 as f64).powi(2)).ln_1p().powi(2)).acosh();
+                    let mut vec19: DVector<f64> = vec1.component_mul(&vec1).zip_map(&vec1.add_scalar((0.9_f64 * x[(i3 + 2) % x.len()].tanh()).acos()), |p, q| (p - q).atan());
+                    if (x[k8 % 2] * x[(k8 * 2) % 2]) > 0.8_f64 { continue; }
+                } else {
+                    let mut v20 = ((v2 / (1.0_f64 + v17.powi(2))) * (m[(i3 % 4, (i3 + 3) % 2)] * vec1[(k8 * 2) % 2]));
+                    v17 += (0.5_f64 * v17).hypot((0.5_f64 + v17.powi(2)));
+                    v17 = (v17 + (if i3 % 3 == 0 { (if x[(k8 * 3) % 2] < (i3 as f64) { (-0.8_f64) } else { x[0] }) } else { (if 0.7_f64 > v17 { x[(k8 * 2) % x.len()] } else { (i3 as f64) }) })).sin();
                 }
             }
             _ => {
-                let mut k21: usize = 0;
-                while k21 < 4 && ((x[i3 % 2] * m[(i3 % 4, (i3 + 3) % 2)]) < 1.7_f64) {
-                    k21 += 1;
-                    if k8 % 2 == 1 { continue; }
-                    v2 = (g_179_0(m[(i3 % 4, (i3 * 3) % 2)], (-1.1_f64)) + x[(k8 + 3) % 2].abs());
+                let (p21, q22): (f64, f64) = ((vec1.sum() + x[0]), (v2 + x[1]));
+                match i3 % 3 {
+                    0 => {
+                        let mut vec23: DVector<f64> = (&(m * x) + &(m * x)).map(|t| t.tanh());
+                        let mut v24 = g_179_0(std::f64::consts::E, (vec1[0] + (i3 as f64)));
+                    }
+                    1 => {
+                        let q22 = (q22 + (0.5_f64 + (0.5_f64 + (-0.9_f64).powi(2)).log2().powi(2)).powi(-2));
+                        let mut vec25: DVector<f64> = (m * &x.component_mul(&vec1));
+                        if k8 % 2 == 1 { return (-(3.0_f64 * vec25[3].tanh()).ceil()); }
+                    }
+                    _ => {
+                        let mut v26 = ((i3 as f64) / (1.0_f64 + (x[0] + x[(k8 + 1) % 2]).powi(2)));
+                        let v26 = (v26 + (m * &vec1).dot(&(m * x)).atan().powi(2));
+                        let mut vec27: DVector<f64> = vec1.zip_map(&x.add_scalar((if v26 > (-0.4_f64) { vec1[(i3 * 2) % 2] } else { vec1[k8 % 2] })), |p, q| p * q);
+                    }
                 }
             }
         }
     }
-    ((((1.4_f64.cos() + x[0]) + v2) + vec1[1]) + (x.sum() * x).norm_squared())
+    ((((f64::cbrt((0.5_f64 + v2.powi(2))) + x[0]) + v2) + vec1[1]) + (m * &vec1).map(|t| t.sin() * t).sum())
 }
 
 #[differentiable]
@@ -15826,13 +15552,13 @@ fn f_182(x: &[f64]) -> f64 {
                 if k1 % 2 == 0 { return (0.9_f64 * x[0].tanh()).atanh().abs(); }
                 if v39 < v39 { break; }
             } else {
-                let mut v44 = (if v39 > 0.6_f64 { ((k1 as f64) + t23.0) } else { v40 });
-                let mut v45 = v40;
-                let mut v46 = ((if (t23.1 > t23.0) && (((k38 as f64) > (-0.6_f64)) && (k38 % 3 == 1)) { (k1 as f64) } else { x[1] }) * x[(k1 + 3) % 2]);
+                let mut v44 = (if ((if v40 > (-0.3_f64) { (k38 as f64) } else { (-0.6_f64) }) < (-1.2_f64)) && (t23.1 > std::f64::consts::E) { x[k38 % x.len()] } else { t23.0 });
+                v40 = ((if (t23.1 > t23.0) && (((k38 as f64) > (-0.6_f64)) && (k38 % 3 == 1)) { (k1 as f64) } else { x[1] }) * x[(k1 + 3) % 2]);
+                v39 = (v39 + (k38 as f64)).tanh();
             }
         }
     }
-    (((-1.0_f64) + (k1 as f64)) + x[1])
+    (x[(k1 * 3) % x.len()] + x[1])
 }
 
 #[differentiable]
@@ -15927,17 +15653,14 @@ fn f_184(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
         loop {
             if k12 >= 3 { break; }
             k12 += 1;
-            if m[(0, 0)] > x[i11 % 2] {
-                let mut v13 = (3.0_f64 * v8.tanh()).floor();
-                let t14: (f64, f64) = (((v10 + v8) + x[0]), ((1.5_f64 * (k12 as f64).cos()).exp() + x[0]));
-            } else {
-                let (p15, q16): (f64, f64) = ((v8.mul_add((k12 as f64), v10) + x[1]), ((-v9) + x[0]));
+            if (if x[k12 % 2] < x[(k12 + 3) % x.len()] { m[(0, 1)] } else { m[(k12 % 2, (i11 + 3) % 2)] }) < 1.2_f64 {
+                v10 *= (0.9_f64 * (if v9 < (-0.5_f64) { 0.6_f64 } else { x[k12 % x.len()] }).tanh()).acos().tanh();
             }
         }
-        v8 = (v8 + (1.5_f64 * x[(i11 * 2) % x.len()].tanh()).exp2()).sin();
-        v8 *= (v9 + (x.dot(x) + (0.9_f64 * 2.0_f64.tanh()).acos())).tanh();
+        let mut vec13: DVector<f64> = ((k12 as f64) * &x.map(|t| (1.0 + t * t).ln()));
+        vec13[k12 % 2] += (((x[(i11 * 2) % 2] * vec13[(i11 + 1) % 2]) / (1.0_f64 + v10.powi(2))) * v10);
     }
-    ((((((1.5_f64 * x[0].atan()).sinh() + x[1]) + v10) + v9) + v8) + x.map(|t| t.sin() * t).norm_squared())
+    ((((((0.9_f64 - v10) + x[0]) + v10) + v9) + v8) + x.norm())
 }
 
 #[differentiable]
@@ -15947,45 +15670,47 @@ fn g_185_0(a: f64, b: f64) -> f64 {
         let mut v2 = ((-0.3_f64) - (0.5_f64 + ((i1 as f64) + b).powi(2)).powi(-1));
     }
     let (p3, q4): (f64, f64) = (((b + a) + a), (0.6_f64 + a));
-    if q4 < b {
-        let mut v5 = a;
+    if (if a < (-1.2_f64) { 0.9_f64 } else { p3 }) > q4 {
+        for i5 in (0..1).rev() {
+            let mut v6 = a;
+        }
+        for i7 in (0..4).step_by(3) {
+            let mut k8: usize = 0;
+            while k8 < 1 && (p3 < 2.9_f64) {
+                k8 += 1;
+                if p3 < std::f64::consts::PI { break; }
+                let mut v9 = ((-p3) * p3.mul_add(p3, q4));
+            }
+        }
+    } else {
+        let mut v10 = (0.9_f64 * p3.tanh()).atanh();
+        let p3 = (p3 + (1.5_f64 * f64::log10((0.5_f64 + (-1.5_f64).signum().powi(2))).tanh()).exp_m1());
     }
-    (((1.2_f64 + a) + q4) + p3)
+    (((q4 + a) + q4) + p3)
 }
 
 #[differentiable]
 fn f_185(x: &[f64]) -> f64 {
-    for i1 in 0..=2 {
-        for i2 in 0..=2 {
-            let t3: (f64, f64) = (((1.1_f64 + 0.7_f64.powi(2)).acosh() + x[3]), ((x[2] * x[i1 % 4]) + x[1]));
-        }
-        let mut v4 = (0.9_f64 * x[1].tanh()).atanh();
-        let mut k5: usize = 0;
-        loop {
-            if k5 >= 2 { break; }
-            k5 += 1;
-            if (-1.5_f64) < (-1.7_f64) {
-                v4 = (v4 + (v4 / (1.0_f64 + v4.powi(2)))).sin();
-                let t6: (f64, f64) = (((0.5_f64 + x[2].powi(2)).log10() + x[3]), ((-v4) + x[3]));
-                let mut v7 = (0.9_f64 * x[0].tanh()).acos().cos().powi(2);
-            } else {
-                let mut v8 = ((3.0_f64 * x[0].tanh()).ceil() / (1.0_f64 + (1.2_f64 * v4.tanh()).tan().powi(2)));
-                let mut v9 = (v8 - (0.5_f64 + v4.powi(2)).powf(v4.sin()));
+    for &xv2 in x.iter() {
+        for i3 in 0..5 {
+            let t4: (f64, f64) = ((x[(i3 + 3) % x.len()] + x[2]), ((1.1_f64 + (i3 as f64).powi(2)).acosh() + x[2]));
+            if (x[i3 % 3] + t4.1) < 1.6_f64 {
+                let mut v5 = (t4.1 - (if (i3 as f64) > 0.3_f64 { (i3 as f64) } else { 1.7_f64 }));
+                let (p6, q7): (f64, f64) = (((1.5_f64 * (i3 as f64).tanh()).cosh() + x[1]), (((i3 as f64) - x[0]) + x[2]));
+                let mut v8 = (-x[(i3 * 3) % x.len()]);
             }
-            v4 -= (-(0.5_f64 + (k5 as f64).powi(2)).powi(-1));
-            v4 -= ((x[(i1 + 1) % x.len()] + x[k5 % x.len()]) + (0.0_f64 + v4.powi(2)).ln_1p());
+            if ((i3 as f64) + xv2) > x[2] { return (0.5_f64 + x[(i3 * 3) % 3].powi(2)).log2(); }
+            if i3 % 2 == 1 {
+                let mut v9 = (0.5_f64 + t4.0.min(x[(i3 + 1) % 3]).powi(2)).powf(f64::tanh(t4.1).cos());
+                let mut v10 = (3.0_f64 * (i3 as f64).tanh()).floor().atan().powi(3);
+            } else {
+                let (p11, q12): (f64, f64) = ((xv2 + x[0]), ((0.0_f64 + (i3 as f64).powi(2)).ln_1p() + x[1]));
+            }
         }
-        let mut v10 = (0.9_f64 * (0.9_f64 * std::f64::consts::LN_2.tanh()).asin().mul_add((1.9_f64 + x[(i1 * 3) % 4]), (1.2_f64 * (-1.9_f64).tanh()).tan()).tanh()).asin();
+        let (p13, q14): (f64, f64) = ((1.0_f64 + x[0]), ((x[0] + f64::ln((0.5_f64 + xv2.powi(2)))) + x[2]));
     }
-    for i11 in (0..3).step_by(2) {
-        for i12 in 1..x.len() {
-            let mut v13 = (((i12 as f64) + 0.9_f64) / (1.0_f64 + (i11 as f64).powi(2)));
-        }
-        let mut arr14: Vec<f64> = vec![(i11 as f64); 3];
-        let mut v15 = (0.5_f64 + (0.5_f64 + g_185_0((i11 as f64), (-0.2_f64)).powi(2)).powf((i11 as f64).atan()).powi(2)).ln();
-    }
-    let (p16, q17): (f64, f64) = ((1.0_f64 + x[0]), ((x[0] + (0.5_f64 + std::f64::consts::PI.powi(2)).ln()) + x[2]));
-    (((((-2.0_f64) / (1.0_f64 + (-1.0_f64).powi(2))) + x[1]) + q17) + p16)
+    let t15: (f64, f64) = (((1.5_f64 * ((-2.0_f64) + std::f64::consts::LN_2).tanh()).exp2() + x[2]), ((x[2] + x[2]).cos().powi(2) + x[2]));
+    ((std::f64::consts::PI * x[2]) + x[0])
 }
 
 #[differentiable]
@@ -16008,7 +15733,7 @@ fn g_186_1(a: f64, b: f64) -> f64 {
                 if ((b + a) < (-1.0_f64)) && (b > std::f64::consts::PI) { break; }
                 let mut v5 = (-a);
             }
-            let mut v6 = (if b > b { (1.1_f64 + std::f64::consts::LN_2) } else { ((k1 as f64) * 0.5_f64) });
+            let mut v6 = (if (if (k1 as f64) < 1.3_f64 { (k1 as f64) } else { a }) > 1.1_f64 { (0.5_f64 + (-0.8_f64).powi(2)).powi(-1) } else { (k1 as f64).hypot((-(0.5_f64 + 0.5_f64.powi(2)))) });
             v6 = v6;
         } else {
             let mut v7 = ((a * a) * (-(k1 as f64)));
@@ -16073,47 +15798,47 @@ fn g_187_0(a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn f_187(x: &[f64]) -> f64 {
-    if ((-1.1_f64) > 1.0_f64) && (x[0] < std::f64::consts::LN_2) {
-        let mut arr1: [f64; 2] = [(-(-1.1_f64)), (x[0] / (1.0_f64 + x[0].powi(2)))];
-        let mut v2 = (0.9_f64 * ((0.8_f64 / (1.0_f64 + x[0].powi(2))) + x[0]).tanh()).asin();
-        let (p3, q4): (f64, f64) = ((x[0] + x[0]), ((-1.7_f64).mul_add(arr1[0], v2).tanh() + x[0]));
-    } else {
-        if ((-(-0.6_f64)) < 0.1_f64) && (0.3_f64 > 0.4_f64) {
-            let mut v5 = (x[0] + x[0]).cos();
-            if (x[0] / (1.0_f64 + v5.powi(2))) > (-0.2_f64) {
-                let v5 = (v5 + (0.5_f64 + (v5 / (1.0_f64 + x[0].powi(2))).powi(2)).powf(v5.sin()));
-            } else {
-                let (p6, q7): (f64, f64) = ((g_187_0(x[0], v5) + x[0]), (x[0] + x[0]));
-                v5 *= (v5 + x[0]).min(p6).cos();
-                let t8: (f64, f64) = ((q7 + x[0]), ((if 0.2_f64 < (-1.9_f64) { q7 } else { q7 }) + x[0]));
+    if (if x[0] < 1.6_f64 { x[0] } else { (-0.3_f64) }) < (-1.3_f64) {
+        let mut v1 = f64::cbrt((0.5_f64 + (-(0.0_f64 + std::f64::consts::LN_2.powi(2)).ln_1p()).powi(2)));
+    }
+    let (p2, q3): (f64, f64) = ((x[0].tanh() + x[0]), ((0.9_f64 * (x[0] / (1.0_f64 + x[0].powi(2))).tanh()).asin() + x[0]));
+    for i4 in (0..1).step_by(2) {
+        let mut v5 = (q3 + g_187_0(x[0], (0.9_f64 * (i4 as f64).tanh()).ln_1p()));
+        let mut k6: usize = 0;
+        while k6 < 1 && ((1.0_f64 / (1.0_f64 + (i4 as f64).powi(2))) < 1.4_f64) {
+            k6 += 1;
+            match i4 % 3 {
+                0 => {
+                    v5 += ((p2 / (1.0_f64 + x[k6 % 1].powi(2))) * (x[(k6 + 3) % x.len()] + q3));
+                }
+                1 => {
+                    let mut v7 = ((p2 * x[0]) + (x[(k6 * 2) % x.len()] / (1.0_f64 + v5.powi(2))));
+                    if i4 % 2 == 0 { continue; }
+                }
+                _ => {
+                    let mut v8 = (0.5_f64 + ((i4 as f64) / (1.0_f64 + x[0].powi(2))).powi(2)).powf(q3.sin());
+                    let (p9, q10): (f64, f64) = ((v5.sin().powi(3) + x[0]), (x[(k6 * 2) % 1] + x[0]));
+                }
+            }
+            for i11 in (0..5).step_by(3) {
+                let mut v12 = (1.1_f64 + (p2 + (-0.8_f64)).powi(2)).acosh();
+                let v5 = (v5 + v12);
+                let mut v13 = (if ((-1.1_f64) > std::f64::consts::LN_2) && (std::f64::consts::E < (-0.2_f64)) { f64::round((3.0_f64 * 0.7_f64.tanh())) } else { v5 });
             }
         }
-    }
-    if (0.7_f64 / (1.0_f64 + (-0.2_f64).powi(2))) < (-1.7_f64) {
-        let t9: (f64, f64) = ((x[0] + x[0]), ((0.0_f64 + (if x[0] < x[0] { x[0] } else { 1.5_f64 }).powi(2)).ln_1p() + x[0]));
-    } else {
-        if g_187_0(0.0_f64, std::f64::consts::LN_2) < (-1.4_f64) {
-            let mut k10: usize = 0;
-            while k10 < 4 && ((0.0_f64 + (-1.3_f64)) < 2.6_f64) {
-                k10 += 1;
-                let (p11, q12): (f64, f64) = ((((k10 as f64) + (k10 as f64)) + x[0]), (1.9_f64 + x[0]));
-                let mut v13 = (0.9_f64 * (q12 * x[(k10 * 3) % x.len()]).tanh()).asin();
-                if (0.1_f64 + 0.4_f64) > x[0] { return (1.5_f64 * (v13 / (1.0_f64 + p11.powi(2))).sin()).cosh(); }
-                let (p14, q15): (f64, f64) = ((g_187_0((k10 as f64), 1.7_f64) + x[0]), (((-1.8_f64) - v13) + x[0]));
+        let mut k14: usize = 0;
+        while k14 < 6 && ((1.5_f64 * q3.cos()).exp_m1() < 2.5_f64) {
+            k14 += 1;
+            v5 -= (0.5_f64 + (0.5_f64 + (k6 as f64).powi(2)).log2().powi(2)).powf(((k14 as f64) / (1.0_f64 + p2.powi(2))).tanh());
+            for &xv16 in x.iter() {
+                let mut v17 = (0.9_f64 * (1.5_f64 * v5.tanh()).exp().tanh()).atanh();
             }
-        } else {
-            let mut k16: usize = 0;
-            loop {
-                if k16 >= 3 { break; }
-                k16 += 1;
-                let mut v17 = f64::sin((3.0_f64 * x[(k16 * 2) % 1].tanh()).ceil());
-                let mut v18 = (k16 as f64);
-            }
+            let mut v18 = (0.5_f64 + std::f64::consts::LN_2.powi(2)).sqrt();
+            let q3 = (q3 + (0.5_f64 + x[(i4 * 3) % 1].powi(2)).powi(-2).atan().powi(3));
         }
-        let mut arr19: Vec<f64> = vec![(3.0_f64 * x[0].tanh()).round(); 4];
+        let (p19, q20): (f64, f64) = (((v5.atan() + (1.9_f64 - q3)) + x[0]), (((1.5_f64 * x[k14 % 1].sin()).exp_m1() * x[i4 % 1]) + x[0]));
     }
-    let (p20, q21): (f64, f64) = (((0.5_f64 + (if (x[0] > (-0.7_f64)) && (std::f64::consts::PI < x[0]) { x[0] } else { 1.2_f64 }).powi(2)).sqrt() + x[0]), (x[0] + x[0]));
-    (((2.0_f64 + x[0]) + q21) + p20)
+    (((0.4_f64 + x[0]) + q3) + p2)
 }
 
 #[differentiable]
@@ -16172,34 +15897,39 @@ fn f_189(x: &[f64]) -> f64 {
                     let mut v4 = x[(i1 * 3) % x.len()];
                 }
                 1 => {
-                    if (-1.5_f64) > x[(i2 + 3) % x.len()] { break; }
-                    let mut v5 = ((x[(i1 * 3) % 1] * x[i2 % x.len()]) + 1.3_f64);
+                    if (if (-1.4_f64) < 1.8_f64 { (i1 as f64) } else { x[i1 % 1] }) < (i2 as f64) { continue; }
+                    let t5: (f64, f64) = (((0.3_f64 / (1.0_f64 + (-1.1_f64).powi(2))) + x[0]), ((x[(i1 * 3) % 1] * x[i2 % x.len()]) + x[0]));
                 }
                 _ => {
                     let mut v6 = (-f64::tanh(x[i1 % 1]));
-                    let (p7, q8): (f64, f64) = (((x[i1 % x.len()] * x[(i2 * 2) % x.len()]) + x[0]), ((-(i1 as f64)) + x[0]));
                 }
             }
-            for i9 in 0..=x.len() - 1 {
-                let mut v10 = ((x[(i1 + 1) % x.len()] - (i2 as f64)) + (x[(i1 + 2) % x.len()] + xv3));
-                v10 += ((-0.9_f64) * (if i2 % 3 == 1 { v10 } else { xv3 }));
-                let mut v11 = ((0.5_f64 + v10.powi(2)).powi(-1) - (v10 + v10));
-                v10 -= ((v11 + v10) / (1.0_f64 + (0.5_f64 + 1.7_f64.powi(2)).cbrt().powi(2)));
+            for i7 in (1..3).step_by(2) {
+                let mut v8 = ((if i2 % 2 == 1 { x[(i1 * 2) % 1] } else { x[(i7 * 3) % x.len()] }) * x[0]);
+                v8 += (-0.9_f64);
+                let v8 = (v8 + f64::cbrt((0.5_f64 + x[0].atan().powi(2).powi(2))));
+                let v8 = (v8 + (0.9_f64 * (1.1_f64 + xv3.powi(2)).acosh().tanh()).atanh());
             }
-            if i2 % 3 == 0 { continue; }
+            let mut v9 = ((0.5_f64 + (-0.6_f64).powi(2)).powi(-1) - x[0]);
         }
     }
-    for i12 in (0..x.len() - 1).step_by(3) {
-        let t13: (f64, f64) = (((x[(i12 * 3) % 1] + (i12 as f64)) + x[0]), ((0.5_f64 + (0.5_f64 + x[(i12 * 3) % x.len()].powi(2)).powf(x[(i12 + 1) % 1].atan()).powi(2)).powf(((i12 as f64) + std::f64::consts::LN_2).tanh()) + x[0]));
-        let t14: (f64, f64) = (((i12 as f64) + x[0]), (f64::asinh(t13.1) + x[0]));
+    let mut v10 = f64::cbrt((0.5_f64 + ((-1.4_f64) - x[0]).powi(2))).hypot((-(0.5_f64 + ((1.2_f64 * (-0.3_f64).tanh()).tan() + (0.5_f64 + x[0].powi(2)).log10()).powi(2))));
+    for i11 in 1..=5 {
+        let mut k12: usize = 0;
+        loop {
+            if k12 >= 1 { break; }
+            k12 += 1;
+            let v10 = (v10 + (if (x[(i11 * 3) % x.len()] * v10) < 1.3_f64 { std::f64::consts::FRAC_1_SQRT_2 } else { (x[(i11 + 2) % 1] * 0.7_f64) }));
+            let mut v13 = ((i11 as f64).asinh() * ((k12 as f64) + v10));
+            if (1.2_f64 * v13.tanh()).tan() > 1.1_f64 {
+                let mut v14 = (x[0] - x[(i11 * 3) % x.len()]).tanh();
+            }
+        }
+        if k12 % 3 == 1 { break; }
+        v10 *= 1.1_f64.tanh();
     }
-    if (1.1_f64 + x[0]) > 1.6_f64 {
-        let t15: (f64, f64) = ((f64::tanh((x[0] - x[0])) + x[0]), ((0.5_f64 + (if (std::f64::consts::E > x[0]) && (std::f64::consts::PI < x[0]) { (-0.3_f64) } else { std::f64::consts::PI }).powi(2)).powf((0.5_f64 + std::f64::consts::PI.powi(2)).powf(x[0].atan()).cos()) + x[0]));
-        let mut arr16: [f64; 3] = [(if (-1.6_f64) > 1.9_f64 { x[0] } else { t15.1 }), t15.0.cos(), (1.5_f64 * x[0].tanh()).cosh()];
-        let mut v17 = (if (t15.0 * 1.2_f64) < (-0.9_f64) { (0.0_f64 + (x[0] + t15.1).powi(2)).ln_1p() } else { x[0] });
-    }
-    let t18: (f64, f64) = (((x[0].atan2((-(0.5_f64 + 0.6_f64.powi(2)))) - f64::log2((0.5_f64 + x[0].powi(2)))) + x[0]), (x[0] + x[0]));
-    ((x[0] + x[0]) + x[0])
+    let t15: (f64, f64) = ((((0.5_f64 + x[0].powi(2)).powf(1.3_f64.cos()) * v10) + x[0]), ((0.5_f64 + v10.powi(2)).powf(v10.atan()) + x[0]));
+    (((1.3_f64 + x[0]) + x[0]) + v10)
 }
 
 #[differentiable]
@@ -16578,84 +16308,84 @@ fn g_195_1(a: f64, b: f64) -> f64 {
         for i9 in (0..3).rev() {
             match i9 % 3 {
                 0 => {
-                    if a > 0.7_f64 { continue; }
-                    let mut v10 = (1.7_f64 - (-1.4_f64));
-                    let mut v11 = 2.0_f64;
+                    if (if 1.7_f64 > (-0.2_f64) { (-0.9_f64) } else { a }) < 0.0_f64 { continue; }
+                    let t10: (f64, f64) = ((1.2_f64 + b), (1.7_f64 + a));
+                    let mut v11 = ((2.0_f64 + a) - (b * b));
                 }
                 1 => {
-                    if a < 0.8_f64 { continue; }
-                    let t12: (f64, f64) = (((1.1_f64 + b.powi(2)).acosh() + b), ((0.9_f64 * (-0.8_f64).tanh()).atanh() + b));
-                    let mut v13 = ((0.9_f64 * 0.8_f64.tanh()).asin() + (0.5_f64 + (-1.2_f64).powi(2)).powf(b.atan()));
+                    let t12: (f64, f64) = (((std::f64::consts::E - (i9 as f64)) + a), (a + b));
+                    let mut v13 = ((k1 as f64).cos().powi(2) * (b + (-0.8_f64)));
                 }
                 _ => {
-                    let mut v14 = (0.5_f64 + (b + 0.0_f64).powi(2)).powf((-0.1_f64).sin());
-                    let mut v15 = (1.5_f64 * v14.atan()).cosh().min((a + (-1.2_f64)));
+                    let mut v14 = ((0.9_f64 * 0.8_f64.tanh()).asin() + (0.5_f64 + (-1.2_f64).powi(2)).powf(b.atan()));
+                    let mut v15 = (0.5_f64 + (b + v14).powi(2)).powf((a + (-0.1_f64)).sin());
+                    let mut v16 = (1.5_f64 * v14.tanh()).cosh().min((-a));
                 }
             }
-            let mut v16 = (if (a / (1.0_f64 + a.powi(2))) > (-1.9_f64) { ((i9 as f64) + a) } else { (i9 as f64) });
-            for i17 in 0..=5 {
-                let t18: (f64, f64) = (((1.1_f64 + v16.powi(2)).acosh() + b), ((-0.5_f64).sin().powi(3) + b));
-                let t19: (f64, f64) = (((0.5_f64 + b.powi(2)).powf(1.4_f64.sin()) + b), ((1.2_f64 * t18.1.tanh()).tan() + b));
+            let t17: (f64, f64) = (((if a < (-0.2_f64) { 1.0_f64 } else { (-1.8_f64) }) + b), ((-(-1.3_f64)) + a));
+            for i18 in 0..=5 {
+                let t19: (f64, f64) = (((1.1_f64 + a.powi(2)).acosh() + b), ((-0.5_f64).sin().powi(3) + b));
+                let t20: (f64, f64) = (((0.5_f64 + b.powi(2)).powf(1.4_f64.sin()) + b), ((1.2_f64 * t17.1.tanh()).tan() + b));
             }
-            let mut v20 = (3.0_f64 * b.tanh()).round();
+            let mut v21 = (3.0_f64 * b.tanh()).round();
         }
-        let (p21, q22): (f64, f64) = (((0.5_f64 + (k1 as f64).powi(2)).powf(((-0.8_f64) + (-1.5_f64)).tanh()) + b), (((a + (-1.2_f64)) * b.hypot((0.5_f64 + b.powi(2)))) + a));
+        let (p22, q23): (f64, f64) = (((0.5_f64 + (k1 as f64).powi(2)).powf(((-0.8_f64) + (-1.5_f64)).tanh()) + b), (((a + (-1.2_f64)) * b.hypot((0.5_f64 + b.powi(2)))) + a));
     } else {
-        let t23: (f64, f64) = ((a + a), ((0.9_f64 * (a * b).tanh()).asin() + b));
-        if (t23.0 < (-0.6_f64)) && (t23.0 > 0.3_f64) {
-            let mut v24 = (0.0_f64 + (1.5_f64 * t23.1.atan()).cosh().powi(2)).ln_1p();
+        let t24: (f64, f64) = ((a + a), ((0.9_f64 * (a * b).tanh()).asin() + b));
+        if (t24.0 < (-0.6_f64)) && (t24.0 > 0.3_f64) {
+            let mut v25 = (0.0_f64 + (1.5_f64 * t24.1.atan()).cosh().powi(2)).ln_1p();
         }
     }
-    let mut k25: usize = 0;
-    while k25 < 1 && ((b - 1.5_f64) < 2.9_f64) {
-        k25 += 1;
-        for i26 in (0..3).step_by(3) {
-            for i27 in (1..1).rev() {
-                let t28: (f64, f64) = (((i26 as f64) + a), ((a + a) + b));
+    let mut k26: usize = 0;
+    while k26 < 1 && ((b - 1.5_f64) < 2.9_f64) {
+        k26 += 1;
+        for i27 in (0..3).step_by(3) {
+            for i28 in (1..1).rev() {
+                let t29: (f64, f64) = (((i27 as f64) + a), ((a + a) + b));
             }
-            let mut v29 = 0.2_f64.tanh().powi(3);
-            v29 *= a.sin();
+            let mut v30 = 0.2_f64.tanh().powi(3);
+            v30 *= a.sin();
         }
         if (-0.7_f64).tanh() > b {
-            let (p30, q31): (f64, f64) = (((b + (-1.0_f64)) + a), (((k25 as f64) + (k25 as f64)) + a));
-            match k25 % 3 {
+            let (p31, q32): (f64, f64) = (((b + (-1.0_f64)) + a), (((k26 as f64) + (k26 as f64)) + a));
+            match k26 % 3 {
                 0 => {
-                    let mut v32 = ((if k25 % 2 == 0 { std::f64::consts::LN_2 } else { b }) * a.atan2((-(0.5_f64 + a.powi(2)))));
-                    let mut v33 = (a - a);
-                    v32 = (v32 + v33.sin()).atan();
+                    let mut v33 = ((if k26 % 2 == 0 { std::f64::consts::LN_2 } else { b }) * a.atan2((-(0.5_f64 + a.powi(2)))));
+                    let mut v34 = (a - a);
+                    v33 = (v33 + v34.sin()).atan();
                 }
                 1 => {
-                    let mut v34 = (-0.9_f64);
+                    let mut v35 = (-0.9_f64);
                 }
                 _ => {
-                    if 1.9_f64 > 1.2_f64 { return (0.5_f64 + (b + p30).powi(2)).powf(b.tanh()); }
-                    let mut v35 = b;
+                    if 1.9_f64 > 1.2_f64 { return (0.5_f64 + (b + p31).powi(2)).powf(b.tanh()); }
+                    let mut v36 = b;
                 }
             }
         } else {
-            let mut v36 = b;
+            let mut v37 = b;
         }
-        if k25 % 2 == 0 {
-            let (p37, q38): (f64, f64) = (((a + a) + a), ((if (k25 as f64) < 0.2_f64 { std::f64::consts::LN_2 } else { 1.7_f64 }) + a));
-            let mut k39: usize = 0;
-            while k39 < 5 && ((if k25 % 3 == 1 { a } else { p37 }) < 1.4_f64) {
-                k39 += 1;
-                let mut v40 = a;
-                if (0.5_f64 + (-1.9_f64).powi(2)).sqrt() < q38 { return q38; }
-                let v40 = (v40 + (b * v40).atan2((-(0.5_f64 + g_195_0(a, std::f64::consts::FRAC_1_SQRT_2).powi(2)))));
-                let (p41, q42): (f64, f64) = (((0.9_f64 * v40.tanh()).ln_1p() + b), (a.hypot((0.5_f64 + b.powi(2))) + b));
+        if k26 % 2 == 0 {
+            let (p38, q39): (f64, f64) = (((a + a) + a), ((if (k26 as f64) < 0.2_f64 { std::f64::consts::LN_2 } else { 1.7_f64 }) + a));
+            let mut k40: usize = 0;
+            while k40 < 5 && ((if k26 % 3 == 1 { a } else { p38 }) < 1.4_f64) {
+                k40 += 1;
+                let mut v41 = a;
+                if (0.5_f64 + (-1.9_f64).powi(2)).sqrt() < q39 { return q39; }
+                let v41 = (v41 + (b * v41).atan2((-(0.5_f64 + g_195_0(a, std::f64::consts::FRAC_1_SQRT_2).powi(2)))));
+                let (p42, q43): (f64, f64) = (((0.9_f64 * v41.tanh()).ln_1p() + b), (a.hypot((0.5_f64 + b.powi(2))) + b));
             }
         } else {
-            let t43: (f64, f64) = (((if (k25 as f64) > (k25 as f64) { b } else { (-1.9_f64) }) + b), (a + a));
+            let t44: (f64, f64) = (((if (k26 as f64) > (k26 as f64) { b } else { (-1.9_f64) }) + b), (a + a));
             if (1.5_f64 * a.cos()).sinh() < std::f64::consts::FRAC_1_SQRT_2 {
-                let t44: (f64, f64) = ((std::f64::consts::PI + b), ((a + a) + b));
-                let mut v45 = (((k25 as f64) + t44.1) + (-t43.0));
+                let t45: (f64, f64) = ((std::f64::consts::PI + b), ((a + a) + b));
+                let mut v46 = (((k26 as f64) + t45.1) + (-t44.0));
             }
         }
-        let (p46, q47): (f64, f64) = ((a + b), (std::f64::consts::LN_2.max((0.5_f64 + (k25 as f64).powi(2)).cbrt()) + b));
+        let (p47, q48): (f64, f64) = ((a + b), (std::f64::consts::LN_2.max((0.5_f64 + (k26 as f64).powi(2)).cbrt()) + b));
     }
-    let (p48, q49): (f64, f64) = ((0.7_f64 + a), (g_195_0((k25 as f64), (0.5_f64 + a.powi(2)).powi(-2)) + a));
-    (((q49 + b) + q49) + p48)
+    let (p49, q50): (f64, f64) = ((0.7_f64 + a), (g_195_0((k26 as f64), (0.5_f64 + a.powi(2)).powi(-2)) + a));
+    (((q50 + b) + q50) + p49)
 }
 
 #[differentiable]
@@ -16931,56 +16661,57 @@ fn f_197(x: &[f64]) -> f64 {
         }
         let mut arr11: [f64; 2] = [(-1.3_f64); 2];
         for i12 in (0..4).rev() {
-            if v1 < (-2.0_f64) { break; }
-        }
-    } else {
-        let t13: (f64, f64) = ((v1 + x[4]), ((std::f64::consts::LN_2.mul_add(x[3], std::f64::consts::PI) / (1.0_f64 + 1.1_f64.powi(2))) + x[2]));
-        let mut k14: usize = 0;
-        loop {
-            if k14 >= 4 { break; }
-            k14 += 1;
-            let mut v15 = ((x[1] * x[(k14 * 2) % 5]) + (0.5_f64 + (-0.4_f64).powi(2)).recip());
+            if ((if x[(i12 + 3) % 5] > (-1.2_f64) { v1 } else { arr11[1] }) < 0.2_f64) && (v1 > 1.1_f64) { continue; }
         }
     }
-    for i16 in (0..x.len()).step_by(2) {
-        let mut v17 = x[(i16 * 2) % x.len()];
-        v1 = (0.5_f64 + std::f64::consts::LN_2.powi(2)).powf(x[2].tanh()).max((-x[2])).min((0.5_f64 + v1.powi(2)).powi(-2).atan2((-(0.5_f64 + (x[(i16 + 2) % x.len()] + v17).powi(2)))));
-        let mut k18: usize = 0;
-        loop {
-            if k18 >= 2 { break; }
-            k18 += 1;
-            if ((-1.3_f64) > v17) && (k18 % 3 == 1) {
-                v17 += v1;
-                let v17 = (v17 + v17);
-                let (p19, q20): (f64, f64) = (((i16 as f64) + x[2]), ((v1 - (i16 as f64)) + x[3]));
-            } else {
-                let t21: (f64, f64) = (((i16 as f64) + x[3]), ((x[k18 % x.len()] + v1) + x[1]));
-                let t22: (f64, f64) = (((0.5_f64 + t21.1.powi(2)).log10() + x[3]), ((0.9_f64 * t21.1.tanh()).ln_1p() + x[4]));
-            }
-            v1 = (v1 + (0.9_f64 * 0.5_f64.min(0.9_f64).tanh()).asin()).cos();
-            let mut v23 = (0.9_f64 * x[(i16 * 2) % 5].tanh()).acos();
+    let mut k13: usize = 0;
+    while k13 < 4 && (x[1].atan2((-(0.5_f64 + v1.powi(2)))) < 1.4_f64) {
+        k13 += 1;
+        if v1 > 1.4_f64 { break; }
+        let mut v14 = (((0.8_f64 + x[(k13 * 2) % 5]) * (0.5_f64 + (-0.4_f64).powi(2)).recip()) + (0.5_f64 + (k13 as f64).powi(2)).powi(-1));
+    }
+    let mut k15: usize = 0;
+    loop {
+        if k15 >= 3 { break; }
+        k15 += 1;
+        if (-v1) < 1.8_f64 {
+            v1 *= (k15 as f64).cos();
+            let v1 = (v1 + ((0.9_f64 * 0.2_f64.tanh()).atanh() - v1));
+            let mut v16 = (0.9_f64 * (0.5_f64 + v1.powi(2)).powi(-2).tanh()).acos();
+        } else {
+            v1 += ((0.1_f64 * v1) + x[k15 % 5].tanh().powi(3));
         }
-        let mut k24: usize = 0;
-        loop {
-            if k24 >= 4 { break; }
-            k24 += 1;
-            v1 = (v1 + x[(i16 * 3) % 5]).cos();
-            v17 -= 2.0_f64;
-            let mut v25 = ((v1 * v1) + (0.8_f64 + (k18 as f64)));
-            let mut k26: usize = 0;
-            loop {
-                if k26 >= 4 { break; }
-                k26 += 1;
-                let v1 = (v1 + 1.2_f64);
-                v17 += (3.0_f64 * (v17 * (k18 as f64)).tanh()).ceil();
-                v17 += x[3];
-                let v25 = (v25 + (1.5_f64 * v25.atan()).exp_m1().max((x[k26 % x.len()] - std::f64::consts::FRAC_1_SQRT_2)));
+        v1 *= x[(k15 * 2) % x.len()].cos();
+        for (i17, &xv18) in x.iter().enumerate() {
+            let mut k19: usize = 0;
+            while k19 < 6 && (v1 < 2.3_f64) {
+                k19 += 1;
+                let mut v20 = ((0.5_f64 + v1.powi(2)).powf(x[3].sin()) + (0.9_f64 * (k13 as f64).tanh()).atanh());
             }
+            for i21 in (1..3).step_by(3) {
+                v1 += x[(i21 + 2) % x.len()];
+            }
+            match i17 % 2 {
+                0 => {
+                    v1 += x[(i17 + 3) % 5];
+                    v1 += (-0.3_f64);
+                }
+                _ => {
+                    let mut v22 = (v1 / (1.0_f64 + (0.9_f64 * x[(i17 + 2) % 5].tanh()).atanh().powi(2)));
+                    v1 = (v1 + x[(i17 + 3) % 5]).cos();
+                    v22 -= 2.0_f64;
+                }
+            }
+            let mut v23 = ((v1 * xv18) + (v1 * v1));
         }
     }
-    if v1 < x[2] { return v1; }
-    let mut v27 = (v1.max(std::f64::consts::PI) + v1);
-    ((((0.5_f64 + x[0].powi(2)).powf(x[1].atan()) + x[4]) + v27) + v1)
+    for i24 in 1..5 {
+        for (i25, &xv26) in x.iter().enumerate() {
+            v1 += ((3.0_f64 * xv26.tanh()).ceil() * (k15 as f64).min(v1));
+            let mut v27 = xv26;
+        }
+    }
+    (((0.5_f64 + 0.5_f64.powi(2)).powf(v1.atan()) + x[2]) + v1)
 }
 
 #[differentiable]
@@ -17003,31 +16734,66 @@ fn g_199_0(a: f64, b: f64) -> f64 {
 #[differentiable]
 fn f_199(x: &[f64]) -> f64 {
     let (p1, q2): (f64, f64) = ((0.1_f64 + x[0]), ((1.5_f64 * (x[0] * std::f64::consts::LN_2).cos()).exp_m1() + x[1]));
-    if (-0.6_f64) < (-1.6_f64) {
-        for (i3, &xv4) in x.iter().enumerate() {
-            let mut v5 = (-0.3_f64);
-        }
-        if (0.5_f64 + q2.powi(2)).log10() > (-1.2_f64) {
-            let mut v6 = (0.5_f64 + (1.5_f64 * p1.cos()).exp().powi(2)).ln();
-            let mut v7 = ((-0.9_f64) + (0.5_f64 + v6.powi(2)).powf(x[1].atan()));
-        } else {
-            if (p1 / (1.0_f64 + (-0.6_f64).powi(2))) > p1 {
-                let p1 = (p1 + q2);
-            } else {
-                let p1 = (p1 + (0.9_f64 * (1.5_f64 * p1.tanh()).exp().tanh()).ln_1p());
-                let mut v8 = x[1];
-                let mut v9 = ((x[0] + q2) + (3.0_f64 * x[0].tanh()).ceil());
+    if ((if p1 > (-0.4_f64) { q2 } else { 0.9_f64 }) < (-0.6_f64)) && (x[0] < (-1.6_f64)) {
+        let mut v3 = g_199_0((0.5_f64 + (0.5_f64 + (-0.2_f64).powi(2)).log2().powi(2)).powf(x[0].sin()), f64::recip((0.5_f64 + (p1 + q2).powi(2))));
+    } else {
+        let mut k4: usize = 0;
+        loop {
+            if k4 >= 2 { break; }
+            k4 += 1;
+            for i5 in (0..2).step_by(3) {
+                let mut v6 = ((-0.6_f64) / (1.0_f64 + x[1].powi(2)));
+                v6 = (v6 + (v6 + g_199_0(x[1], q2))).tanh();
+                let (p7, q8): (f64, f64) = (((-1.4_f64) + x[1]), ((x[(k4 + 3) % x.len()] + (k4 as f64)) + x[0]));
             }
+            let mut v9 = (3.0_f64 * (if k4 % 3 == 0 { 0.3_f64 } else { 0.8_f64 }).tanh()).ceil();
+            if (k4 as f64) > (-0.1_f64) { continue; }
         }
-        for (i10, &xv11) in x.iter().enumerate() {
-            if (i10 as f64) < 0.8_f64 { continue; }
-            let mut v12 = x[(i10 * 3) % 2].tanh().powi(3);
+        let mut v10 = q2;
+        let mut arr11: [f64; 3] = [(0.5_f64 + x[k4 % x.len()].powi(2)).recip(), q2, 1.8_f64];
+    }
+    if (1.5_f64 * p1.cos()).cosh() < (-1.4_f64) {
+        let mut v12 = p1;
+        for i13 in (1..x.len() - 1).step_by(3) {
+            match i13 % 3 {
+                0 => {
+                    let v12 = (v12 + q2);
+                    let mut v14 = std::f64::consts::LN_2;
+                    if (-0.6_f64) < x[1] { break; }
+                }
+                1 => {
+                    let p1 = (p1 + g_199_0(((i13 as f64) + x[i13 % x.len()]), ((i13 as f64) + (i13 as f64))));
+                    if (x[(i13 * 3) % x.len()] / (1.0_f64 + (-1.4_f64).powi(2))) > (i13 as f64) { break; }
+                    let v12 = (v12 + x[i13 % 2]);
+                }
+                _ => {
+                    v12 -= 1.0_f64.sin();
+                    if p1 < (-0.5_f64) { return p1; }
+                    if (v12 * (-1.4_f64)) < 0.7_f64 { break; }
+                }
+            }
+            let t15: (f64, f64) = (((-(i13 as f64)) + x[0]), ((x[i13 % x.len()] + x[0]) + x[1]));
+            let t16: (f64, f64) = ((q2 + x[0]), (t15.1 + x[0]));
         }
     } else {
-        let mut arr13: [f64; 3] = [(0.5_f64 + x[0].powi(2)).recip(), (-0.1_f64), (x[0] + q2)];
+        if (1.5_f64 * q2.atan()).exp2() < q2 {
+            let mut v17 = ((1.2_f64 * (-1.9_f64).tanh()).tan() + (p1 / (1.0_f64 + q2.powi(2))));
+        } else {
+            if x[1] > (-0.5_f64) {
+                let mut v18 = (1.2_f64 * x[0].tanh()).tan();
+                let mut v19 = (0.9_f64 * q2.tanh()).asin();
+                let (p20, q21): (f64, f64) = (((x[1] * v18) + x[1]), (v18 + x[0]));
+            } else {
+                let mut v22 = q2;
+            }
+            for i23 in 0..=2 {
+                let mut v24 = x[i23 % x.len()];
+                if i23 % 2 == 0 { return (0.9_f64 * (1.5_f64 * 1.3_f64.sin()).sinh().tanh()).atanh(); }
+            }
+            let mut v25 = 0.2_f64;
+        }
     }
-    let mut v14 = p1;
-    (((((0.9_f64 * 1.2_f64.tanh()).acos() + x[1]) + v14) + q2) + p1)
+    ((((-p1) + x[0]) + q2) + p1)
 }
 
 #[differentiable]
@@ -17470,25 +17236,40 @@ fn f_205(x: &[f64]) -> f64 {
             }
         } else {
             for i40 in 0..=2 {
-                if 1.9_f64 < (-1.5_f64) { continue; }
-                if i40 % 2 == 0 { continue; }
+                if ((if (i40 as f64) < (-0.6_f64) { (i40 as f64) } else { (i40 as f64) }) < x[i40 % x.len()]) && (1.9_f64 > 1.8_f64) { continue; }
                 let mut v41 = ((x[2] + (i40 as f64)) + (i40 as f64).hypot((0.5_f64 + (i40 as f64).powi(2))));
+                v41 += x[i40 % 4].tanh();
             }
-            let mut k42: usize = 0;
-            while k42 < 3 && ((1.2_f64 * x[1].tanh()).tan() < 0.9_f64) {
-                k42 += 1;
-                let t43: (f64, f64) = (((0.9_f64 * x[k42 % x.len()].tanh()).asin() + x[0]), ((if ((k42 as f64) < (-1.2_f64)) && ((-1.2_f64) < (-1.3_f64)) { x[2] } else { x[k42 % x.len()] }) + x[0]));
+            if (x[3] > (-0.6_f64)) && ((-1.2_f64) < x[2]) {
+                let t42: (f64, f64) = ((x[0] + x[1]), ((1.5_f64 * x[3].cos()).exp_m1() + x[2]));
+            } else {
+                let t43: (f64, f64) = (((0.9_f64 * x[2].tanh()).atanh() + x[2]), ((if 1.5_f64 < (-0.5_f64) { (-0.8_f64) } else { (-0.9_f64) }) + x[3]));
+                let mut v44 = (x[3] - (x[1] * x[1]));
+                v44 = (if (v44 * t43.1) > t43.0 { (0.0_f64 + v44.powi(2)).ln_1p() } else { (std::f64::consts::E - 0.6_f64) });
             }
         }
     } else {
-        for i44 in 1..=x.len() {
-            let mut v45 = f64::recip((0.5_f64 + (1.2_f64 * (i44 as f64).tanh()).tan().powi(2)));
-            let mut v46 = ((-(-0.8_f64)) - (-0.8_f64).tanh().powi(2));
+        let mut k45: usize = 0;
+        while k45 < 4 && ((x[2] + x[0]) < 0.0_f64) {
+            k45 += 1;
+            let mut k46: usize = 0;
+            loop {
+                if k46 >= 2 { break; }
+                k46 += 1;
+                let mut v47 = (if x[k45 % 4] < 1.8_f64 { (x[3] + (k45 as f64)) } else { (x[(k45 * 2) % 4] * x[(k46 * 2) % 4]) });
+            }
+            let mut k48: usize = 0;
+            while k48 < 3 && (std::f64::consts::FRAC_1_SQRT_2.asinh() < 1.5_f64) {
+                k48 += 1;
+                let mut v49 = (((k45 as f64) + (k46 as f64)) * (-x[2]));
+                let mut v50 = v49;
+            }
         }
-        let mut v47 = (-x[3].cos().powi(3));
+        let (p51, q52): (f64, f64) = (((-1.6_f64) + x[0]), ((k45 as f64) + x[3]));
+        let mut v53 = x[3];
     }
-    let mut v48 = x[1];
-    (((0.5_f64 + v48.powi(2)).log10() + x[3]) + v48)
+    let (p54, q55): (f64, f64) = (((0.9_f64 * ((-0.3_f64) + x[3]).tanh()).atanh() + x[3]), ((-(if x[3] > (-0.6_f64) { x[1] } else { x[3] })) + x[2]));
+    ((((q55 / (1.0_f64 + std::f64::consts::PI.powi(2))) + x[1]) + q55) + p54)
 }
 
 #[differentiable]
@@ -17871,7 +17652,7 @@ fn f_211(x: &[f64]) -> f64 {
             }
         }
         let mut arr12: Vec<f64> = vec![(x[(i1 + 2) % x.len()] / (1.0_f64 + x[i1 % 5].powi(2))); 3];
-        arr12[(i1 + 3) % 3] -= (if ((i1 as f64) < x[(i1 * 2) % 5]) && (x[(i1 + 3) % x.len()] < 1.3_f64) { (std::f64::consts::LN_2 + (i1 as f64)) } else { x[i1 % 5] }).sin();
+        arr12[(i1 + 3) % 3] -= (if ((if arr12[(i1 * 3) % 3] > 1.6_f64 { std::f64::consts::FRAC_1_SQRT_2 } else { x[i1 % x.len()] }) < x[(i1 * 2) % 5]) && (x[(i1 + 3) % x.len()] < 1.3_f64) { (std::f64::consts::LN_2 + (i1 as f64)) } else { x[i1 % 5] }).sin();
     }
     let t13: (f64, f64) = ((x[1] + x[0]), ((if (0.5_f64 + x[4].powi(2)).ln() > (-1.9_f64) { std::f64::consts::E } else { std::f64::consts::FRAC_1_SQRT_2 }) + x[1]));
     let mut v14 = (((-2.0_f64) + (1.5_f64 * t13.0.tanh()).cosh()) + t13.1);
@@ -17951,7 +17732,7 @@ fn g_212_0(a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn g_212_1(a: f64, b: f64) -> f64 {
-    if std::f64::consts::PI < (-0.8_f64) { return (if (b < 0.4_f64) && (b < (-1.1_f64)) { (0.5_f64 + b.powi(2)).powf(2.0_f64.tanh()) } else { g_212_0(a, (-1.5_f64)) }); }
+    if std::f64::consts::PI < (-0.8_f64) { return (if (if (-1.2_f64) < (-0.1_f64) { b } else { a }) < a { (0.5_f64 + b.powi(2)).powf(2.0_f64.tanh()) } else { g_212_0(a, (-1.5_f64)) }); }
     for i1 in 0..4 {
         let mut arr2: [f64; 2] = [(-1.9_f64); 2];
         let mut arr3: [f64; 4] = [(1.5_f64 * b.atan()).exp_m1(), (i1 as f64), (b * (-1.4_f64)), a.min(a)];
@@ -18012,128 +17793,149 @@ fn g_213_0(a: f64, b: f64) -> f64 {
                     let mut v7 = (0.9_f64 * (v6 + v6).tanh()).ln_1p();
                 }
             }
-            if std::f64::consts::FRAC_1_SQRT_2 > 0.6_f64 { continue; }
-            if i1 % 2 == 1 { break; }
+            if (if ((i1 as f64) > (i1 as f64)) && ((-0.3_f64) > (-0.3_f64)) { a } else { (i1 as f64) }) > (-1.6_f64) { break; }
+            let mut v8 = (if (0.3_f64 * a) > 0.1_f64 { (a * (i1 as f64)) } else { (0.9_f64 * (-0.4_f64).tanh()).atanh() });
         }
-        let t8: (f64, f64) = (((1.5_f64 * (i1 as f64).mul_add((-0.4_f64), b).tanh()).sinh() + b), (((std::f64::consts::E * std::f64::consts::FRAC_1_SQRT_2) * ((-1.4_f64) + a)) + a));
-        let mut v9 = (((0.5_f64 + (i1 as f64).powi(2)).recip() * a) - t8.1);
-    }
-    if (0.5_f64 + (-0.8_f64).powi(2)).powf(a.tanh()) < b {
-        let (p10, q11): (f64, f64) = ((a + a), (b + b));
-        let mut v12 = p10;
-    } else {
-        if (b * std::f64::consts::LN_2) < b {
-            for i13 in (0..5).step_by(2) {
-                let (p14, q15): (f64, f64) = (((-b) + a), ((i13 as f64) + a));
-                let mut v16 = (-0.3_f64);
-                v16 += (0.5_f64 + b.hypot((-(0.5_f64 + (-1.2_f64).powi(2)))).powi(2)).powf((a + (i13 as f64)).tanh());
+        if i1 % 2 == 0 {
+            if (std::f64::consts::E * std::f64::consts::FRAC_1_SQRT_2) > (-1.4_f64) {
+                let mut v9 = (((-0.5_f64) * (i1 as f64)) - a);
             }
-            let mut k17: usize = 0;
-            while k17 < 5 && ((1.5_f64 * b) < 2.7_f64) {
-                k17 += 1;
-                if (a - (k17 as f64)) > b { return 1.1_f64; }
-                if 0.7_f64 > 1.8_f64 { break; }
-                let mut v18 = (1.2_f64 * (0.9_f64 * b.tanh()).atanh().tanh()).tan();
-            }
-            for i19 in (0..5).step_by(2) {
-                let (p20, q21): (f64, f64) = ((a + b), (1.8_f64 + b));
-                let mut v22 = (0.9_f64 * p20.tanh()).atanh();
+            let mut k10: usize = 0;
+            loop {
+                if k10 >= 5 { break; }
+                k10 += 1;
+                let (p11, q12): (f64, f64) = ((b + a), (a.hypot((0.5_f64 + (-0.6_f64).powi(2))) + a));
             }
         } else {
-            if (1.5_f64 * a.atan()).sinh() < 1.4_f64 {
-                let (p23, q24): (f64, f64) = (((-1.6_f64) + a), ((0.9_f64 * b.tanh()).asin() + b));
-                let mut v25 = ((-q24) - p23.min(q24));
-            } else {
-                let t26: (f64, f64) = ((b + b), ((0.5_f64 + b.powi(2)).powf(a.atan()) + b));
-                let mut v27 = (0.9_f64 * b.max(std::f64::consts::E).tanh()).atanh();
-                let (p28, q29): (f64, f64) = (((0.9_f64 * a.tanh()).ln_1p() + a), ((a + b) + a));
-            }
-            let t30: (f64, f64) = ((b.abs() + a), ((0.5_f64 + a.powi(2)).log10() + b));
-            let (p31, q32): (f64, f64) = (((0.5_f64 + t30.0.powi(2)).powf(a.tanh()) + a), ((0.5_f64 + 1.1_f64.powi(2)).ln() + b));
+            let mut v13 = (b + ((i1 as f64) + a));
+            v13 *= v13.sin();
         }
-        for i33 in 1..3 {
-            for i34 in (0..1).step_by(3) {
-                let mut v35 = ((0.5_f64 + (-1.4_f64).powi(2)).powf(1.9_f64.tanh()) + a);
+        match i1 % 3 {
+            0 => {
+                for i14 in (0..5).rev() {
+                    let (p15, q16): (f64, f64) = (((b / (1.0_f64 + a.powi(2))) + a), ((-b) + a));
+                    let t17: (f64, f64) = ((p15.tanh().powi(3) + a), (((i1 as f64) + b) + b));
+                }
+                for i18 in 0..=4 {
+                    let (p19, q20): (f64, f64) = (((a + a) + b), ((0.5_f64 + b.powi(2)).powi(-2) + a));
+                    let mut v21 = (0.5_f64 + f64::signum((i18 as f64)).powi(2)).powi(-2);
+                    let mut v22 = ((v21 + b) - (1.1_f64 + 1.1_f64.powi(2)).acosh());
+                    if (q20 < 0.7_f64) && (a < 0.9_f64) { continue; }
+                }
+            }
+            1 => {
+                for i23 in (0..5).step_by(2) {
+                    let (p24, q25): (f64, f64) = ((a + b), (1.8_f64 + b));
+                    let mut v26 = (0.9_f64 * p24.tanh()).atanh();
+                }
+            }
+            _ => {
+                if (a * a) > a {
+                    let (p27, q28): (f64, f64) = (((1.1_f64 + (i1 as f64).powi(2)).acosh() + a), (b + b));
+                    let p27 = (p27 + ((p27 + q28) * b));
+                }
+                if (-(i1 as f64)) > 0.2_f64 {
+                    let (p29, q30): (f64, f64) = (((1.5_f64 * std::f64::consts::E.sin()).exp2() + b), ((0.9_f64 * a.tanh()).ln_1p() + a));
+                }
+                for i31 in 1..3 {
+                    let t32: (f64, f64) = (((i31 as f64).abs() + a), ((-0.4_f64) + a));
+                    let mut v33 = (0.0_f64 + a.powi(2)).ln_1p();
+                }
             }
         }
     }
-    ((-0.9_f64).atan().powi(3) + a)
+    for i34 in (0..5).step_by(3) {
+        if i34 % 3 == 1 { return (i34 as f64).atan2((0.5_f64 + (-0.7_f64).powi(2))).sin(); }
+        let t35: (f64, f64) = (((i34 as f64) + a), (1.9_f64 + a));
+        let mut v36 = a;
+        let mut v37 = ((if b.atan2((0.5_f64 + v36.powi(2))) < (i34 as f64) { (std::f64::consts::FRAC_1_SQRT_2 + b) } else { v36 }) + (-(0.5_f64 + 0.6_f64.powi(2)).powf((i34 as f64).sin())));
+    }
+    ((0.2_f64 + a) + a)
 }
 
 #[differentiable]
 fn g_213_1(a: f64, b: f64) -> f64 {
-    let (p1, q2): (f64, f64) = (((if f64::asinh(b) > 0.9_f64 { (std::f64::consts::FRAC_1_SQRT_2 + b) } else { a }) + a), ((0.5_f64 + a.powi(2)).cbrt() + a));
-    ((((q2 * a) + a) + q2) + p1)
+    for i1 in (0..5).step_by(2) {
+        match i1 % 2 {
+            0 => {
+                for i2 in 1..2 {
+                    let mut v3 = a;
+                    let mut v4 = ((0.9_f64 * b.tanh()).asin() * v3);
+                }
+                let mut v5 = (0.6_f64 + (0.5_f64 + (i1 as f64).powi(2)).powf(b.tanh()));
+                let mut v6 = (i1 as f64);
+            }
+            _ => {
+                let mut v7 = ((0.5_f64 + a.powi(2)).powf((i1 as f64).tanh()) * ((i1 as f64) - b));
+            }
+        }
+        for i8 in (1..2).rev() {
+            let mut v9 = ((a + b) * (i8 as f64).hypot((0.5_f64 + (i8 as f64).powi(2))));
+        }
+        for i10 in 0..=1 {
+            let (p11, q12): (f64, f64) = (((3.0_f64 * a.tanh()).ceil() + b), (((i10 as f64) + b) + a));
+            for i13 in (1..4).step_by(3) {
+                let (p14, q15): (f64, f64) = ((q12.tanh().powi(2) + a), ((0.5_f64 + q12.powi(2)).log10() + a));
+                let mut v16 = (i13 as f64);
+                v16 *= ((std::f64::consts::E * (i1 as f64)) + (p11 + p14)).sin();
+                let mut v17 = (0.9_f64 * (q12 * (-0.4_f64)).tanh()).asin();
+            }
+            if (a * (-1.1_f64)) < (-0.9_f64) {
+                let q12 = (q12 + ((i1 as f64) - a.atan().powi(3)));
+                let mut v18 = (0.5_f64 + (i10 as f64).powi(2)).log2();
+            } else {
+                let mut v19 = a;
+                let mut v20 = (a + (0.9_f64 * b.tanh()).atanh());
+            }
+        }
+        for i21 in 0..5 {
+            for i22 in 0..=5 {
+                let mut v23 = (if (0.5_f64 + (i21 as f64).powi(2)).powf(b.sin()) < (-1.3_f64) { (if std::f64::consts::LN_2 < b { b } else { (-1.7_f64) }) } else { a });
+                let v23 = (v23 + ((1.5_f64 * v23.tanh()).cosh() + (if i21 % 3 == 1 { a } else { v23 })));
+            }
+        }
+    }
+    let t24: (f64, f64) = (((b + a).abs() + a), (((1.9_f64 - a) + (0.1_f64 + a)) + a));
+    let mut v25 = (b * (1.5_f64 * (b / (1.0_f64 + a.powi(2))).tanh()).exp2());
+    ((a + a) + v25)
 }
 
 #[differentiable]
 fn f_213(x: &[f64]) -> f64 {
-    let mut k1: usize = 0;
-    loop {
-        if k1 >= 4 { break; }
-        k1 += 1;
-        let mut k2: usize = 0;
-        while k2 < 2 && ((0.5_f64 + (k1 as f64).powi(2)).powf(std::f64::consts::LN_2.tanh()) < 0.0_f64) {
-            k2 += 1;
-            let mut k3: usize = 0;
+    let mut v1 = std::f64::consts::E.min(x[3]);
+    for i2 in (1..5).rev() {
+        let mut arr3: Vec<f64> = vec![(std::f64::consts::FRAC_1_SQRT_2 + v1); 4];
+        if g_213_1((i2 as f64), 1.7_f64) < 1.5_f64 { return g_213_0((v1 - std::f64::consts::LN_2), 1.3_f64.mul_add(x[i2 % 4], (i2 as f64))); }
+    }
+    v1 = (((-1.4_f64) + (x[3] + v1)) + ((0.5_f64 + v1.powi(2)).log10() * (1.5_f64 * (-1.1_f64).sin()).sinh()));
+    let mut arr4: [f64; 4] = [(0.5_f64 + x[0].powi(2)).powf(x[1].tanh()), x[3], v1.sin().powi(3), (-0.4_f64)];
+    if std::f64::consts::LN_2.max(v1) > arr4[1] {
+        let t5: (f64, f64) = ((v1 + x[3]), ((0.9_f64 * (0.5_f64 + v1.powi(2)).powf(x[3].tanh()).tanh()).atanh() + x[1]));
+        let v1 = (v1 + ((-(-0.9_f64)) + t5.1));
+    }
+    for (i6, &xv7) in x.iter().enumerate() {
+        if (1.5_f64 * x[1].tanh()).exp2() > x[2] {
+            if ((arr4[(i6 * 2) % 4] * (-0.4_f64)) < (-0.3_f64)) && (i6 % 3 == 0) { break; }
+        }
+        let mut v8 = (0.5_f64 + ((x[2] * (i6 as f64)) - (i6 as f64)).powi(2)).powf((-(0.5_f64 + xv7.powi(2)).powf(x[(i6 + 3) % x.len()].tanh())).sin());
+        let mut v9 = (-((x[i6 % x.len()] + x[i6 % 4]) + (x[(i6 * 3) % x.len()] + v8)));
+    }
+    let mut k10: usize = 0;
+    while k10 < 6 && ((arr4[1] + arr4[0]) < 0.5_f64) {
+        k10 += 1;
+        for i11 in (1..5).step_by(2) {
+            let mut k12: usize = 0;
             loop {
-                if k3 >= 1 { break; }
-                k3 += 1;
-                let mut v4 = ((0.9_f64 * x[(k1 + 2) % 5].tanh()).asin() * (k1 as f64));
-                v4 -= (0.5_f64 + (0.6_f64 + x[(k3 + 3) % 5]).powi(2)).powi(-2);
-                v4 = ((k2 as f64).cos() - (1.5_f64 * (k2 as f64).cos()).exp_m1());
+                if k12 >= 3 { break; }
+                k12 += 1;
+                let (p13, q14): (f64, f64) = ((x[i11 % 4] + x[1]), (arr4[(k10 * 3) % 4] + x[0]));
+                let mut v15 = v1;
+                let q14 = (q14 + ((if (v1 < 1.3_f64) && (x[2] < (-0.2_f64)) { x[(k12 + 1) % x.len()] } else { x[i11 % x.len()] }) * (k12 as f64).atan().powi(3)));
             }
         }
-        let t5: (f64, f64) = (((-0.7_f64) + x[3]), (x[k2 % 5] + x[1]));
-        if k1 % 2 == 0 { break; }
-        let t6: (f64, f64) = (((-(1.5_f64 * t5.0.tanh()).exp2()) + x[3]), (x[(k2 * 3) % 5] + x[1]));
+        let mut v16 = f64::signum((f64::recip((0.5_f64 + v1.powi(2))) / (1.0_f64 + (x[(k10 * 3) % 4] + arr4[(k10 + 3) % 4]).powi(2))));
     }
-    if ((0.5_f64 + (k1 as f64).powi(2)).powi(-2) > (-0.6_f64)) && ((k1 as f64) < (-0.1_f64)) {
-        let mut v7 = ((((-1.4_f64) * 0.9_f64) * (-(k1 as f64))) + ((std::f64::consts::E * (k1 as f64)) + ((-1.0_f64) + x[k1 % 5])));
-        let mut v8 = ((((-0.4_f64) + (-0.4_f64)) * (0.5_f64 + v7.powi(2)).powi(-2)) * (-1.1_f64));
-        let mut arr9: [f64; 4] = [0.3_f64; 4];
-    }
-    let (p10, q11): (f64, f64) = ((x[0] + x[4]), ((0.5_f64 + x[4].powi(2)).log10() + x[0]));
-    match k1 % 3 {
-        0 => {
-            for i12 in 1..x.len() - 1 {
-                let mut v13 = x[i12 % x.len()];
-                let mut v14 = x[(i12 * 3) % 5];
-                let mut k15: usize = 0;
-                loop {
-                    if k15 >= 2 { break; }
-                    k15 += 1;
-                    v13 += (x[(k1 + 3) % x.len()] * (v14 * v14));
-                    let mut v16 = ((x[k15 % x.len()] * (i12 as f64)) * std::f64::consts::LN_2);
-                    if x[k1 % x.len()] > (-1.7_f64) { return q11.mul_add(x[(k1 + 2) % 5], (x[(k15 + 2) % x.len()] / (1.0_f64 + x[i12 % x.len()].powi(2)))); }
-                }
-                v13 += (if x[1] < v14 { 1.9_f64 } else { x[0] }).mul_add((0.5_f64 + 1.4_f64.powi(2)).powf(p10.cos()), (x[(k15 + 3) % 5] * 0.6_f64));
-            }
-            let (p17, q18): (f64, f64) = ((g_213_1((q11 + x[k1 % x.len()]), 1.3_f64) + x[0]), (((0.5_f64 + x[0].powi(2)).powi(-2) * x[k1 % 5]) + x[3]));
-            let t19: (f64, f64) = (((0.9_f64 * p17.tanh()).ln_1p() + x[3]), ((x[0].max(q18) / (1.0_f64 + x[(k1 * 2) % x.len()].powi(2))) + x[1]));
-        }
-        1 => {
-            if g_213_1((k1 as f64), 1.7_f64) < 1.5_f64 { return g_213_0((p10 - (k1 as f64)), 1.5_f64); }
-            let mut k20: usize = 0;
-            loop {
-                if k20 >= 5 { break; }
-                k20 += 1;
-                for i21 in (0..x.len() - 1).step_by(2) {
-                    let mut v22 = ((-1.4_f64) + x[k1 % 5]).atan2((0.5_f64 + f64::trunc((3.0_f64 * q11.tanh())).powi(2)));
-                    v22 -= p10;
-                }
-                for i23 in (0..x.len() - 1).rev() {
-                    let mut v24 = (-(1.5_f64 * x[2].sin()).exp2());
-                    let (p25, q26): (f64, f64) = (((i23 as f64) + x[1]), ((x[(i23 * 2) % x.len()] + x[(i23 * 2) % 5]) + x[2]));
-                }
-            }
-        }
-        _ => {
-            let (p27, q28): (f64, f64) = (((0.5_f64 + (k1 as f64).atan().powi(2).powi(2)).ln() + x[3]), ((-(q11 + 1.8_f64)) + x[3]));
-        }
-    }
-    let t29: (f64, f64) = ((g_213_0((0.9_f64 * (k1 as f64).tanh()).atanh(), (if (1.3_f64 < 0.2_f64) && ((k1 as f64) < (-0.9_f64)) { x[(k1 + 2) % x.len()] } else { x[(k1 * 2) % x.len()] })) + x[1]), (((1.5_f64 * x[(k1 * 3) % x.len()].cos()).exp() + (x[(k1 + 2) % x.len()] * q11)) + x[4]));
-    ((((1.1_f64 + p10.powi(2)).acosh() + x[3]) + q11) + p10)
+    ((((k10 as f64).cos() + x[0]) + v1) + arr4[3])
 }
 
 #[differentiable]
@@ -18415,7 +18217,7 @@ fn f_216(x: &[f64]) -> f64 {
                     k18 += 1;
                     let mut v19 = (1.5_f64 * (if (-1.8_f64) > (-1.1_f64) { (k9 as f64) } else { x[(k18 * 3) % 4] }).cos()).exp2();
                     if (x[(k18 + 3) % x.len()] - (k9 as f64)) > 1.9_f64 { return x[(k9 * 3) % x.len()]; }
-                    if ((k18 as f64) < (k18 as f64)) && (0.0_f64 > x[(k9 * 3) % x.len()]) { return ((x[(k9 + 2) % 4] / (1.0_f64 + (k9 as f64).powi(2))) + (if k18 % 3 == 0 { std::f64::consts::E } else { (k18 as f64) })); }
+                    if ((if v19 < (k9 as f64) { (-2.0_f64) } else { x[(k18 + 1) % 4] }) < (k18 as f64)) && (0.0_f64 > x[(k9 * 3) % x.len()]) { return ((x[(k9 + 2) % 4] / (1.0_f64 + (k9 as f64).powi(2))) + (if k18 % 3 == 0 { std::f64::consts::E } else { (k18 as f64) })); }
                 }
                 if k18 % 3 == 1 { continue; }
             }
@@ -18446,37 +18248,64 @@ fn f_217(x: &[f64]) -> f64 {
                 let mut v6 = x[(k4 + 2) % x.len()];
             }
             if ((k4 as f64) / (1.0_f64 + x[k4 % 4].powi(2))) > 1.5_f64 {
-                if x[(k4 * 3) % x.len()] < (i3 as f64) { break; }
+                if (if (x[0] < (-1.2_f64)) && (x[k4 % x.len()] < 0.8_f64) { x[(k4 * 3) % x.len()] } else { x[2] }) < (-0.8_f64) { break; }
             } else {
-                let mut v7 = ((k4 as f64) * (x[k4 % x.len()] / (1.0_f64 + x[(k4 + 3) % 4].powi(2))));
-                if (x[(k4 * 2) % x.len()] * v7) > std::f64::consts::LN_2 { return ((-v7) / (1.0_f64 + (0.9_f64 * x[(i3 + 2) % x.len()].tanh()).ln_1p().powi(2))); }
-                v7 += x[(k4 + 2) % x.len()];
+                if k4 % 2 == 0 { return (k4 as f64); }
+                let mut v7 = (x[(i3 * 3) % 4].min(x[(k4 * 2) % x.len()]) / (1.0_f64 + (0.1_f64 * (i3 as f64)).powi(2)));
+                v7 += (x[(i3 * 2) % 4] + x[(i3 + 2) % x.len()]);
             }
-            let (p8, q9): (f64, f64) = ((x[k4 % x.len()] + x[2]), ((1.2_f64 * (i3 as f64).tanh()).tan() + x[3]));
+            for i8 in (1..1).step_by(2) {
+                let mut v9 = (0.5_f64 + (x[(k4 + 3) % 4] - (i3 as f64)).powi(2)).log2();
+                let t10: (f64, f64) = (((k4 as f64) + x[1]), (((i3 as f64) - x[3]) + x[3]));
+            }
         }
-        let mut arr10: [f64; 2] = [x[1], (std::f64::consts::PI / (1.0_f64 + x[1].powi(2)))];
-        let (p11, q12): (f64, f64) = ((1.0_f64 + x[1]), (x[3] + x[0]));
-    }
-    let mut v13 = (0.5_f64 + x[1].powi(2)).log2().atan();
-    let mut arr14: [f64; 4] = [(-1.3_f64); 4];
-    for i15 in 0..=x.len() - 1 {
-        arr14[(i15 + 2) % 4] = v13;
-    }
-    if (-v13) > 1.8_f64 {
-        if x[2] < (-1.3_f64) { return (if (0.0_f64 + 1.0_f64.powi(2)).ln_1p() > (-1.7_f64) { x[3] } else { (1.5_f64 * x[0].cos()).sinh() }); }
-        let (p16, q17): (f64, f64) = ((arr14[0] + x[0]), (v13 + x[2]));
+        let (p11, q12): (f64, f64) = (((std::f64::consts::PI.mul_add((-0.3_f64), std::f64::consts::LN_2) / (1.0_f64 + (if x[1] < 0.7_f64 { 1.0_f64 } else { std::f64::consts::LN_2 }).powi(2))) + x[1]), (x[1] + x[1]));
+        if (x[0] + p11) < 1.9_f64 {
+            for &xv14 in x.iter() {
+                if xv14 < p11 { continue; }
+                if (x[2].atan() > x[2]) && (p11 > 1.5_f64) { break; }
+                let t15: (f64, f64) = (((0.0_f64 + (-0.2_f64).powi(2)).ln_1p() + x[0]), ((0.5_f64 + q12.powi(2)).log2() + x[2]));
+                let mut v16 = q12;
+            }
+            let (p17, q18): (f64, f64) = (((-std::f64::consts::LN_2) + x[3]), ((x[0] - x[0]) + x[1]));
+            let mut v19 = x[1];
+        }
     } else {
-        let mut k18: usize = 0;
-        loop {
-            if k18 >= 3 { break; }
-            k18 += 1;
-            let t19: (f64, f64) = (((0.0_f64 + (k18 as f64).powi(2)).ln_1p() + x[0]), ((if x[(k18 + 1) % x.len()] > 1.0_f64 { x[2] } else { 1.2_f64 }) + x[2]));
-            v13 -= (x[3] * t19.1).tanh().powi(3);
-        }
-        let mut v20 = (0.0_f64 + (0.5_f64 + v13.powi(2)).powf(0.7_f64.sin()).powi(2)).ln_1p();
-        v13 *= v13.tanh();
+        let (p20, q21): (f64, f64) = (((0.5_f64 + (3.0_f64 * x[0].tanh()).trunc().powi(2)).powi(-2) + x[0]), ((if x[2] > 1.3_f64 { (x[3] + 1.7_f64) } else { x[3] }) + x[1]));
+        let mut arr22: [f64; 4] = [x[0].cos(), (0.9_f64 * (-0.4_f64).tanh()).acos(), 0.1_f64, (if x[3] < 1.0_f64 { x[1] } else { x[2] })];
     }
-    ((((0.5_f64 + x[1].powi(2)).powf(x[0].tanh()) + x[2]) + v13) + arr14[3])
+    let mut v23 = ((0.9_f64 * (0.9_f64 * x[2].tanh()).atanh().tanh()).atanh() + (0.9_f64 * x[2].tanh()).atanh());
+    let (p24, q25): (f64, f64) = ((x[0] + x[2]), (v23 + x[3]));
+    for i26 in 0..=2 {
+        v23 += ((i26 as f64) * ((0.5_f64 + std::f64::consts::LN_2.powi(2)).log10() + (if (-0.6_f64) < x[i26 % 4] { std::f64::consts::LN_2 } else { 0.2_f64 })));
+        let mut v27 = ((-0.4_f64) - v23);
+        let mut k28: usize = 0;
+        loop {
+            if k28 >= 3 { break; }
+            k28 += 1;
+            for i29 in (1..x.len() - 1).rev() {
+                let t30: (f64, f64) = (((0.5_f64 + v27.powi(2)).powi(-1) + x[3]), (x[(k28 * 3) % x.len()] + x[3]));
+            }
+            let mut k31: usize = 0;
+            loop {
+                if k31 >= 2 { break; }
+                k31 += 1;
+                v27 -= x[(k28 + 2) % x.len()];
+                let q25 = (q25 + f64::atan((k31 as f64)).min(v23.tanh()));
+                let mut v32 = p24;
+            }
+            if (-1.1_f64) > q25 {
+                let t33: (f64, f64) = ((x[k28 % 4] + x[2]), ((-x[k31 % 4]) + x[1]));
+                v27 -= (0.5_f64 + ((k31 as f64) + x[k31 % 4]).powi(2)).ln();
+                let v27 = (v27 + (3.0_f64 * (v23 + 0.5_f64).tanh()).floor());
+            } else {
+                if (if i26 % 3 == 1 { (i26 as f64) } else { x[0] }) < 0.0_f64 { break; }
+            }
+        }
+        v23 += (3.0_f64 * (0.0_f64 + (0.5_f64 + v23.powi(2)).powi(-1).powi(2)).ln_1p().tanh()).floor();
+    }
+    let (p34, q35): (f64, f64) = ((((0.9_f64 * p24.tanh()).asin() + (x[0] + (-1.8_f64))) + x[2]), ((1.5_f64 * x[0].atan()).exp2().signum() + x[0]));
+    ((((((if x[1] > 0.1_f64 { x[2] } else { x[1] }) + x[1]) + q35) + p34) + q25) + p24)
 }
 
 #[differentiable]
@@ -18624,7 +18453,7 @@ fn f_220(x: &[f64]) -> f64 {
                 if (0.9_f64 * 0.3_f64.tanh()).asin() < (-1.8_f64) { continue; }
             }
         } else {
-            if x[2] < (-0.3_f64) { return x[2]; }
+            if (if x[3] < x[3] { (-2.0_f64) } else { 1.2_f64 }) > 1.8_f64 { return (-(x[1] - x[2])); }
             for (i30, &xv31) in x.iter().enumerate() {
                 let t32: (f64, f64) = (((0.5_f64 + x[(i30 * 2) % 4].powi(2)).ln() + x[0]), (((i30 as f64) + (-0.4_f64)) + x[0]));
             }
@@ -18709,25 +18538,34 @@ fn f_222(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     for i4 in (0..3).rev() {
         for i5 in (1..x.len() - 1).step_by(2) {
             v1 -= v1;
-            if v1 > vec3[(i4 + 3) % 4] {
-                v1 -= (0.5_f64 + (0.9_f64 * std::f64::consts::E.tanh()).atanh().powi(2)).powi(-2);
-                let (p6, q7): (f64, f64) = ((m[(i4 % 2, i5 % 4)] + x[1]), (x[i5 % x.len()] + x[1]));
-            } else {
-                let mut vec8: DVector<f64> = (vec3.norm_squared() * &vec3);
-                let mut v9 = ((m * &vec3).norm_squared() / (1.0_f64 + m[(i4 % 2, (i5 * 3) % 4)].atan().powi(2)));
-                arr2[1] -= v1;
+            if (if v1 < (-1.0_f64) { x[(i5 + 2) % 4] } else { (-1.0_f64) }) < (-1.9_f64) {
+                vec3[(i5 * 3) % 4] -= (vec3.dot(x) - 1.6_f64.sin().powi(2));
+                vec3[0] += vec3[3];
+                vec3[2] += ((1.5_f64 * (-0.8_f64).sin()).cosh() * (v1 / (1.0_f64 + (i5 as f64).powi(2))));
             }
-            v1 = (if i5 % 3 == 1 { (m[((i4 * 3) % 2, (i5 + 2) % 4)] * x[i4 % 4]) } else { (0.5_f64 + (i5 as f64).powi(2)).powi(-1) });
+            for i6 in 0..2 {
+                let t7: (f64, f64) = (((0.3_f64 + (i6 as f64)) + x[2]), ((m[(i5 % 2, (i6 + 1) % 4)] * m[(i6 % 2, i5 % 4)]) + x[0]));
+                let mut v8 = vec3.sum();
+                let v8 = (v8 + (1.5_f64 * 1.0_f64.tanh()).sinh());
+                if (m * x).dot(&(m * x)) > (-2.0_f64) { return g_222_0(g_222_0(x[(i6 * 2) % x.len()], v1), (x[1] + t7.1)); }
+            }
         }
-        for i10 in (0..x.len()).rev() {
-            let mut v11 = (g_222_0(v1, 1.3_f64) + (i4 as f64));
-            let (p12, q13): (f64, f64) = ((((i10 as f64) * (-0.2_f64)) + x[3]), ((0.9_f64 * (i10 as f64).tanh()).asin() + x[2]));
-            let mut vec14: DVector<f64> = (m.transpose() * &(m * &vec3)).component_mul(&x.map(|t| (1.0 + t * t).ln()));
-        }
-        v1 += (((0.5_f64 + x[i4 % 4].powi(2)).powf(x[(i4 * 2) % 4].sin()) + m[((i4 * 2) % 2, 2)].tanh().powi(3)) + ((x[(i4 + 2) % x.len()] - v1) / (1.0_f64 + x[(i4 + 2) % 4].powi(2))));
+        let mut arr9: [f64; 2] = [(-2.0_f64); 2];
+        v1 *= (0.0_f64 + (-(x[(i4 * 2) % 4] / (1.0_f64 + v1.powi(2)))).powi(2)).ln_1p().atan();
     }
-    v1 += ((v1 + x[0]) * &((v1 + v1) * x)).dot(&(x[1] * x).component_mul(&(m.transpose() * &(m * x))));
-    (((((x[2] + x[0]) + v1) + arr2[2]) + vec3[3]) + (&(m * x) - &(m * &vec3)).dot(&(&(m * &vec3) + &(m * x))))
+    if m[(0, 2)].tanh().powi(3) > x[3] {
+        if (v1 * v1) > x[1] {
+            let mut k10: usize = 0;
+            while k10 < 6 && ((x[3] + v1) < 1.9_f64) {
+                k10 += 1;
+                let (p11, q12): (f64, f64) = (((-1.9_f64) + x[3]), (g_222_0(v1, v1) + x[1]));
+            }
+        }
+    } else {
+        let v1 = (v1 + v1);
+        arr2[2] = x[2];
+    }
+    (((((x[1] + x[1]) + v1) + arr2[2]) + vec3[3]) + (&(m * &vec3) + &(m * x)).sum())
 }
 
 #[differentiable]
@@ -18958,75 +18796,69 @@ fn g_225_0(a: f64, b: f64) -> f64 {
     while k2 < 3 && (a < 0.4_f64) {
         k2 += 1;
         let mut v3 = (k2 as f64);
-        if (-1.0_f64) < (-0.7_f64) {
-            if v1 > a {
-                let mut v4 = (if b.sin() > (-0.1_f64) { (k2 as f64) } else { (v1 * v3) });
-                let (p5, q6): (f64, f64) = (((-0.6_f64) + a), ((v3 + (-0.2_f64)) + b));
-            } else {
-                let t7: (f64, f64) = ((v1 + b), (v1.hypot((-(0.5_f64 + v3.powi(2)))) + a));
-            }
-        }
-        if (0.9_f64 * a.tanh()).atanh() < (-1.5_f64) {
-            if ((1.5_f64 * v1.atan()).exp2() < std::f64::consts::FRAC_1_SQRT_2) && ((a > b) && (v3 > (-1.4_f64))) { break; }
+        if ((if a < (-1.9_f64) { (-1.1_f64) } else { v1 }) > v3) && (v1 > v1) {
+            let mut v4 = (0.5_f64 + b.powi(2)).powf((v1 / (1.0_f64 + v3.powi(2))).sin());
         } else {
-            if a > a {
-                let (p8, q9): (f64, f64) = ((a + b), ((if (a < 0.3_f64) && (a > (-1.4_f64)) { b } else { v1 }) + a));
-                if 1.8_f64.tanh() > 1.1_f64 { break; }
-                let v3 = (v3 + (0.9_f64 * (if 1.0_f64 < p8 { (-1.6_f64) } else { q9 }).tanh()).ln_1p());
-            }
-            let mut k10: usize = 0;
-            loop {
-                if k10 >= 4 { break; }
-                k10 += 1;
-                let mut v11 = v3;
-            }
-            let v1 = (v1 + (k2 as f64));
+            let v3 = (v3 + (-0.6_f64));
         }
-        v3 = (b - (1.5_f64 * (3.0_f64 * v1.tanh()).ceil().sin()).exp());
+        for i5 in 1..=2 {
+            v3 += 0.1_f64;
+            let mut v6 = (v3.atan2((0.5_f64 + v1.powi(2))) * ((k2 as f64) * a));
+            if (0.9_f64 * a.tanh()).atanh() < (-1.5_f64) {
+                if ((1.5_f64 * v1.atan()).exp2() < std::f64::consts::FRAC_1_SQRT_2) && ((a > b) && (v6 < (i5 as f64))) { break; }
+            } else {
+                v3 += (0.9_f64 * a.tanh()).atanh();
+                v6 = (0.9_f64 * (a * a).tanh()).ln_1p();
+                if (v6 + 0.3_f64) < 0.0_f64 { break; }
+            }
+            v1 *= (-(v3 * (k2 as f64))).sin();
+        }
+        let mut v7 = (k2 as f64);
     }
-    (((v1 + 0.7_f64) + a) + v1)
+    (((b - 1.0_f64) + b) + v1)
 }
 
 #[differentiable]
 fn g_225_1(a: f64, b: f64) -> f64 {
-    let mut v1 = 1.0_f64;
-    let mut k2: usize = 0;
-    while k2 < 6 && ((b * v1) < 2.5_f64) {
-        k2 += 1;
-        let mut v3 = ((1.5_f64 * (b * v1).atan()).cosh() / (1.0_f64 + ((-1.3_f64) / (1.0_f64 + a.powi(2))).powi(2)));
-        let mut v4 = ((v1 + (k2 as f64)) / (1.0_f64 + (0.5_f64 + a.powi(2)).powi(-2).powi(2)));
+    let mut k1: usize = 0;
+    while k1 < 6 && ((0.9_f64 * b.tanh()).asin() < 1.7_f64) {
+        k1 += 1;
+        let mut k2: usize = 0;
+        loop {
+            if k2 >= 4 { break; }
+            k2 += 1;
+            let mut v3 = 0.5_f64;
+        }
     }
-    (((1.5_f64 * v1.tanh()).exp() + b) + v1)
+    let mut v4 = (a + (a.mul_add(a, b) / (1.0_f64 + (-0.3_f64).powi(2))));
+    v4 += v4;
+    ((v4.cos().powi(3) + a) + v4)
 }
 
 #[differentiable]
 fn f_225(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    let mut vec1: DVector<f64> = (m * &(m.transpose() * x));
-    let mut k2: usize = 0;
-    loop {
-        if k2 >= 5 { break; }
-        k2 += 1;
-        let t3: (f64, f64) = ((x.add_scalar(f64::sqrt((0.5_f64 + vec1[k2 % 3].powi(2)))).dot(&vec1) + x[0]), ((if m[((k2 * 3) % 3, 2)] < (-1.3_f64) { vec1.sum() } else { vec1.norm_squared() }) + x[1]));
-        vec1[(k2 * 3) % 3] += (m.transpose() * &vec1).dot(&vec1).cos().powi(3);
+    let mut v1 = (0.5_f64 + x.norm().asinh().powi(2)).powf(((-1.3_f64) / (1.0_f64 + (x[0] / (1.0_f64 + m[(3, 3)].powi(2))).powi(2))).sin());
+    for i2 in 1..=2 {
+        v1 -= (-0.2_f64);
     }
-    if (vec1.dot(x) < (-0.5_f64)) && (1.1_f64 < (-2.0_f64)) {
-        vec1[(k2 + 2) % 3] += (1.1_f64 + (1.5_f64 * x[0].atan()).exp().powi(2)).acosh();
-        let mut vec4: DVector<f64> = (m * &vec1).zip_map(&x.map(|t| t.sin()), |p, q| p + q.sin());
+    let mut arr3: [f64; 3] = [(x[0] * v1), x.dot(x), x.sum()];
+    let (p4, q5): (f64, f64) = (((0.9_f64 * v1.tanh()).acos() + x[2]), (x.dot(&(x + x)) + x[2]));
+    if (0.5_f64 + arr3[1].powi(2)).sqrt() > v1 {
+        if (0.5_f64 + p4.powi(2)).powf(p4.tanh()) < 0.1_f64 { return q5; }
+    } else {
+        let mut v6 = m[(2, 2)];
     }
-    let mut vec5: DVector<f64> = (m * x).map(|t| (1.0 + t * t).ln());
-    let mut k6: usize = 0;
-    while k6 < 4 && (x.sum() < 2.6_f64) {
-        k6 += 1;
-        let mut k7: usize = 0;
-        while k7 < 3 && ((x[(k2 * 3) % 3] + vec5[(k2 + 2) % 3]) < 0.0_f64) {
-            k7 += 1;
-            let mut vec8: DVector<f64> = (m.transpose() * &(&vec1 + &vec5));
+    for i7 in 0..=3 {
+        for i8 in (0..3).step_by(3) {
+            v1 *= x.add_scalar(x.norm_squared()).sum().atan();
+            for i9 in 0..x.len() - 1 {
+                let mut vec10: DVector<f64> = (&(g_225_0(x[i7 % 4], 1.0_f64) * x) - &(x + x));
+            }
         }
-        if (-1.5_f64) > (-0.8_f64) { break; }
+        let mut vec11: DVector<f64> = (&x.component_mul(x) + &(x + x));
     }
-    let mut v9 = (0.5_f64 + (k6 as f64).powi(2)).powf(((1.5_f64 * x[(k2 + 1) % x.len()].atan()).exp2() * (if k2 % 3 == 0 { vec1[2] } else { vec5[(k2 + 1) % 3] })).cos());
-    let mut arr10: [f64; 2] = [(-1.9_f64); 2];
-    ((((((k6 as f64) + x[0]) + v9) + vec1[2]) + vec5[2]) + vec1.dot(&(m * x)))
+    let mut v12 = x[0];
+    (((((((x.norm_squared() + x[2]) + v12) + q5) + p4) + v1) + arr3[2]) + x.zip_map(x, |p, q| p * q).sum())
 }
 
 #[differentiable]
@@ -19208,87 +19040,26 @@ fn f_227(x: &[f64]) -> f64 {
                 let mut v10 = (x[(i8 * 2) % 5].atan().powi(3) * (t9.0 * (i8 as f64)));
                 let t11: (f64, f64) = (((t9.1 * 0.3_f64) + x[4]), (g_227_0(t9.1, x[(i8 * 3) % 5]) + x[1]));
             }
-            if std::f64::consts::FRAC_1_SQRT_2 < x[1] {
+            if (if x[4] < x[1] { 0.1_f64 } else { std::f64::consts::PI }) > std::f64::consts::FRAC_1_SQRT_2 {
                 let mut v12 = ((0.5_f64 + std::f64::consts::PI.powi(2)).cbrt() * 1.4_f64);
-            } else {
-                let (p13, q14): (f64, f64) = ((std::f64::consts::E + x[1]), (std::f64::consts::FRAC_1_SQRT_2 + x[4]));
-                let mut v15 = (q14 * 1.4_f64).hypot((0.5_f64 + (-0.5_f64).powi(2)));
-                v15 = (v15 + x[1]).sin();
+                let mut v13 = g_227_0(std::f64::consts::E, v12).mul_add(v12.atan(), v12);
+                v13 -= (0.9_f64 * (1.1_f64 + (-0.5_f64).powi(2)).acosh().tanh()).acos();
             }
-        } else {
-            let mut k16: usize = 0;
-            while k16 < 1 && (1.9_f64 < 1.5_f64) {
-                k16 += 1;
-                let mut v17 = (0.9_f64 * (0.0_f64 + (-0.4_f64).powi(2)).ln_1p().tanh()).ln_1p();
-                v17 += (0.5_f64 + (0.9_f64 * std::f64::consts::LN_2.tanh()).atanh().powi(2)).recip();
+        }
+        if x[0] < (-0.8_f64) {
+            let mut k14: usize = 0;
+            while k14 < 1 && (1.9_f64 < 1.5_f64) {
+                k14 += 1;
+                let mut v15 = (0.9_f64 * (0.0_f64 + (-0.4_f64).powi(2)).ln_1p().tanh()).ln_1p();
+                v15 += (0.5_f64 + (0.9_f64 * std::f64::consts::LN_2.tanh()).atanh().powi(2)).recip();
                 if (-std::f64::consts::LN_2) < (-0.9_f64) { break; }
             }
-            let t18: (f64, f64) = ((g_227_0(std::f64::consts::FRAC_1_SQRT_2, x[0]) + x[0]), ((1.5_f64 * (k16 as f64).tanh()).cosh() + x[0]));
-        }
-        for i19 in (0..5).step_by(3) {
-            for i20 in (0..5).rev() {
-                if (x[i20 % 5] * (i20 as f64)) < x[(i20 + 1) % 5] { return (i19 as f64); }
-                if (x[(i20 + 1) % x.len()] - x[i20 % 5]) > 0.9_f64 { continue; }
-                if i20 % 2 == 1 { continue; }
-                let mut v21 = (if i19 % 2 == 0 { ((i19 as f64) * (i20 as f64)) } else { x[(i20 * 3) % x.len()] });
-            }
-            let mut v22 = (1.5_f64 + ((i19 as f64) + x[(i19 * 3) % x.len()]));
         }
     }
-    let mut arr23: Vec<f64> = vec![(0.8_f64 / (1.0_f64 + x[3].powi(2))); 4];
-    let t24: (f64, f64) = ((((1.1_f64 * x[4]) * ((-0.6_f64) * std::f64::consts::E)) + x[1]), ((0.5_f64 + x[1].powi(2)).powi(-1) + x[1]));
-    let mut k25: usize = 0;
-    while k25 < 2 && ((t24.1 / (1.0_f64 + t24.1.powi(2))) < 0.9_f64) {
-        k25 += 1;
-        let mut v26 = (0.9_f64 * g_227_0((-0.2_f64), (-1.1_f64)).tanh()).acos().hypot((-(0.5_f64 + ((-0.4_f64) * x[k25 % 5]).powi(2))));
-        match k25 % 2 {
-            0 => {
-                arr23[1] = x[(k25 * 3) % x.len()];
-                match k25 % 3 {
-                    0 => {
-                        let mut v27 = ((0.5_f64 + (-1.4_f64).powi(2)).sqrt() + (if k25 % 2 == 0 { x[(k25 + 1) % x.len()] } else { x[k25 % 5] }));
-                        let mut v28 = x[k25 % x.len()].max((-1.9_f64));
-                        let t29: (f64, f64) = ((((k25 as f64) + x[2]) + x[3]), (((-1.3_f64) + v28) + x[2]));
-                    }
-                    1 => {
-                        let mut v30 = (arr23[0] * arr23[1]);
-                        let mut v31 = (-2.0_f64);
-                        v31 += g_227_0((-(k25 as f64)), ((k25 as f64) + x[k25 % 5]));
-                    }
-                    _ => {
-                        if (1.5_f64 * x[1].sin()).exp() < (-1.2_f64) { return g_227_0((0.9_f64 * x[0].tanh()).acos(), (-0.9_f64)); }
-                        v26 += ((1.5_f64 * x[(k25 + 1) % x.len()].sin()).exp() + (x[(k25 + 3) % x.len()] / (1.0_f64 + x[k25 % x.len()].powi(2))));
-                        v26 += arr23[k25 % 4];
-                    }
-                }
-            }
-            _ => {
-                if x[k25 % x.len()] < (-0.9_f64) {
-                    if (0.5_f64 + x[k25 % x.len()].powi(2)).powf(arr23[(k25 * 2) % 4].cos()) > x[(k25 * 3) % x.len()] { return (0.5_f64 + (v26 * (k25 as f64)).powi(2)).powi(-2); }
-                    arr23[(k25 + 3) % 4] += (((k25 as f64) / (1.0_f64 + x[(k25 * 3) % 5].powi(2))) - ((-1.2_f64) + t24.1));
-                    let (p32, q33): (f64, f64) = (((v26 + (k25 as f64)) + x[3]), (v26 + x[2]));
-                } else {
-                    let t34: (f64, f64) = ((x[k25 % x.len()].tanh().powi(3) + x[0]), ((t24.1 * t24.1) + x[4]));
-                    let t35: (f64, f64) = (((-1.5_f64) + x[3]), ((1.3_f64 * v26) + x[2]));
-                }
-            }
-        }
-        if k25 % 3 == 1 { continue; }
-        for i36 in 0..=x.len() - 1 {
-            let t37: (f64, f64) = (((t24.1 * t24.0) + x[3]), (f64::cbrt((0.5_f64 + (i36 as f64).powi(2))) + x[1]));
-            for i38 in (0..2).step_by(2) {
-                arr23[3] += ((arr23[3] * x[(k25 + 3) % 5]) + (x[(i36 + 3) % 5] - t37.0));
-            }
-            for i39 in (0..4).rev() {
-                arr23[k25 % 4] += (if ((i36 as f64) / (1.0_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2))) > 0.4_f64 { (-1.6_f64).atan().powi(2) } else { (1.5_f64 * x[1].cos()).sinh() });
-                let (p40, q41): (f64, f64) = (((v26 + t37.1) + x[0]), ((if v26 < (-1.5_f64) { t37.1 } else { x[k25 % x.len()] }) + x[3]));
-                let q41 = (q41 + (1.5_f64 * x[k25 % 5].atan()).cosh());
-                arr23[0] += (0.9_f64 * (i39 as f64).tanh()).asin().max((t24.1 - t37.1));
-            }
-            if v26.hypot((-(0.5_f64 + x[(i36 + 2) % x.len()].powi(2)))) < std::f64::consts::LN_2 { break; }
-        }
-    }
-    (((1.1_f64 + arr23[(k25 + 1) % 4].powi(2)).acosh() + x[3]) + arr23[3])
+    let t16: (f64, f64) = ((g_227_0(g_227_0(x[1], x[0]), (1.5_f64 * 0.6_f64.cos()).cosh()) + x[0]), (g_227_0((0.5_f64 + std::f64::consts::LN_2.powi(2)).recip(), 0.0_f64) + x[3]));
+    if t16.1.hypot((-(0.5_f64 + x[2].powi(2)))) > t16.1 { return (0.5_f64 + x[3].powi(2)).powf((-x[3]).tanh()); }
+    if (1.2_f64 * x[4].tanh()).tan() < (-0.1_f64) { return ((if x[0] > t16.0 { 1.8_f64 } else { x[1] }) + (t16.1 * t16.0)); }
+    (0.4_f64 + x[4])
 }
 
 #[differentiable]
@@ -19345,23 +19116,112 @@ fn g_228_0(a: f64, b: f64) -> f64 {
             for i20 in 0..=3 {
                 let (p21, q22): (f64, f64) = (((if std::f64::consts::E > 1.9_f64 { v17 } else { (k1 as f64) }) + b), ((a / (1.0_f64 + a.powi(2))) + a));
                 let mut v23 = (0.5_f64 + (std::f64::consts::PI + p14).powi(2)).powf(a.sin());
-                if p21 < std::f64::consts::FRAC_1_SQRT_2 { continue; }
-                let t24: (f64, f64) = ((((-0.4_f64) / (1.0_f64 + q22.powi(2))) + b), ((if p14 > 1.1_f64 { std::f64::consts::FRAC_1_SQRT_2 } else { q22 }) + a));
+                if (if i20 % 2 == 0 { q15 } else { (i16 as f64) }) < (-1.6_f64) { break; }
+                let mut v24 = (if (b + q22) > (-1.4_f64) { b.signum() } else { (0.5_f64 + p21.powi(2)).cbrt() });
             }
         }
     }
-    let (p25, q26): (f64, f64) = (((k1 as f64) + b), (b + a));
-    let mut v27 = (1.5_f64 * f64::sqrt((0.5_f64 + a.powi(2))).tanh()).exp2().mul_add((b * 1.9_f64), ((p25 - b) - (1.5_f64 - a)));
-    ((((p25.atan2((0.5_f64 + (-0.5_f64).powi(2))) + a) + v27) + q26) + p25)
+    let mut k25: usize = 0;
+    while k25 < 4 && (a < 2.4_f64) {
+        k25 += 1;
+        let (p26, q27): (f64, f64) = (((k1 as f64) + b), (b + a));
+        let mut v28 = (1.5_f64 * f64::sqrt((0.5_f64 + a.powi(2))).tanh()).exp2().mul_add((b * 1.9_f64), ((p26 - b) - (1.5_f64 - a)));
+        if ((a + p26) > (-0.5_f64)) && (a > q27) {
+            let (p29, q30): (f64, f64) = ((b + a), ((q27 + v28) + a));
+            match k1 % 2 {
+                0 => {
+                    if (a * b) > (-2.0_f64) { break; }
+                    let t31: (f64, f64) = ((1.8_f64 + a), ((0.9_f64 * (k25 as f64).tanh()).asin() + a));
+                }
+                _ => {
+                    let t32: (f64, f64) = ((a + a), (1.9_f64 + b));
+                    v28 -= (k1 as f64);
+                }
+            }
+            let mut v33 = (1.5_f64 * q27.atan()).cosh();
+        } else {
+            let mut k34: usize = 0;
+            while k34 < 1 && ((0.9_f64 * 0.2_f64.tanh()).atanh() < 1.7_f64) {
+                k34 += 1;
+                let mut v35 = v28;
+                v35 += (v28 + a);
+                v35 = (0.5_f64 + (0.9_f64 * b.tanh()).ln_1p().powi(2)).powf(p26.cos());
+            }
+            v28 *= p26.sin();
+        }
+    }
+    let mut k36: usize = 0;
+    while k36 < 5 && ((0.5_f64 + a.powi(2)).powf(1.2_f64.tanh()) < 2.1_f64) {
+        k36 += 1;
+        let mut k37: usize = 0;
+        loop {
+            if k37 >= 4 { break; }
+            k37 += 1;
+            let t38: (f64, f64) = ((std::f64::consts::PI + b), (((k36 as f64) - (-1.1_f64)) + b));
+            for i39 in 1..2 {
+                let mut v40 = a.hypot((0.5_f64 + (1.5_f64 * (k25 as f64).atan()).exp().powi(2)));
+                let t41: (f64, f64) = (((v40 * (-1.4_f64)) + b), (std::f64::consts::E + b));
+            }
+        }
+        for i42 in (0..2).rev() {
+            let mut v43 = ((b * (k1 as f64)) / (1.0_f64 + (1.8_f64 + b).powi(2)));
+        }
+        let mut v44 = a;
+    }
+    (((k1 as f64) + a) + b)
 }
 
 #[differentiable]
-fn f_228(x: &[f64]) -> f64 {
-    let t1: (f64, f64) = (((0.5_f64 + (x[1] * x[0]).powi(2)).powi(-2) + x[0]), ((0.0_f64 + x[0].powi(2)).ln_1p() + x[0]));
-    let t2: (f64, f64) = ((x[0] + x[1]), ((0.5_f64 + x[0].powi(2)).powi(-2) + x[0]));
-    let t3: (f64, f64) = (((-(x[1] * x[0])) + x[1]), (1.9_f64 + x[1]));
-    let mut v4 = (0.9_f64 * 0.0_f64.tanh()).atanh();
-    (((if t3.0 < v4 { x[1] } else { x[1] }) + x[0]) + v4)
+fn f_228(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+    let mut k1: usize = 0;
+    loop {
+        if k1 >= 2 { break; }
+        k1 += 1;
+        for i2 in 1..=5 {
+            for i3 in 0..x.len() {
+                let mut v4 = (m[((i2 + 1) % 3, k1 % 1)] - x[0]).hypot((0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)));
+                let mut v5 = (0.5_f64 + g_228_0((-1.9_f64), std::f64::consts::FRAC_1_SQRT_2).powi(2)).powf((1.2_f64 + v4).tanh());
+                let mut v6 = m[((i3 + 3) % 3, (i3 + 2) % 1)];
+                let mut vec7: DVector<f64> = (x + x).zip_map(&(m.transpose() * &(m * x)), |p, q| (p - q).atan());
+            }
+            let mut v8 = (1.1_f64 + (1.5_f64 * x[0].cos()).exp().powi(2)).acosh();
+            v8 *= (0.5_f64 + (0.5_f64 + v8.powi(2)).sqrt().powi(2)).powi(-2).tanh();
+            if (v8 / (1.0_f64 + m[(2, 0)].powi(2))) < std::f64::consts::LN_2 { return (if x[(k1 * 2) % 1] < (-0.6_f64) { 1.8_f64 } else { (m * x).sum() }); }
+        }
+        let t9: (f64, f64) = (((0.9_f64 * x.sum().tanh()).atanh() + x[0]), ((-(-0.1_f64)) + x[0]));
+        for i10 in 0..1 {
+            let mut v11 = (if f64::recip((0.5_f64 + x[(i10 * 2) % x.len()].powi(2))) > (-1.4_f64) { (3.0_f64 * (-1.2_f64).tanh()).trunc() } else { t9.1 });
+            let (p12, q13): (f64, f64) = ((t9.0 + x[0]), (x[(i10 * 2) % 1] + x[0]));
+            for i14 in 1..=x.len() {
+                let mut vec15: DVector<f64> = x.add_scalar(x[(k1 * 3) % x.len()]).add_scalar((0.5_f64 + x[i14 % x.len()].powi(2)).log2());
+                let mut v16 = (1.5_f64 * vec15.norm_squared().tanh()).cosh();
+                v16 += (m * &vec15).norm_squared();
+            }
+        }
+        let t17: (f64, f64) = (((-(t9.1 + (-1.8_f64))) + x[0]), (g_228_0((k1 as f64), (x[0] * x[k1 % x.len()])) + x[0]));
+    }
+    for i18 in (0..x.len()).step_by(3) {
+        match i18 % 2 {
+            0 => {
+                let mut k19: usize = 0;
+                loop {
+                    if k19 >= 2 { break; }
+                    k19 += 1;
+                    let mut vec20: DVector<f64> = x.add_scalar((-(k1 as f64)));
+                    if (i18 as f64).atan2((-(0.5_f64 + (-0.8_f64).powi(2)))) > m[(2, k19 % 1)] { break; }
+                    if (3.0_f64 * vec20[k19 % 1].tanh()).ceil() < vec20[(k1 * 3) % 1] { continue; }
+                    let mut v21 = vec20[k19 % 1].hypot((0.5_f64 + (k1 as f64).sin().powi(2)));
+                }
+                if (0.5_f64 + m[(1, k1 % 1)].powi(2)).recip() < (-1.3_f64) { return g_228_0((-1.9_f64), x[(i18 + 1) % 1]).cos(); }
+                let mut vec22: DVector<f64> = (&x.map(|t| t.tanh()) + &x.add_scalar(((-1.1_f64) + (-1.1_f64))));
+            }
+            _ => {
+                let t23: (f64, f64) = (((1.1_f64 * m[(k1 % 3, 0)]) + x[0]), (x.dot(x) + x[0]));
+            }
+        }
+    }
+    let mut vec24: DVector<f64> = (&x.zip_map(x, |p, q| p * q.tanh()) + &(x + x));
+    (((std::f64::consts::FRAC_1_SQRT_2 + x[0]) + vec24[0]) + (m.transpose() * &(m * x)).norm())
 }
 
 #[differentiable]
@@ -19577,7 +19437,7 @@ fn f_231(x: &[f64]) -> f64 {
         let t14: (f64, f64) = (((1.5_f64 * (-2.0_f64).sin()).exp().sin() + x[1]), ((0.5_f64 + (0.5_f64 + x[1].powi(2)).powf(x[1].sin()).powi(2)).powf(1.8_f64.sin()) + x[1]));
         for i15 in 0..4 {
             if ((3.0_f64 * (-0.8_f64).tanh()).round() > x[i15 % 2]) && (i15 % 2 == 1) {
-                let mut v16 = (if x[(i15 * 2) % 2] > (-1.2_f64) { x[(i15 * 2) % x.len()] } else { (-(-1.6_f64)) });
+                let mut v16 = (if (if t14.1 < (i15 as f64) { x[(i15 + 2) % x.len()] } else { x[0] }) > 1.0_f64 { (0.5_f64 + x[0].powi(2)).recip() } else { (x[(i15 * 2) % x.len()] * x[i15 % 2]) });
                 let t17: (f64, f64) = (((x[0] / (1.0_f64 + t14.1.powi(2))) + x[0]), (v16 + x[1]));
             }
             let mut v18 = (1.5_f64 * t14.1.max(std::f64::consts::PI).tanh()).exp();
@@ -19903,118 +19763,65 @@ fn g_237_0(a: f64, b: f64) -> f64 {
                     let mut v11 = (a * (-1.9_f64));
                 }
                 if i2 % 3 == 1 {
-                    if (b > b) && (((-1.5_f64) > v1) && (1.1_f64 > v1)) { continue; }
-                    let mut v12 = v1;
-                    v1 *= (0.5_f64 + v1.powi(2)).sqrt().sin();
+                    if (if ((i2 as f64) > 1.3_f64) && (i2 % 3 == 0) { a } else { v1 }) > 2.0_f64 { continue; }
+                    let mut v12 = 1.8_f64;
+                    let mut v13 = v12;
                 }
-                for i13 in 0..=1 {
-                    v1 += v1;
-                    v1 -= v1;
-                    let mut v14 = (1.9_f64.sin() / (1.0_f64 + 0.7_f64.powi(2)));
-                    let mut v15 = std::f64::consts::LN_2;
-                }
+                let t14: (f64, f64) = ((1.1_f64.atan2((-(0.5_f64 + (i2 as f64).powi(2)))) + b), ((0.5_f64 + b.powi(2)).powi(-2) + b));
             }
         }
-        let mut v16 = (1.5_f64 * ((0.9_f64 * 1.0_f64.tanh()).atanh() * (0.9_f64 * (i2 as f64).tanh()).ln_1p()).sin()).exp();
+        let v1 = (v1 + b);
     }
-    (((if (-1.0_f64) < (-1.9_f64) { 0.0_f64 } else { a }) + a) + v1)
+    (((1.2_f64 - v1) + b) + v1)
 }
 
 #[differentiable]
 fn g_237_1(a: f64, b: f64) -> f64 {
-    for i1 in (0..1).step_by(3) {
-        let mut k2: usize = 0;
-        while k2 < 5 && (std::f64::consts::PI < 2.0_f64) {
-            k2 += 1;
-            let mut v3 = g_237_0(1.5_f64, (k2 as f64));
-            let mut v4 = (i1 as f64);
-            if k2 % 3 == 1 { continue; }
-            v4 += a;
-        }
-        let mut arr5: [f64; 3] = [0.3_f64; 3];
-    }
-    ((1.5_f64 * (-0.8_f64).cos()).cosh() + a)
+    let mut v1 = (0.5_f64 + f64::ceil((3.0_f64 * (std::f64::consts::E * b).tanh())).powi(2)).powf(a.cos());
+    (((0.9_f64 * v1.tanh()).ln_1p() + a) + v1)
 }
 
 #[differentiable]
 fn f_237(x: &[f64]) -> f64 {
-    let mut k1: usize = 0;
-    loop {
-        if k1 >= 5 { break; }
-        k1 += 1;
-        let mut v2 = x[k1 % 3];
-        if k1 % 2 == 0 {
-            v2 *= ((-1.6_f64) + (0.9_f64 * x[(k1 + 3) % x.len()].tanh()).atanh()).atan();
-        } else {
-            v2 += (k1 as f64);
+    for i1 in (0..x.len() - 1).step_by(3) {
+        let mut v2 = std::f64::consts::LN_2;
+        let mut v3 = (1.5_f64 * ((0.9_f64 * 1.0_f64.tanh()).atanh() * (0.9_f64 * (i1 as f64).tanh()).ln_1p()).sin()).exp();
+        let mut v4 = ((0.0_f64 + (1.3_f64 + v3).powi(2)).ln_1p() + ((0.9_f64 * std::f64::consts::E.tanh()).ln_1p() / (1.0_f64 + 0.7_f64.atan2((-(0.5_f64 + v2.powi(2)))).powi(2))));
+        let mut k5: usize = 0;
+        while k5 < 1 && ((0.5_f64 + std::f64::consts::PI.powi(2)).powf((i1 as f64).sin()) < 1.4_f64) {
+            k5 += 1;
+            v2 = v4;
+            let mut v6 = (i1 as f64);
         }
-        v2 *= 0.4_f64.tanh();
-        if (0.5_f64 + x[(k1 + 1) % x.len()].powi(2)).sqrt() > (-1.2_f64) { break; }
     }
-    if x[(k1 + 2) % x.len()].atan2((-(0.5_f64 + x[1].powi(2)))) > 0.8_f64 {
-        if (-(k1 as f64)) > (-1.7_f64) {
-            for i3 in (0..x.len() - 1).step_by(3) {
-                let (p4, q5): (f64, f64) = (((k1 as f64) + x[0]), ((x[(i3 + 2) % x.len()] + x[(i3 * 3) % 3]) + x[0]));
-                let t6: (f64, f64) = ((q5 + x[1]), ((0.9_f64 * (-1.5_f64).tanh()).atanh() + x[2]));
-                let (p7, q8): (f64, f64) = ((t6.1.mul_add(t6.0, (i3 as f64)) + x[2]), (g_237_1((-1.5_f64), p4) + x[0]));
-            }
-            let mut v9 = x[0];
-            if (0.5_f64 + v9.powi(2)).powf(x[k1 % 3].cos()) < x[0] { return (0.5_f64 + v9.powi(2)).log2(); }
-        }
-        if g_237_0(x[(k1 + 1) % x.len()], (-1.4_f64)) < (k1 as f64) {
-            let mut v10 = x[(k1 + 3) % 3];
-        } else {
-            let mut k11: usize = 0;
-            while k11 < 1 && ((-(k1 as f64)) < 1.2_f64) {
-                k11 += 1;
-                let mut v12 = ((x[k1 % x.len()] + x[k1 % x.len()]) * (0.9_f64 * x[k11 % 3].tanh()).acos());
-            }
-            let mut k13: usize = 0;
-            loop {
-                if k13 >= 3 { break; }
-                k13 += 1;
-                let mut v14 = (0.5_f64 + g_237_1(x[k13 % 3], x[1]).powi(2)).recip();
-                v14 += (-1.7_f64);
-                let (p15, q16): (f64, f64) = ((((k13 as f64) + v14) + x[0]), ((if (k1 as f64) < (-1.5_f64) { (k1 as f64) } else { x[(k13 + 2) % 3] }) + x[0]));
-                v14 = (v14 + (0.5_f64 + (-0.4_f64).powi(2)).powi(-2)).atan();
-            }
-            let mut v17 = (0.9_f64 * std::f64::consts::FRAC_1_SQRT_2.tanh()).ln_1p();
-        }
-    } else {
-        let mut v18 = (((-(k1 as f64)) + (0.0_f64 + x[k1 % 3].powi(2)).ln_1p()) + 1.0_f64.max(x[2].signum()));
-        let mut v19 = (0.5_f64 + (-(x[(k1 * 2) % 3] * (k1 as f64))).powi(2)).powi(-2);
+    let mut k7: usize = 0;
+    while k7 < 1 && ((x[1] - x[0]) < 0.2_f64) {
+        k7 += 1;
+        let mut arr8: [f64; 3] = [0.3_f64; 3];
     }
-    let mut v20 = g_237_1((((k1 as f64) + x[2]) + std::f64::consts::PI), (k1 as f64));
-    if x[(k1 * 2) % 3].mul_add(x[(k1 * 3) % x.len()], x[k1 % x.len()]) > (-1.6_f64) {
-        let mut v21 = (((1.4_f64 - (k1 as f64)) + (k1 as f64)) * ((v20 / (1.0_f64 + (k1 as f64).powi(2))) + (if x[2] > v20 { (k1 as f64) } else { v20 })));
-        let mut k22: usize = 0;
-        loop {
-            if k22 >= 3 { break; }
-            k22 += 1;
-            v20 *= ((x[1] + x[0]) + g_237_1(v20, v20)).atan();
-        }
-        for i23 in (1..x.len() - 1).step_by(2) {
-            for i24 in 0..5 {
-                let mut v25 = ((1.5_f64 * (i23 as f64).sin()).exp2() * g_237_0(v20, (i23 as f64)));
-                let v20 = (v20 + ((i24 as f64) / (1.0_f64 + (x[k1 % 3] + (k1 as f64)).powi(2))));
-                v25 *= v25.sin();
+    let mut v9 = (-0.8_f64);
+    if (x[(k7 * 2) % 5] < std::f64::consts::FRAC_1_SQRT_2) && (k7 % 2 == 1) {
+        for i10 in 1..=x.len() {
+            match i10 % 2 {
+                0 => {
+                    let mut v11 = (-1.6_f64);
+                }
+                _ => {
+                    let (p12, q13): (f64, f64) = ((g_237_1(x[i10 % 5], (k7 as f64)) + x[2]), (0.4_f64 + x[0]));
+                    if f64::sqrt((0.5_f64 + x[i10 % x.len()].powi(2))) < x[0] { continue; }
+                    let (p14, q15): (f64, f64) = (((3.0_f64 * std::f64::consts::E.tanh()).round() + x[3]), (x[(k7 + 1) % x.len()] + x[3]));
+                }
             }
-            if v21 < (-1.1_f64) {
-                let mut v26 = v21;
-            } else {
-                let mut v27 = (v20 - v21).hypot((0.5_f64 + (v21 / (1.0_f64 + x[(i23 * 3) % x.len()].powi(2))).powi(2)));
-                v20 += (0.5_f64 + (x[1] * v27).powi(2)).powf((-2.0_f64).tanh());
-                let mut v28 = (-v27);
+            let mut k16: usize = 0;
+            while k16 < 4 && ((i10 as f64) < 0.1_f64) {
+                k16 += 1;
+                v9 -= g_237_1(g_237_1(x[(k7 + 2) % 5], v9), (v9 / (1.0_f64 + x[0].powi(2))));
+                v9 += (0.9_f64 * v9.tanh()).acos();
+                v9 += (-1.5_f64);
             }
         }
     }
-    for (i29, &xv30) in x.iter().enumerate() {
-        for i31 in 0..=1 {
-            let v20 = (v20 + (g_237_0(v20, xv30) / (1.0_f64 + (0.5_f64 + v20.powi(2)).cbrt().powi(2))));
-        }
-    }
-    let mut arr32: Vec<f64> = vec![(k1 as f64); 2];
-    ((((0.9_f64 * (-0.4_f64).tanh()).ln_1p() + x[1]) + v20) + arr32[1])
+    (((0.5_f64 / (1.0_f64 + v9.powi(2))) + x[4]) + v9)
 }
 
 #[differentiable]
@@ -20188,100 +19995,198 @@ fn g_239_0(a: f64, b: f64) -> f64 {
                 v9 += t1.0;
                 let mut v10 = (1.5_f64 * (1.5_f64 * v9.sin()).sinh().tanh()).exp_m1();
             }
-            if ((i6 as f64) > a) && (b < t1.1) {
-                let mut v11 = a;
-                let t12: (f64, f64) = ((a + b), (v11 + b));
-                let mut v13 = (i6 as f64);
+            if (if b < t1.0 { a } else { a }) > (i6 as f64) {
+                let t11: (f64, f64) = (((0.9_f64 * (i6 as f64).tanh()).atanh() + b), ((0.5_f64 + t1.0.powi(2)).powf(std::f64::consts::LN_2.cos()) + b));
             } else {
-                let mut v14 = ((b / (1.0_f64 + a.powi(2))) * (t1.1 * t1.0));
-                let mut v15 = (f64::cos((-0.4_f64)) * v14);
-                v14 += ((-0.7_f64).atan2((-(0.5_f64 + (i6 as f64).powi(2)))) + 0.3_f64);
+                let mut v12 = 1.7_f64;
             }
         }
     }
-    for i16 in 0..=2 {
-        if (std::f64::consts::LN_2 + a) < t1.0 {
-            for i17 in 0..3 {
-                let t18: (f64, f64) = (((0.5_f64 + t1.1.powi(2)).log10() + a), ((a + (i16 as f64)) + a));
-                let (p19, q20): (f64, f64) = (((1.5_f64 * std::f64::consts::FRAC_1_SQRT_2.sin()).cosh() + a), ((i16 as f64) + a));
-                let mut v21 = (-b);
-                v21 *= (0.5_f64 + q20.powi(2)).sqrt().atan();
-            }
-            for i22 in (0..4).rev() {
-                if ((i16 as f64) * t1.1) < 0.5_f64 { break; }
-            }
-        } else {
-            for i23 in 1..=3 {
-                let mut v24 = (i23 as f64);
-            }
-            for i25 in (0..4).step_by(2) {
-                let mut v26 = ((-1.9_f64) * (0.5_f64 + t1.0.powi(2)).powi(-1));
-                let t27: (f64, f64) = ((1.0_f64 + b), ((1.1_f64 + 1.9_f64.powi(2)).acosh() + b));
-            }
-        }
-    }
-    (0.5_f64.tanh().powi(2) + a)
-}
-
-#[differentiable]
-fn f_239(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    let t1: (f64, f64) = ((((std::f64::consts::E + 1.0_f64) * f64::tanh(0.4_f64)) + x[0]), ((-(x[0] * 0.3_f64)) + x[0]));
-    let t2: (f64, f64) = (((m[(0, 0)] * (1.3_f64 * (-1.4_f64))) + x[0]), (x[0] + x[0]));
-    let mut k3: usize = 0;
-    loop {
-        if k3 >= 4 { break; }
-        k3 += 1;
-        match k3 % 2 {
+    for i13 in (1..5).step_by(2) {
+        match i13 % 3 {
             0 => {
-                for i4 in 0..2 {
-                    let mut vec5: DVector<f64> = (x[i4 % 1].atan2((-(0.5_f64 + 0.3_f64.powi(2)))) * x);
-                    vec5[i4 % 1] += m[(0, 0)];
-                    let mut vec6: DVector<f64> = (m * x).map(|t| t.tanh());
+                match i13 % 3 {
+                    0 => {
+                        if b < a { continue; }
+                        let (p14, q15): (f64, f64) = (((i13 as f64) + b), ((0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).powf(t1.1.atan()) + b));
+                    }
+                    1 => {
+                        let mut v16 = (i13 as f64);
+                        let t17: (f64, f64) = ((a + b), ((t1.1 / (1.0_f64 + (i13 as f64).powi(2))) + b));
+                    }
+                    _ => {
+                        let (p18, q19): (f64, f64) = ((t1.0 + a), (f64::ln((0.5_f64 + t1.0.powi(2))) + b));
+                    }
                 }
-                for i7 in (1..x.len() - 1).rev() {
-                    let mut vec8: DVector<f64> = (&(m.transpose() * x) - &x.component_mul(x));
-                    let mut v9 = (-1.8_f64).max(x[i7 % 1]);
-                    let (p10, q11): (f64, f64) = ((((k3 as f64) - (-1.8_f64)) + x[0]), (vec8.norm_squared() + x[0]));
-                }
-                if m[(0, 0)] > x[(k3 + 1) % x.len()] {
-                    let mut vec12: DVector<f64> = x.map(|t| t.tanh()).component_mul(x);
-                } else {
-                    let mut vec13: DVector<f64> = x.add_scalar(g_239_0(x[(k3 * 2) % 1], std::f64::consts::E));
+                let t20: (f64, f64) = (((0.5_f64 + b.powi(2)).powi(-1) + b), (std::f64::consts::FRAC_1_SQRT_2 + a));
+            }
+            1 => {
+                match i13 % 2 {
+                    0 => {
+                        let mut v21 = b;
+                        let (p22, q23): (f64, f64) = (((0.0_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).ln_1p() + a), (f64::ln((0.5_f64 + (i13 as f64).powi(2))) + b));
+                        let mut v24 = (3.0_f64 * (-t1.1).tanh()).trunc();
+                    }
+                    _ => {
+                        let (p25, q26): (f64, f64) = ((t1.0 + b), ((if (i13 as f64) < 1.3_f64 { a } else { a }) + a));
+                        let p25 = (p25 + b.sin());
+                        if (0.9_f64 * a.tanh()).asin() < q26 { continue; }
+                    }
                 }
             }
             _ => {
-                let (p14, q15): (f64, f64) = (((0.5_f64 + x[(k3 * 3) % 1].powi(2)).powf(1.4_f64.tanh()) + x[0]), (x[(k3 * 2) % 1].abs() + x[0]));
-                let t16: (f64, f64) = ((((k3 as f64) - t2.0) + x[0]), ((-t1.0) + x[0]));
+                for i27 in (0..1).step_by(3) {
+                    if (3.0_f64 * 1.0_f64.tanh()).floor() < (-1.7_f64) { continue; }
+                    let mut v28 = (1.5_f64 * std::f64::consts::PI.cos()).exp().atan().powi(2);
+                }
+                let (p29, q30): (f64, f64) = (((b * b) + a), ((a + 0.4_f64) + a));
             }
         }
-        let (p17, q18): (f64, f64) = (((-(0.9_f64 * x[(k3 + 2) % x.len()].tanh()).asin()) + x[0]), (x.norm_squared() + x[0]));
-        if (k3 as f64) < (-2.0_f64) {
-            for i19 in (0..3).step_by(2) {
-                let mut v20 = x.sum();
+        let mut v31 = (0.3_f64 / (1.0_f64 + (-(b * t1.0)).powi(2)));
+        v31 += (i13 as f64);
+        let t32: (f64, f64) = ((t1.1 + b), ((v31 + (i13 as f64)) + a));
+    }
+    ((if a > (-0.4_f64) { std::f64::consts::FRAC_1_SQRT_2 } else { a }) + a)
+}
+
+#[differentiable]
+fn f_239(x: &[f64]) -> f64 {
+    let mut k1: usize = 0;
+    loop {
+        if k1 >= 3 { break; }
+        k1 += 1;
+        let mut k2: usize = 0;
+        while k2 < 1 && ((0.5_f64 + x[(k1 * 3) % 4].powi(2)).powi(-2) < 1.3_f64) {
+            k2 += 1;
+            if k2 % 2 == 0 {
+                let mut v3 = x[k2 % x.len()].atan();
+                let (p4, q5): (f64, f64) = (((1.2_f64 * (k1 as f64).tanh()).tan() + x[1]), ((0.5_f64 + v3.powi(2)).powi(-2) + x[2]));
+                v3 += (-1.8_f64);
+            } else {
+                let mut v6 = (((-1.8_f64) * 0.2_f64) - (if k2 % 3 == 0 { x[3] } else { 1.8_f64 }));
+                let mut v7 = (0.5_f64 + x[(k1 + 1) % x.len()].powi(2)).log2();
+                v6 *= g_239_0((0.5_f64 + x[k2 % 4].powi(2)).powf((-0.9_f64).tanh()), 0.3_f64).cos();
+            }
+        }
+        if ((-1.2_f64) * x[(k2 + 1) % x.len()]) < 0.3_f64 {
+            let (p8, q9): (f64, f64) = (((3.0_f64 * x[k2 % x.len()].tanh()).floor() + x[3]), (((k1 as f64) + x[3]) + x[0]));
+            let q9 = (q9 + q9);
+            let mut k10: usize = 0;
+            loop {
+                if k10 >= 1 { break; }
+                k10 += 1;
+                let mut v11 = (1.5_f64 * (if q9 < x[3] { (-0.3_f64) } else { x[k1 % x.len()] }).sin()).exp();
+                let (p12, q13): (f64, f64) = ((0.3_f64 + x[0]), (x[(k10 + 2) % x.len()] + x[3]));
             }
         } else {
-            let mut v21 = t1.0;
+            let mut v14 = 1.0_f64;
+            if (v14 < 1.9_f64) && (((-0.7_f64) > v14) && (0.4_f64 > v14)) {
+                let v14 = (v14 + (1.2_f64 * (if (v14 < (k2 as f64)) && (k2 % 3 == 1) { 1.4_f64 } else { 0.2_f64 }).tanh()).tan());
+                if g_239_0(std::f64::consts::E, x[1]) > (-1.0_f64) { continue; }
+                let mut v15 = (0.9_f64 * ((-1.6_f64) + (k1 as f64)).tanh()).asin();
+            }
+            v14 *= (0.9_f64 * (k2 as f64).tanh()).asin().sin();
         }
-        let mut arr22: [f64; 3] = [(-1.4_f64); 3];
     }
-    if ((x[(k3 + 3) % 1] - x[0]) > 0.4_f64) && (0.2_f64 > t2.1) {
-        let mut vec23: DVector<f64> = x.zip_map(&(m.transpose() * x), |p, q| (p - q).atan());
-    } else {
-        let mut v24 = (0.5_f64 + ((t1.0 * t1.0) + (0.9_f64 * (k3 as f64).tanh()).acos()).powi(2)).powf(((k3 as f64) * x[0]).signum().atan());
-        for i25 in 0..=1 {
-            v24 += (v24.hypot((0.5_f64 + v24.powi(2))) - (v24 - v24));
-            let mut vec26: DVector<f64> = (&x.add_scalar((0.5_f64 + v24.powi(2)).powf(t1.1.atan())) - &(x + x));
-            let mut k27: usize = 0;
-            loop {
-                if k27 >= 3 { break; }
-                k27 += 1;
-                let mut v28 = (g_239_0(t2.0, v24) + (0.5_f64 + (k3 as f64).powi(2)).powi(-2));
-                let mut vec29: DVector<f64> = (m.transpose() * &vec26);
+    let mut k16: usize = 0;
+    loop {
+        if k16 >= 5 { break; }
+        k16 += 1;
+        let mut k17: usize = 0;
+        loop {
+            if k17 >= 2 { break; }
+            k17 += 1;
+            let mut v18 = ((if (std::f64::consts::E < 1.3_f64) && ((k17 as f64) > (-0.8_f64)) { x[(k1 * 3) % 4] } else { (k16 as f64) }) / (1.0_f64 + x[(k16 + 1) % 4].powi(2)));
+            let mut v19 = (if v18 > (-1.0_f64) { v18 } else { x[k17 % 4] }).hypot((0.5_f64 + (-1.6_f64).powi(2)));
+        }
+    }
+    let (p20, q21): (f64, f64) = ((x[k16 % 4] + x[3]), ((((k16 as f64) + 1.2_f64) * (x[2] * x[(k16 + 3) % 4])) + x[0]));
+    for i22 in (0..4).step_by(3) {
+        if ((i22 as f64) + x[(k1 + 1) % x.len()]) < 0.0_f64 {
+            let mut v23 = 0.0_f64.mul_add(f64::signum(1.9_f64), (x[(i22 * 2) % 4] / (1.0_f64 + q21.powi(2))));
+            for i24 in 0..=1 {
+                let (p25, q26): (f64, f64) = (((0.5_f64 + q21.powi(2)).cbrt() + x[2]), ((0.5_f64 + v23.powi(2)).cbrt() + x[3]));
+                v23 = (v23 + (i22 as f64)).cos();
+                if (1.2_f64 * v23.tanh()).tan() < 0.8_f64 { continue; }
+            }
+            v23 += (g_239_0(x[3], (k16 as f64)) * (0.5_f64 + p20.powi(2)).powi(-1));
+        } else {
+            let t27: (f64, f64) = ((x[(k16 + 3) % 4] + x[2]), ((x[i22 % 4] + (k16 as f64)) + x[2]));
+            let p20 = (p20 + (0.5_f64 + x[0].powi(2)).powf(t27.0.cos()));
+            let mut v28 = g_239_0(x[k1 % x.len()], t27.0);
+        }
+        let mut v29 = g_239_0(x[0], (-0.7_f64));
+        let mut v30 = (g_239_0(g_239_0(q21, x[(k16 + 1) % 4]), x[k1 % 4]) + (std::f64::consts::FRAC_1_SQRT_2 - (i22 as f64)));
+        match i22 % 2 {
+            0 => {
+                v29 *= v29.atan();
+            }
+            _ => {
+                let (p31, q32): (f64, f64) = (((3.0_f64 * x[k1 % x.len()].tanh()).ceil() + x[2]), (x[k16 % x.len()] + x[1]));
+                if k1 % 2 == 1 {
+                    v29 += (if k1 % 2 == 1 { (i22 as f64) } else { x[1] }).mul_add(x[(k16 * 3) % x.len()], (0.5_f64 + (k16 as f64).powi(2)).powf(1.1_f64.cos()));
+                    v29 -= (0.5_f64 + ((-1.3_f64) - (k1 as f64)).powi(2)).recip();
+                }
+                let mut v33 = (1.5_f64 * p31.atan2((0.5_f64 + v30.powi(2))).tanh()).exp2();
             }
         }
     }
-    let mut vec30: DVector<f64> = (x + x).component_mul(x);
-    ((((0.0_f64 + (k3 as f64).powi(2)).ln_1p() + x[0]) + vec30[0]) + x.norm())
+    if x[k16 % x.len()] < 2.0_f64 {
+        let mut v34 = (0.9_f64 * q21.tanh()).atanh();
+        for i35 in 0..=x.len() - 1 {
+            for (i36, &xv37) in x.iter().enumerate() {
+                v34 += (-(0.5_f64 + v34.powi(2)).powi(-1));
+                let mut v38 = (0.9_f64 * v34.tanh()).ln_1p();
+                let t39: (f64, f64) = (((k1 as f64) + x[2]), ((0.9_f64 * xv37.tanh()).acos() + x[2]));
+            }
+            match i35 % 3 {
+                0 => {
+                    v34 *= (0.5_f64 + (-(i35 as f64)).powi(2)).powf((0.9_f64 / (1.0_f64 + q21.powi(2))).cos()).cos();
+                    if i35 % 3 == 0 { continue; }
+                    let mut v40 = (0.5_f64 + q21.powi(2)).powi(-2);
+                }
+                1 => {
+                    let mut v41 = ((q21 + x[(k16 + 2) % 4]) / (1.0_f64 + (x[k16 % 4] * q21).powi(2)));
+                    v34 = (1.5_f64 * (0.9_f64 * x[3].tanh()).acos().cos()).sinh();
+                }
+                _ => {
+                    let mut v42 = (x[k16 % 4] / (1.0_f64 + (0.5_f64 + q21.powi(2)).cbrt().powi(2)));
+                    if ((-2.0_f64).max(x[(k16 + 3) % 4]) < p20) && (x[2] < x[(k16 * 2) % 4]) { break; }
+                    let mut v43 = (0.9_f64 * ((i35 as f64) + x[(i35 * 2) % 4]).tanh()).acos();
+                }
+            }
+            match i35 % 2 {
+                0 => {
+                    if (0.5_f64 + (k16 as f64).powi(2)).powf(v34.sin()) > 0.9_f64 { return (-(x[k16 % x.len()] + (i35 as f64))); }
+                    let mut v44 = (0.5_f64 + (0.5_f64 + p20.powi(2)).powf(x[k16 % 4].atan()).powi(2)).powi(-1);
+                    v44 = (v44.atan().powi(2) * (0.9_f64 * x[i35 % 4].tanh()).acos());
+                }
+                _ => {
+                    let mut v45 = (0.5_f64 + v34.powi(2)).powf(x[k1 % x.len()].sin());
+                }
+            }
+        }
+        for (i46, &xv47) in x.iter().enumerate() {
+            for i48 in 0..=x.len() {
+                let (p49, q50): (f64, f64) = (((xv47 / (1.0_f64 + x[(i48 * 2) % 4].powi(2))) + x[0]), (((i46 as f64) + q21) + x[1]));
+            }
+            v34 += ((v34 * xv47) * (0.5_f64 + p20.powi(2)).powf(x[(k1 * 2) % x.len()].cos()));
+            match k16 % 3 {
+                0 => {
+                    let p20 = (p20 + (-1.8_f64).mul_add((k1 as f64), x[(k1 * 2) % 4]).atan().powi(2));
+                    v34 = (v34 + (xv47 + q21)).sin();
+                    v34 += ((0.9_f64 * (k1 as f64).tanh()).atanh() * (0.9_f64 * (k16 as f64).tanh()).atanh());
+                }
+                1 => {
+                    v34 -= 0.8_f64;
+                }
+                _ => {
+                    let t51: (f64, f64) = ((((-1.2_f64) + x[k1 % x.len()]) + x[0]), (x[(k16 + 3) % x.len()].min(x[3]) + x[1]));
+                }
+            }
+        }
+    }
+    ((((0.5_f64 + 0.1_f64.powi(2)).cbrt() + x[3]) + q21) + p20)
 }
 
 #[differentiable]
@@ -20309,94 +20214,71 @@ fn g_240_0(a: f64, b: f64) -> f64 {
     while k9 < 1 && ((b / (1.0_f64 + b.powi(2))) < 2.4_f64) {
         k9 += 1;
         for i10 in 0..=4 {
-            if (t1.0 < (k9 as f64)) && (a < b) {
-                let mut v11 = (0.5_f64 + 1.4_f64.powi(2)).powi(-1);
-            } else {
-                let mut v12 = (b.max(t1.1) + (0.0_f64 + b.powi(2)).ln_1p());
-                let mut v13 = (-a);
-                if (1.5_f64 * t1.0.sin()).exp_m1() < (-0.4_f64) { break; }
+            if (if t1.1 > 1.2_f64 { t1.0 } else { (i10 as f64) }) > t1.0 {
+                let mut v11 = ((a - (i10 as f64)) - (a + (-0.2_f64)));
             }
-            if ((i10 as f64) - t1.1) > b { continue; }
-            for i14 in (0..1).step_by(3) {
-                let mut v15 = (if (0.5_f64 + (i10 as f64).powi(2)).log10() > b { f64::recip((0.5_f64 + b.powi(2))) } else { a.abs() });
-                let mut v16 = (a + (1.1_f64 + (i10 as f64).powi(2)).acosh());
+            let mut v12 = ((-t1.0) + (t1.0 + t1.1));
+            if (if v12 < a { v12 } else { 1.3_f64 }) > v12 {
+                v12 -= (t1.1 * (0.9_f64 * (i10 as f64).tanh()).atanh());
+                let (p13, q14): (f64, f64) = (((v12 * v12) + a), (v12 + b));
+            } else {
+                let mut v15 = a;
             }
         }
     }
-    ((-1.7_f64) + b)
+    (t1.1 + a)
 }
 
 #[differentiable]
 fn g_240_1(a: f64, b: f64) -> f64 {
-    if a > b {
-        for i1 in 0..4 {
-            if b < 1.3_f64 { return ((i1 as f64) + b); }
-            for i2 in (0..1).step_by(2) {
-                let mut v3 = a;
-                let mut v4 = v3;
-                let mut v5 = ((if i2 % 3 == 1 { 1.2_f64 } else { a }) + (v3 + v3));
-            }
+    for i1 in 0..=2 {
+        for i2 in 0..=3 {
+            let mut v3 = 0.9_f64;
         }
-    } else {
-        if (1.2_f64 * b.tanh()).tan() > a { return (0.5_f64 + a.powi(2)).powf(a.sin()); }
-        for i6 in (0..4).step_by(2) {
-            for i7 in 0..=1 {
-                let t8: (f64, f64) = ((a.atan2((0.5_f64 + a.powi(2))) + b), (a + a));
-                if i6 % 3 == 1 { break; }
-            }
-            for i9 in (1..5).step_by(2) {
-                if i9 % 2 == 1 { break; }
-                let (p10, q11): (f64, f64) = (((0.5_f64 + a.powi(2)).powf((i9 as f64).sin()) + a), ((if (b < (-1.4_f64)) && ((i6 as f64) < (-2.0_f64)) { a } else { a }) + b));
-                let mut v12 = ((i6 as f64) * p10).mul_add(q11, 1.5_f64);
-            }
-            let mut v13 = ((i6 as f64) + 0.7_f64.hypot((0.5_f64 + (i6 as f64).powi(2))));
-            let v13 = (v13 + (1.5_f64 * (-2.0_f64).tanh()).sinh());
-        }
-        if (b / (1.0_f64 + (-0.7_f64).powi(2))) < a {
-            let mut k14: usize = 0;
-            while k14 < 3 && ((b - (-0.2_f64)) < 2.4_f64) {
-                k14 += 1;
-                let mut v15 = (if g_240_0((k14 as f64), (-2.0_f64)) > 1.6_f64 { (a + b) } else { (k14 as f64) });
-                v15 = (v15 + b).sin();
-                let mut v16 = (0.5_f64 + (k14 as f64).powi(2)).ln();
-            }
-        }
-    }
-    for i17 in (0..4).step_by(2) {
-        for i18 in 0..=4 {
-            let mut v19 = (0.9_f64 * (-0.6_f64).cos().tanh()).acos();
-            if i17 % 2 == 0 {
-                v19 = 0.6_f64.mul_add((-0.5_f64), (b - v19));
+        let mut k4: usize = 0;
+        while k4 < 1 && ((-1.7_f64) < 0.6_f64) {
+            k4 += 1;
+            if (0.5_f64 + a.powi(2)).powi(-2) > b {
+                if b < 1.3_f64 { return ((i1 as f64) + b); }
             } else {
-                v19 += (v19 * b);
-                let v19 = (v19 + (i18 as f64));
+                let mut v5 = std::f64::consts::PI;
+                let v5 = (v5 + v5);
+                let mut v6 = ((if k4 % 3 == 1 { 1.2_f64 } else { a }) + (v5 + v5));
             }
-            let (p20, q21): (f64, f64) = (((v19 + (-0.3_f64)) + a), ((b * v19) + a));
+            for i7 in 0..=4 {
+                if k4 % 3 == 0 { continue; }
+                let (p8, q9): (f64, f64) = ((a + b), ((0.5_f64 + b.powi(2)).powf(a.tanh()) + a));
+            }
         }
+        if ((k4 as f64) + a) < (k4 as f64) { return (-(-a)); }
     }
-    let mut arr22: Vec<f64> = vec![(-(-1.0_f64)); 2];
-    (((a + 0.1_f64) + a) + arr22[1])
+    ((-a) + b)
 }
 
 #[differentiable]
-fn f_240(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    for i1 in (0..x.len()).rev() {
-        let mut vec2: DVector<f64> = (&(m * x).zip_map(&(m * x), |p, q| p * q) + &(m * x).add_scalar((0.9_f64 * 1.6_f64.tanh()).acos()));
-        vec2[i1 % 4] = ((g_240_1(0.0_f64, (i1 as f64)) + g_240_0(m[((i1 * 3) % 4, (i1 * 2) % 1)], (-1.3_f64))) * (m.transpose() * &vec2).dot(&(m.transpose() * &vec2)));
-        for i3 in (0..3).step_by(2) {
-            let (p4, q5): (f64, f64) = ((vec2[(i3 * 2) % 4] + x[0]), ((m[((i1 * 3) % 4, (i3 * 2) % 1)] / (1.0_f64 + m[((i1 * 3) % 4, i1 % 1)].powi(2))) + x[0]));
-            for i6 in (0..2).step_by(3) {
-                let t7: (f64, f64) = ((p4.tanh().powi(3) + x[0]), ((0.5_f64 + q5.powi(2)).powi(-2) + x[0]));
+fn f_240(x: &[f64]) -> f64 {
+    for i1 in (1..5).step_by(2) {
+        let mut k2: usize = 0;
+        loop {
+            if k2 >= 3 { break; }
+            k2 += 1;
+            for i3 in (0..x.len()).step_by(2) {
+                if (k2 as f64) < x[1] { break; }
+                let mut v4 = (-(-x[i3 % 5]));
+                v4 -= (x[i3 % x.len()] + (k2 as f64)).tanh().powi(2);
             }
         }
-        let mut vec8: DVector<f64> = (&x.zip_map(x, |p, q| (p - q).atan()) + &x.component_mul(x));
+        let mut k5: usize = 0;
+        while k5 < 6 && ((1.5_f64 * x[4].cos()).cosh() < 1.9_f64) {
+            k5 += 1;
+            let mut v6 = (k2 as f64);
+            let mut v7 = (((-1.2_f64) - v6) * 1.5_f64);
+        }
+        let mut v8 = ((k5 as f64) + ((0.7_f64 + (k2 as f64)) + (k5 as f64)));
+        let mut v9 = g_240_0((if (v8 - v8) < 0.9_f64 { (0.0_f64 + v8.powi(2)).ln_1p() } else { (0.0_f64 + (k5 as f64).powi(2)).ln_1p() }), x[1]);
     }
-    let mut v9 = (0.5_f64 + (x[0] + x[0]).powi(2)).powf(x[0].sin()).tanh();
-    let mut vec10: DVector<f64> = ((x[0] + v9) * x).component_mul(&x.zip_map(x, |p, q| p * q));
-    v9 += m[(0, 0)];
-    v9 -= x[0];
-    vec10[0] += f64::ln((0.5_f64 + (x[0] * v9).powi(2)));
-    ((((x[0] + x[0]) + v9) + vec10[0]) + (m[(0, 0)] * &(m * x)).sum())
+    if x[4].tanh() < x[4] { return ((x[4] / (1.0_f64 + x[1].powi(2))) * 1.8_f64); }
+    ((x[0] + x[0]) + x[4])
 }
 
 #[differentiable]
@@ -21337,7 +21219,7 @@ fn g_254_0(a: f64, b: f64) -> f64 {
                         let v2 = (v2 + (if k1 % 2 == 0 { b.cos().powi(2) } else { (a / (1.0_f64 + b.powi(2))) }));
                     }
                     _ => {
-                        if v2 > 0.2_f64 { continue; }
+                        if (if k1 % 3 == 1 { a } else { v2 }) < a { continue; }
                         let v2 = (v2 + (0.0_f64 + std::f64::consts::LN_2.powi(2)).ln_1p());
                     }
                 }
@@ -21631,87 +21513,78 @@ fn f_257(x: &[f64]) -> f64 {
                     let mut v44 = x[(i32 * 3) % 1];
                 }
             }
-            if x[(i32 + 1) % 1] < x[0] { return (-0.7_f64); }
+            if (if x[(i32 * 2) % x.len()] < 0.6_f64 { 0.9_f64 } else { 0.4_f64 }) > (-0.1_f64) { return x[(i32 * 3) % x.len()]; }
         }
     }
     let mut k45: usize = 0;
-    while k45 < 4 && ((0.5_f64 + x[0].powi(2)).powi(-2) < 1.1_f64) {
+    loop {
+        if k45 >= 3 { break; }
         k45 += 1;
-        if (x[k45 % x.len()] < (-0.6_f64)) && (x[(k45 + 1) % x.len()] > 1.3_f64) {
-            for i46 in 0..=2 {
-                let mut v47 = (1.1_f64 + x[(i46 + 3) % x.len()].powi(2)).acosh().tanh().powi(2);
-                let (p48, q49): (f64, f64) = ((v47 + x[0]), ((x[i46 % x.len()] - v47) + x[0]));
-                v47 = (v47 + (x[k45 % 1] * p48).atan().powi(3)).sin();
+        for i46 in (0..1).rev() {
+            for i47 in 1..=1 {
+                let mut v48 = (-2.0_f64).mul_add((-x[i46 % 1]), (if x[(i46 + 2) % 1] > 2.0_f64 { x[0] } else { (i46 as f64) }));
             }
-            for i50 in 0..x.len() - 1 {
-                let mut v51 = (3.0_f64 * (if (k45 as f64) < (-0.5_f64) { (i50 as f64) } else { (k45 as f64) }).tanh()).round();
-            }
-            let mut k52: usize = 0;
-            while k52 < 5 && ((1.5_f64 * x[0].sin()).cosh() < 2.7_f64) {
-                k52 += 1;
-                let mut v53 = x[k52 % x.len()];
+        }
+        for (i49, &xv50) in x.iter().enumerate() {
+            let t51: (f64, f64) = ((x[0] + x[0]), (((k45 as f64) * x[0]) + x[0]));
+            for (i52, &xv53) in x.iter().enumerate() {
+                let t54: (f64, f64) = ((xv50 + x[0]), ((xv53 / (1.0_f64 + (-1.7_f64).powi(2))) + x[0]));
+                if k45 % 3 == 0 { continue; }
+                let mut v55 = (0.5_f64 + (1.5_f64 * 0.9_f64.cos()).exp_m1().powi(2)).log10();
             }
         }
     }
-    for i54 in 0..x.len() - 1 {
-        for &xv56 in x.iter() {
-            if (k45 as f64) < 1.4_f64 {
-                let t57: (f64, f64) = ((((k45 as f64) + (i54 as f64)) + x[0]), ((x[0] * (k45 as f64)) + x[0]));
-            } else {
-                let (p58, q59): (f64, f64) = (((if (x[(k45 + 1) % x.len()] < (-1.3_f64)) && (i54 % 2 == 0) { x[(i54 * 3) % 1] } else { 0.9_f64 }) + x[0]), ((-0.2_f64).mul_add(x[i54 % 1], x[0]) + x[0]));
-                let q59 = (q59 + (k45 as f64));
-                if ((q59 * (i54 as f64)) > p58) && (p58 > (-1.3_f64)) { break; }
+    if (k45 as f64).mul_add(x[(k45 + 3) % 1], std::f64::consts::PI) < (-0.2_f64) {
+        for i56 in (1..x.len()).step_by(2) {
+            for i57 in (1..x.len()).rev() {
+                if i56 % 2 == 1 { return ((0.0_f64 + (k45 as f64).powi(2)).ln_1p() + 1.0_f64); }
+                let t58: (f64, f64) = ((x[k45 % x.len()] + x[0]), (std::f64::consts::FRAC_1_SQRT_2 + x[0]));
+                let mut v59 = ((0.9_f64 * t58.1.tanh()).acos() * x[(i57 + 1) % x.len()]);
+                let v59 = (v59 + (1.5_f64 * x[0].cos()).exp_m1());
             }
-            for i60 in 1..=3 {
-                let (p61, q62): (f64, f64) = (((0.9_f64 * 0.6_f64.tanh()).atanh() + x[0]), (x[k45 % x.len()] + x[0]));
-                if q62 > 1.7_f64 { break; }
-            }
+            if ((x[(i56 * 3) % 1] * 0.9_f64) > x[(i56 * 2) % 1]) && (x[i56 % 1] > x[0]) { continue; }
         }
-        if ((k45 as f64) - (i54 as f64)) < (i54 as f64) {
-            let (p63, q64): (f64, f64) = ((x[(k45 * 3) % 1].abs() + x[0]), ((0.9_f64 * 1.3_f64.tanh()).acos() + x[0]));
-        }
-        for i65 in (1..3).step_by(3) {
-            for i66 in (0..3).rev() {
-                let mut v67 = (if 0.9_f64.sin().powi(3) < (-0.3_f64) { (i54 as f64).signum() } else { (1.5_f64 * (i54 as f64).atan()).exp() });
-                v67 = (v67 + ((0.5_f64 + x[(i65 + 2) % 1].powi(2)).powf(v67.tanh()) + (0.5_f64 + x[i66 % 1].powi(2)).powf(x[(k45 * 3) % 1].atan()))).cos();
-                v67 *= (3.0_f64 * (3.0_f64 * x[i54 % 1].tanh()).trunc().tanh()).trunc().sin();
-            }
-            let mut k68: usize = 0;
+        for i60 in (0..x.len()).rev() {
+            let mut k61: usize = 0;
             loop {
-                if k68 >= 3 { break; }
-                k68 += 1;
-                let t69: (f64, f64) = ((x[(k68 * 2) % 1] + x[0]), (x[(i54 + 3) % x.len()] + x[0]));
-                let mut v70 = (-0.8_f64);
+                if k61 >= 4 { break; }
+                k61 += 1;
+                if ((k61 as f64) * x[(k45 + 1) % x.len()]) > (-1.3_f64) { break; }
+            }
+            for i62 in 1..=3 {
+                let (p63, q64): (f64, f64) = (((0.9_f64 * 0.6_f64.tanh()).atanh() + x[0]), (x[k45 % x.len()] + x[0]));
+                if q64 > 1.7_f64 { break; }
             }
         }
     }
-    if k45 % 2 == 0 {
-        for i71 in 0..3 {
-            if 0.5_f64 > (-1.8_f64) {
-                let mut v72 = (-0.2_f64).mul_add((0.9_f64 * (-0.7_f64).tanh()).asin(), (-x[k45 % 1]));
-                v72 += ((0.5_f64 + x[i71 % x.len()].powi(2)).powf(x[0].sin()) - (-std::f64::consts::PI));
-                let t73: (f64, f64) = (((v72 * (-0.9_f64)) + x[0]), ((v72 / (1.0_f64 + v72.powi(2))) + x[0]));
-            } else {
-                let (p74, q75): (f64, f64) = ((x[(k45 * 3) % x.len()] + x[0]), (x[(k45 + 3) % 1] + x[0]));
+    for i65 in (1..x.len()).step_by(3) {
+        let mut v66 = (0.9_f64 / (1.0_f64 + (-0.7_f64).atan().powi(2).powi(2))).min(x[(i65 + 2) % 1]);
+        let mut v67 = x[0];
+        for i68 in 1..2 {
+            match k45 % 3 {
+                0 => {
+                    let t69: (f64, f64) = ((((i68 as f64) * (i68 as f64)) + x[0]), (v67 + x[0]));
+                    v67 += t69.1;
+                }
+                1 => {
+                    let mut v70 = (0.5_f64 + (if (i68 as f64) > (-1.5_f64) { v67 } else { x[(i65 * 2) % 1] }).powi(2)).recip();
+                }
+                _ => {
+                    let mut v71 = ((0.5_f64 + x[(i65 + 1) % 1].powi(2)).powf(v66.atan()) + (0.0_f64 + x[(k45 + 1) % x.len()].powi(2)).ln_1p());
+                    v67 -= v71;
+                }
             }
-            let mut k76: usize = 0;
-            loop {
-                if k76 >= 1 { break; }
-                k76 += 1;
-                let mut v77 = (0.9_f64 * x[(k45 * 2) % x.len()].tanh()).acos();
-                let t78: (f64, f64) = ((x[(i71 * 3) % x.len()] + x[0]), ((-0.8_f64) + x[0]));
-                if ((k76 as f64) - x[(k76 + 2) % 1]) < (-1.3_f64) { return (1.5_f64 * (if v77 > (-0.2_f64) { (k45 as f64) } else { v77 }).cos()).exp(); }
+            for i72 in (1..4).rev() {
+                let v67 = (v67 + (if x[0].hypot((0.5_f64 + v67.powi(2))) > (-0.1_f64) { f64::sqrt((0.5_f64 + v67.powi(2))) } else { x[k45 % x.len()].atan().powi(3) }));
+                let (p73, q74): (f64, f64) = ((x[(i65 + 2) % 1] + x[0]), ((-0.8_f64) + x[0]));
+                v66 *= f64::recip((0.5_f64 + (0.9_f64 * (-1.9_f64).tanh()).atanh().powi(2))).cos();
+                let t75: (f64, f64) = ((x[i68 % 1] + x[0]), ((x[(i65 * 2) % x.len()] + x[i68 % 1]) + x[0]));
             }
+            let t76: (f64, f64) = (((v67 - x[(i65 * 3) % 1]) + x[0]), ((std::f64::consts::PI * x[i65 % x.len()]) + x[0]));
         }
-        let mut k79: usize = 0;
-        loop {
-            if k79 >= 3 { break; }
-            k79 += 1;
-            let t80: (f64, f64) = ((((k79 as f64) / (1.0_f64 + std::f64::consts::PI.powi(2))) + x[0]), (x[0] + x[0]));
-        }
-        let mut v81 = ((0.5_f64 + ((k45 as f64) / (1.0_f64 + x[(k45 + 1) % 1].powi(2))).powi(2)).powi(-1) * (if (x[k79 % 1] - x[(k79 + 1) % 1]) < (-1.6_f64) { (0.9_f64 * x[0].tanh()).acos() } else { x[0] }));
+        v66 *= ((v67 * x[0]) - ((v66 * (i65 as f64)) * (if v66 > v66 { (k45 as f64) } else { v67 }))).atan();
     }
-    (x[k45 % 1].mul_add(std::f64::consts::E, (k45 as f64)) + x[0])
+    ((1.9_f64 / (1.0_f64 + x[(k45 * 2) % x.len()].powi(2))) + x[0])
 }
 
 #[differentiable]
@@ -21755,65 +21628,19 @@ fn f_258(x: &[f64]) -> f64 {
         }
         let t14: (f64, f64) = ((x[i1 % 2] + x[0]), (x[i1 % x.len()] + x[0]));
     }
-    if std::f64::consts::E > (-1.2_f64) {
-        if (1.5_f64 * (-0.5_f64).sin()).exp2() < 0.8_f64 {
-            let (p15, q16): (f64, f64) = ((x[1] + x[1]), (1.2_f64 + x[1]));
-            for i17 in (0..5).rev() {
-                if i17 % 3 == 0 { continue; }
-            }
-            for &xv19 in x.iter() {
-                if (p15 / (1.0_f64 + xv19.powi(2))) > 0.4_f64 { break; }
-            }
-        }
-        let mut k20: usize = 0;
-        while k20 < 2 && ((-0.1_f64) < 0.3_f64) {
-            k20 += 1;
-            for i21 in 0..=x.len() - 1 {
-                if i21 % 3 == 0 { break; }
-                let t22: (f64, f64) = (((if (x[i21 % x.len()] < x[(i21 + 3) % x.len()]) && (x[(k20 + 2) % x.len()] < (i21 as f64)) { x[k20 % x.len()] } else { x[(k20 * 2) % 2] }) + x[1]), ((x[(i21 * 2) % x.len()] * 1.8_f64) + x[0]));
-                let mut v23 = (-0.2_f64).tanh();
-            }
-            match k20 % 2 {
-                0 => {
-                    let mut v24 = (((k20 as f64) + x[0]) * (std::f64::consts::E + (k20 as f64)));
-                    let t25: (f64, f64) = (((x[0] * v24) + x[1]), ((k20 as f64) + x[0]));
-                    if f64::asinh(x[(k20 + 3) % 2]) > (k20 as f64) { break; }
-                }
-                _ => {
-                    let mut v26 = f64::ceil((3.0_f64 * x[(k20 * 2) % x.len()].tanh()));
-                }
+    if (if x[0] < (-0.6_f64) { x[0] } else { (-1.2_f64) }) < x[0] {
+        if x[0].atan() > (-0.5_f64) {
+            for (i15, &xv16) in x.iter().enumerate() {
+                let (p17, q18): (f64, f64) = ((x[i15 % 2] + x[0]), ((0.5_f64 + (i15 as f64).powi(2)).recip() + x[1]));
+                let mut v19 = (0.5_f64 + (0.0_f64 + q18.powi(2)).ln_1p().powi(2)).recip();
+                v19 *= 0.6_f64.tanh();
+                if (xv16 > (-1.5_f64)) && (x[(i15 + 3) % 2] > (-1.7_f64)) { break; }
             }
         }
     }
-    let mut k27: usize = 0;
-    while k27 < 1 && ((0.9_f64 * x[0].tanh()).asin() < 2.4_f64) {
-        k27 += 1;
-        let mut k28: usize = 0;
-        while k28 < 5 && (x[k27 % 2].signum() < 0.7_f64) {
-            k28 += 1;
-            let mut v29 = 1.3_f64;
-        }
-        let mut v30 = ((0.5_f64 + (x[0] + (-1.2_f64)).powi(2)).powf(x[(k28 * 2) % 2].sin()) * f64::sin((k27 as f64).cos().powi(2)));
-        let (p31, q32): (f64, f64) = ((v30 + x[1]), (0.8_f64 + x[0]));
-        let mut k33: usize = 0;
-        loop {
-            if k33 >= 4 { break; }
-            k33 += 1;
-            for i34 in 0..=2 {
-                v30 += (if (((k33 as f64) * x[(k33 + 3) % 2]) < 0.7_f64) && (((-1.7_f64) < 1.8_f64) && (x[1] < v30)) { v30 } else { (0.9_f64 * x[(k27 * 3) % x.len()].tanh()).acos() });
-                let (p35, q36): (f64, f64) = (((-x[(k33 + 1) % x.len()]) + x[0]), (q32 + x[1]));
-                let (p37, q38): (f64, f64) = ((x[(i34 * 2) % x.len()] + x[0]), ((std::f64::consts::PI + v30) + x[0]));
-            }
-            for i39 in (0..3).step_by(3) {
-                v30 += (if x[(k27 + 3) % x.len()] > p31 { x[1].sin().powi(2) } else { ((k33 as f64) + x[(k28 * 2) % 2]) });
-                let t40: (f64, f64) = ((x[1] + x[1]), ((std::f64::consts::FRAC_1_SQRT_2 * x[(k28 + 2) % 2]) + x[0]));
-                let mut v41 = (p31.sin().powi(3) + x[0]);
-            }
-            v30 += (1.9_f64.tanh() + (1.3_f64 * x[(k33 + 2) % x.len()]));
-        }
-    }
-    let mut arr42: [f64; 2] = [2.0_f64; 2];
-    ((x[0] + x[0]) + arr42[1])
+    let mut v20 = ((0.9_f64 * x[1].tanh()).asin().mul_add((if x[1] > (-0.9_f64) { x[1] } else { 0.5_f64 }), ((-2.0_f64) / (1.0_f64 + x[0].powi(2)))) + (0.9_f64 * (-x[1]).tanh()).atanh());
+    let (p21, q22): (f64, f64) = ((x[0] + x[1]), (v20 + x[0]));
+    ((((1.8_f64 + x[0]) + q22) + p21) + v20)
 }
 
 #[differentiable]
@@ -22424,93 +22251,232 @@ fn g_267_0(a: f64, b: f64) -> f64 {
         loop {
             if k1 >= 2 { break; }
             k1 += 1;
-            if (-1.5_f64) < (-1.5_f64) { return (k1 as f64); }
-            if std::f64::consts::LN_2 < (-0.1_f64) { continue; }
+            if ((if ((k1 as f64) > 0.2_f64) && (k1 % 2 == 0) { (-1.4_f64) } else { std::f64::consts::FRAC_1_SQRT_2 }) > (-1.9_f64)) && (((k1 as f64) > (k1 as f64)) && (k1 % 2 == 0)) { return (0.5_f64 + (-1.6_f64).powi(2)).log2(); }
+            for i2 in 1..=3 {
+                let t3: (f64, f64) = (((-0.2_f64) + b), (b + b));
+                let mut v4 = (((i2 as f64) + t3.1) * ((i2 as f64) * 0.6_f64));
+                let mut v5 = ((i2 as f64).max(v4) + (v4 * t3.1));
+                if (-b) < 1.6_f64 { return (0.9_f64 * (v4 + a).tanh()).acos(); }
+            }
         }
-        let mut v2 = (0.9_f64 + b).atan().powi(3).mul_add((0.9_f64 * (-0.2_f64).tanh()).acos(), ((b + 0.5_f64) * b.cos()));
-        v2 *= (-a).cos();
+        let mut k6: usize = 0;
+        loop {
+            if k6 >= 2 { break; }
+            k6 += 1;
+            if k1 % 3 == 1 {
+                let mut v7 = ((1.2_f64 / (1.0_f64 + b.powi(2))) * (k6 as f64));
+                v7 += (1.5_f64 * 0.6_f64.sin()).sinh();
+            }
+            for i8 in 1..=5 {
+                let (p9, q10): (f64, f64) = (((-(-1.3_f64)) + a), (b.max(a) + b));
+                if (std::f64::consts::LN_2.mul_add(2.0_f64, p9) > b) && (k1 % 2 == 1) { break; }
+                let mut v11 = (0.9_f64 * (1.5_f64 * p9.cos()).sinh().tanh()).atanh();
+            }
+            let t12: (f64, f64) = (((k6 as f64) + a), (b + a));
+            let mut v13 = (0.5_f64 + (0.9_f64 * b.tanh()).asin().powi(2)).powi(-1);
+        }
+        let mut k14: usize = 0;
+        loop {
+            if k14 >= 1 { break; }
+            k14 += 1;
+            let mut k15: usize = 0;
+            loop {
+                if k15 >= 3 { break; }
+                k15 += 1;
+                let t16: (f64, f64) = (((b * a) + b), (b + b));
+                let mut v17 = b;
+                v17 += (std::f64::consts::PI - (0.9_f64 * (k14 as f64).tanh()).asin());
+                if (0.9_f64 * v17.tanh()).ln_1p() < t16.1 { break; }
+            }
+            for i18 in 1..=3 {
+                let mut v19 = (k6 as f64);
+                let mut v20 = ((v19 - a) - (a - v19));
+            }
+            for i21 in 0..5 {
+                if i21 % 2 == 0 { return (k1 as f64); }
+                let mut v22 = b;
+            }
+        }
     } else {
-        for i3 in (0..2).rev() {
-            match i3 % 2 {
+        let mut v23 = a;
+    }
+    for i24 in 0..=3 {
+        let mut k25: usize = 0;
+        loop {
+            if k25 >= 5 { break; }
+            k25 += 1;
+            if k25 % 3 == 0 {
+                let mut v26 = 1.4_f64;
+                v26 *= std::f64::consts::PI.sin();
+            } else {
+                if (if k25 % 3 == 0 { (k25 as f64) } else { (k25 as f64) }) > a { break; }
+                let mut v27 = (0.5_f64 + (b + a).powi(2)).powi(-2);
+                v27 += (k25 as f64).atan2((-(0.5_f64 + b.powi(2)))).hypot((0.5_f64 + a.powi(2)));
+            }
+            let mut k28: usize = 0;
+            loop {
+                if k28 >= 2 { break; }
+                k28 += 1;
+                let t29: (f64, f64) = ((b + a), ((if (std::f64::consts::FRAC_1_SQRT_2 < (k28 as f64)) && (b > (-0.8_f64)) { a } else { a }) + b));
+            }
+        }
+        if (b * a) > 0.3_f64 {
+            match i24 % 3 {
                 0 => {
-                    if (b * std::f64::consts::FRAC_1_SQRT_2) < b { break; }
-                    if i3 % 3 == 0 { continue; }
-                    let mut v4 = a;
-                }
-                _ => {
-                    let mut v5 = (-0.4_f64);
-                    v5 += (0.5_f64 + (v5 * b).powi(2)).powi(-2);
-                    let t6: (f64, f64) = (((v5 + (i3 as f64)) + a), ((1.1_f64 + v5.powi(2)).acosh() + b));
-                }
-            }
-            for i7 in (0..3).step_by(3) {
-                let mut v8 = (0.5_f64 + (0.5_f64 + std::f64::consts::LN_2.powi(2)).powf(b.sin()).powi(2)).powf((i3 as f64).sin());
-            }
-            for i9 in 1..=4 {
-                let mut v10 = a;
-            }
-            match i3 % 3 {
-                0 => {
-                    let mut v11 = (if std::f64::consts::E > a { a } else { (a + (i3 as f64)) });
+                    let mut v30 = (i24 as f64);
+                    if a.cos() > (i24 as f64) { return (if ((0.5_f64 + (i24 as f64).powi(2)).powi(-1) > (i24 as f64)) && (v30 < a) { (-0.9_f64) } else { (0.0_f64 + (i24 as f64).powi(2)).ln_1p() }); }
+                    let mut v31 = (v30.min(v30) + b.hypot((0.5_f64 + v30.powi(2))));
                 }
                 1 => {
-                    let mut v12 = b;
-                    v12 -= (-(0.9_f64 * b.tanh()).asin());
+                    let mut v32 = ((k25 as f64) + (i24 as f64)).mul_add((a + (i24 as f64)), (0.8_f64 / (1.0_f64 + (i24 as f64).powi(2))));
+                    let v32 = (v32 + (0.5_f64 + (k25 as f64).max(v32).powi(2)).recip());
                 }
                 _ => {
-                    let mut v13 = a;
+                    let mut v33 = b;
+                    v33 *= (0.5_f64 + ((i24 as f64) * v33).powi(2)).powf((if i24 % 2 == 0 { v33 } else { (-1.9_f64) }).sin()).cos();
+                    if (v33 / (1.0_f64 + v33.powi(2))) > (-0.5_f64) { break; }
                 }
             }
+        } else {
+            match k25 % 3 {
+                0 => {
+                    let mut v34 = b;
+                }
+                1 => {
+                    let t35: (f64, f64) = ((f64::trunc((3.0_f64 * 1.4_f64.tanh())) + a), ((1.1_f64 + a.powi(2)).acosh() + a));
+                    let mut v36 = (1.5_f64 * ((i24 as f64) + b).tanh()).exp_m1();
+                    v36 += b;
+                }
+                _ => {
+                    let (p37, q38): (f64, f64) = (((-1.0_f64) + b), (((-1.3_f64) * 0.7_f64) + a));
+                }
+            }
+            if (if (-0.7_f64) < b { (k25 as f64) } else { std::f64::consts::LN_2 }) < (k25 as f64) {
+                let mut v39 = (if (1.5_f64 * (i24 as f64).tanh()).exp_m1() > (k25 as f64) { (a * 1.5_f64) } else { (1.5_f64 * 0.2_f64.tanh()).exp2() });
+            } else {
+                let t40: (f64, f64) = (((std::f64::consts::FRAC_1_SQRT_2 * (k25 as f64)) + a), (a.mul_add(b, (-0.8_f64)) + b));
+                if t40.1 < 1.5_f64 { return b.max((a * (k25 as f64))); }
+            }
         }
+        let mut arr41: Vec<f64> = vec![(k25 as f64); 2];
     }
-    let t14: (f64, f64) = (((0.5_f64 + b.powi(2)).powf((1.0_f64 * b).cos()) + a), (1.6_f64.sin().powi(3) + b));
-    ((0.9_f64 * t14.1.tanh()).ln_1p() + b)
+    ((if a < std::f64::consts::LN_2 { b } else { 1.2_f64 }) + a)
 }
 
 #[differentiable]
-fn f_267(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
-    let mut v1 = (m.transpose() * &(m * x)).add_scalar(m[(0, 2)]).sum();
-    v1 += x[2];
-    if (v1 * v1) > 1.0_f64 {
-        let mut v2 = (1.5_f64 * ((m * x).dot(&(m * x)) * (if v1 > x[1] { std::f64::consts::FRAC_1_SQRT_2 } else { v1 })).tanh()).sinh();
-        v1 = (v1 + x[1]).cos();
-        v1 += (if (0.5_f64 + x[0].powi(2)).log10() < v2 { ((-0.1_f64) + x[0]).sin().powi(3) } else { (-v1.mul_add(std::f64::consts::LN_2, m[(0, 2)])) });
-    } else {
-        let mut vec3: DVector<f64> = (m * x).component_mul(&(m * x)).component_mul(&(m * x).component_mul(&(m * x)));
-    }
-    for i4 in (1..x.len() - 1).rev() {
-        if v1 > (-2.0_f64) {
-            v1 *= (1.5_f64 * (3.0_f64 * x[(i4 + 3) % x.len()].tanh()).ceil().sin()).exp2().cos();
-        } else {
-            let v1 = (v1 + (v1 * (if (i4 as f64) < 1.9_f64 { m[(i4 % 1, i4 % 3)] } else { x[(i4 * 2) % x.len()] })));
-            let t5: (f64, f64) = (((x[i4 % x.len()] * m[(0, 1)]) + x[1]), ((0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).powf(x[i4 % x.len()].cos()) + x[1]));
-        }
-    }
-    for i6 in 0..=x.len() - 1 {
-        match i6 % 3 {
-            0 => {
-                if i6 % 2 == 1 {
-                    let mut vec7: DVector<f64> = (&(x + x) - &(m.transpose() * &(m * x)));
-                    let (p8, q9): (f64, f64) = ((v1 + x[2]), ((std::f64::consts::E + 0.5_f64) + x[1]));
-                    vec7[(i6 * 2) % 3] += 0.2_f64;
-                } else {
-                    let mut vec10: DVector<f64> = (&(m * x).zip_map(&(m * x), |p, q| p * q) - &(m * x).add_scalar(x[(i6 * 2) % x.len()]));
-                }
-                let mut vec11: DVector<f64> = x.component_mul(x).add_scalar(((i6 as f64) + x[i6 % 3]));
+fn f_267(x: &[f64]) -> f64 {
+    let mut k1: usize = 0;
+    while k1 < 4 && (0.1_f64 < 2.3_f64) {
+        k1 += 1;
+        if k1 % 3 == 1 {
+            let mut k2: usize = 0;
+            while k2 < 6 && ((x[(k1 + 2) % 5] / (1.0_f64 + 0.3_f64.powi(2))) < 1.0_f64) {
+                k2 += 1;
+                if (x[0] * x[3]) > (-1.5_f64) { break; }
+                let mut v3 = (0.5_f64 + ((-0.9_f64) + (k1 as f64)).powi(2)).log2();
             }
-            1 => {
-                if (v1 > 0.7_f64) && (i6 % 3 == 1) { break; }
+        } else {
+            let (p4, q5): (f64, f64) = (((k1 as f64).sin() + x[3]), ((x[1] + (-1.6_f64)) + x[3]));
+            let mut v6 = x[(k1 + 1) % 5];
+            for &xv8 in x.iter() {
+                let mut v9 = (0.5_f64 + q5.powi(2)).powi(-1);
+                let t10: (f64, f64) = (((x[(k1 + 2) % 5] * xv8) + x[1]), ((x[3] * x[(k1 * 3) % x.len()]) + x[3]));
+                let t11: (f64, f64) = (((1.2_f64 * 0.7_f64.tanh()).tan() + x[1]), (q5.abs() + x[4]));
+            }
+        }
+        match k1 % 2 {
+            0 => {
+                let mut v12 = (x[k1 % x.len()].max((-0.4_f64)) * (3.0_f64 * (k1 as f64).tanh()).trunc());
+                v12 = v12;
+                v12 += ((0.5_f64 + x[k1 % 5].powi(2)).powf(0.0_f64.cos()) * (1.5_f64 * v12.cos()).exp2());
             }
             _ => {
-                v1 += x[(i6 * 3) % x.len()].tanh().powi(3);
-                if (x.norm() < m[((i6 + 3) % 1, i6 % 3)]) && (m[(i6 % 1, (i6 * 3) % 3)] > v1) { break; }
+                if (x[(k1 * 2) % 5] * x[(k1 * 2) % 5]) > 0.4_f64 { return (0.5_f64 + (x[0] * 1.5_f64).powi(2)).powf((-1.1_f64).cos()); }
+                let mut v13 = (x[4] + (-0.3_f64).max(x[(k1 + 1) % x.len()]));
+                let mut v14 = (0.5_f64 + (-0.3_f64).powi(2)).cbrt().tanh();
             }
         }
-        let mut vec12: DVector<f64> = (((i6 as f64) * (-0.9_f64)) * x);
-        let mut v13 = (m * &vec12).add_scalar((x[i6 % x.len()] + 0.1_f64)).map(|t| t.cos()).norm();
+        for i15 in (1..3).rev() {
+            for i16 in 0..=3 {
+                let mut v17 = (1.5_f64 * ((i16 as f64) / (1.0_f64 + 0.0_f64.powi(2))).sin()).exp();
+                v17 += (3.0_f64 * (k1 as f64).tanh()).floor();
+                v17 = (x[i16 % x.len()] / (1.0_f64 + x[2].powi(2)));
+                if f64::sqrt((0.5_f64 + 1.9_f64.powi(2))) > (-0.3_f64) { return (-v17); }
+            }
+            match i15 % 2 {
+                0 => {
+                    let mut v18 = 0.8_f64;
+                    let mut v19 = x[2];
+                    let v19 = (v19 + f64::abs(x[(i15 + 1) % 5]));
+                }
+                _ => {
+                    let t20: (f64, f64) = ((((i15 as f64) - std::f64::consts::PI) + x[3]), (x[i15 % x.len()] + x[2]));
+                    if (0.9_f64 * (-0.6_f64).tanh()).ln_1p() < (i15 as f64) { continue; }
+                }
+            }
+            let (p21, q22): (f64, f64) = ((((-0.1_f64) + std::f64::consts::FRAC_1_SQRT_2) + x[4]), (std::f64::consts::LN_2 + x[3]));
+        }
     }
-    let mut v14 = x.dot(&(g_267_0(std::f64::consts::PI, v1) * &(x + x)));
-    (((((0.7_f64 - m[(0, 2)]) + x[1]) + v14) + v1) + x.component_mul(x).norm_squared())
+    if x[(k1 * 2) % 5] < (-1.4_f64) {
+        let t23: (f64, f64) = ((x[4].sin().powi(3) + x[2]), (1.8_f64 + x[3]));
+    }
+    if (k1 as f64) > 1.7_f64 {
+        match k1 % 3 {
+            0 => {
+                for i24 in (1..3).step_by(3) {
+                    if std::f64::consts::FRAC_1_SQRT_2 < (k1 as f64) { break; }
+                    let mut v25 = x[(i24 * 3) % 5];
+                    let t26: (f64, f64) = ((v25 + x[4]), (((-2.0_f64) * (i24 as f64)) + x[3]));
+                    v25 *= ((x[(i24 * 2) % x.len()] / (1.0_f64 + v25.powi(2))) + (-t26.0)).sin();
+                }
+                let mut v27 = x[(k1 + 2) % x.len()];
+            }
+            1 => {
+                let mut k28: usize = 0;
+                loop {
+                    if k28 >= 5 { break; }
+                    k28 += 1;
+                    let mut v29 = (((-0.7_f64) - 0.4_f64) + std::f64::consts::PI);
+                    v29 = ((k28 as f64) + ((k28 as f64) + v29));
+                }
+                for &xv31 in x.iter() {
+                    let mut v32 = (1.5_f64 * (-1.5_f64).atan()).exp2();
+                    if (k28 as f64) < v32 { return 0.1_f64; }
+                    let (p33, q34): (f64, f64) = ((((-0.2_f64) + (k28 as f64)) + x[1]), ((-(k28 as f64)) + x[3]));
+                }
+            }
+            _ => {
+                let (p35, q36): (f64, f64) = (((-0.4_f64) + x[0]), ((-(-1.0_f64)) + x[0]));
+                let mut k37: usize = 0;
+                loop {
+                    if k37 >= 1 { break; }
+                    k37 += 1;
+                    let mut v38 = g_267_0(p35.hypot((0.5_f64 + p35.powi(2))), (0.0_f64 + p35.powi(2)).ln_1p());
+                    let mut v39 = ((3.0_f64 * x[(k37 + 3) % x.len()].tanh()).round() / (1.0_f64 + 1.0_f64.powi(2)));
+                    v39 += p35;
+                    v38 += (0.5_f64 + x[k37 % x.len()].powi(2)).powf((k37 as f64).sin()).min((0.9_f64 * (k37 as f64).tanh()).ln_1p());
+                }
+            }
+        }
+        let mut arr40: [f64; 3] = [x[3], (k1 as f64), (k1 as f64)];
+        for i41 in 0..x.len() {
+            if (0.5_f64 + x[(i41 * 2) % 5].powi(2)).powf(arr40[(k1 + 3) % 3].tanh()) > 1.0_f64 { break; }
+            let mut v42 = (i41 as f64);
+        }
+    } else {
+        let (p43, q44): (f64, f64) = ((g_267_0((x[1] * x[0]), (0.5_f64 + 0.6_f64.powi(2)).log2()) + x[0]), ((1.9_f64 + 0.6_f64).mul_add(0.0_f64.sin().powi(2), (k1 as f64).hypot((-(0.5_f64 + x[k1 % x.len()].powi(2))))) + x[1]));
+        let t45: (f64, f64) = ((((k1 as f64) + (if 1.5_f64 < x[k1 % x.len()] { q44 } else { (-1.7_f64) })) + x[2]), (x[(k1 * 3) % 5].sin().max((-(k1 as f64))) + x[2]));
+        if (3.0_f64 * p43.tanh()).ceil() > 0.0_f64 {
+            let q44 = (q44 + (1.5_f64 * (1.5_f64 * t45.0.atan()).sinh().sin()).exp2());
+            let q44 = (q44 + ((x[k1 % 5] - q44) * (1.1_f64 + t45.1.powi(2)).acosh()));
+            for &xv47 in x.iter() {
+                let mut v48 = x[k1 % 5];
+                let (p49, q50): (f64, f64) = (((xv47 * xv47) + x[1]), ((0.9_f64 * (k1 as f64).tanh()).acos() + x[0]));
+                v48 += q44;
+            }
+        }
+    }
+    (f64::cos((k1 as f64)) + x[1])
 }
 
 #[differentiable]
@@ -22574,75 +22540,31 @@ fn f_270(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
     for i1 in (0..5).step_by(2) {
         let mut arr2: Vec<f64> = vec![(0.5_f64 + std::f64::consts::E.powi(2)).powf(x[0].cos()); 3];
     }
-    if x[0] < x[2] {
-        let mut k3: usize = 0;
-        loop {
-            if k3 >= 4 { break; }
-            k3 += 1;
-            match k3 % 3 {
-                0 => {
-                    let mut v4 = (k3 as f64);
-                    v4 *= (-(0.5_f64 + x[(k3 + 1) % x.len()].powi(2)).powi(-1)).tanh();
-                }
-                1 => {
-                    let mut v5 = (1.5_f64 * (m[((k3 + 1) % 2, (k3 + 3) % 3)] + x[k3 % x.len()]).sin()).sinh();
-                }
-                _ => {
-                    let mut vec6: DVector<f64> = x.add_scalar((x[(k3 + 2) % 3] * x[(k3 + 3) % 3])).component_mul(x);
-                }
+    if (if 0.6_f64 < (-1.9_f64) { m[(1, 2)] } else { std::f64::consts::E }) > x[0] {
+        for i3 in (0..x.len()).step_by(3) {
+            let mut k4: usize = 0;
+            loop {
+                if k4 >= 1 { break; }
+                k4 += 1;
+                let mut vec5: DVector<f64> = (m * &x.add_scalar(0.8_f64));
             }
         }
-    } else {
-        let mut arr7: Vec<f64> = vec![x[0]; 2];
-        if (m[(0, 0)] + std::f64::consts::PI) < x[0] {
-            let mut k8: usize = 0;
-            while k8 < 3 && ((1.2_f64 * 1.6_f64.tanh()).tan() < 2.6_f64) {
-                k8 += 1;
-                if x[(k8 * 2) % x.len()] < (k8 as f64) { break; }
-                let mut v9 = (m * x).component_mul(&(m * x)).sum();
-                let mut v10 = ((v9 * x[(k8 * 2) % x.len()]) + (-2.0_f64));
-                let mut vec11: DVector<f64> = ((arr7[0] + std::f64::consts::FRAC_1_SQRT_2) * x);
-            }
-        } else {
-            let mut k12: usize = 0;
-            while k12 < 5 && ((1.2_f64 * m[(0, 2)].tanh()).tan() < 0.2_f64) {
-                k12 += 1;
-                if (0.9_f64 * arr7[0].tanh()).acos() > m[((k12 * 2) % 2, (k12 + 2) % 3)] { continue; }
-                let mut v13 = (0.5_f64 + (m[((k12 + 3) % 2, (k12 + 1) % 3)] * m[(0, (k12 * 2) % 3)]).powi(2)).powf((x[(k12 + 2) % x.len()] * arr7[(k12 + 2) % 2]).sin());
-                let mut vec14: DVector<f64> = x.zip_map(x, |p, q| (p - q).atan()).add_scalar((-0.7_f64));
-                if (v13 / (1.0_f64 + x[k12 % x.len()].powi(2))) < (-1.5_f64) { continue; }
-            }
-            let mut v15 = arr7[(k12 + 1) % 2];
-            if (v15 + m[((k12 * 3) % 2, (k12 * 2) % 3)]) < v15 {
-                let (p16, q17): (f64, f64) = ((x.norm_squared() + x[2]), (m[(k12 % 2, k12 % 3)] + x[2]));
-            }
-        }
-        let mut v18 = m[(0, 2)];
+        let mut vec6: DVector<f64> = (&(&(m * x) + &(m * x)) + &(m * x).map(|t| t.cos()));
+        let t7: (f64, f64) = ((m[(1, 1)].hypot((-(0.5_f64 + x[0].powi(2)))) + x[0]), ((if ((m[(1, 1)] * vec6[1]) > 0.0_f64) && (x[1] < 2.0_f64) { 0.7_f64 } else { m[(0, 1)] }) + x[0]));
     }
-    let mut k19: usize = 0;
-    loop {
-        if k19 >= 1 { break; }
-        k19 += 1;
-        let mut v20 = m[((k19 + 2) % 2, (k19 + 2) % 3)];
-        let mut v21 = (k19 as f64).atan();
+    let (p8, q9): (f64, f64) = (((0.0_f64 + (x[0] - m[(0, 0)]).powi(2)).ln_1p() + x[0]), ((((-1.5_f64) + m[(1, 1)]) + (0.5_f64 + std::f64::consts::E.powi(2)).powf(x[2].sin())) + x[2]));
+    let mut v10 = (-(1.5_f64 * x[0].tanh()).exp_m1().abs());
+    for i11 in (0..3).step_by(2) {
+        let mut v12 = ((p8 * v10) + ((0.5_f64 + 1.0_f64.powi(2)).recip() + (0.5_f64 + (i11 as f64).powi(2)).powf((-1.8_f64).sin())));
     }
-    let mut v22 = (m[((k19 + 1) % 2, (k19 + 2) % 3)] / (1.0_f64 + (0.9_f64 * (0.0_f64 + x[(k19 * 2) % 3].powi(2)).ln_1p().tanh()).asin().powi(2)));
-    for i23 in (0..x.len() - 1).step_by(2) {
-        let t24: (f64, f64) = ((((i23 as f64).mul_add(v22, x[i23 % x.len()]) * v22) + x[1]), (std::f64::consts::LN_2 + x[1]));
-        for i25 in 0..=x.len() {
-            let mut v26 = (0.5_f64 + (v22 + x[i25 % x.len()]).powi(2)).ln();
-        }
+    let t13: (f64, f64) = ((((3.0_f64 * m[(0, 2)].tanh()).floor() / (1.0_f64 + (v10 - v10).powi(2))) + x[2]), ((1.5_f64 * (-v10).atan()).cosh() + x[1]));
+    for i14 in 0..=x.len() {
+        let mut vec15: DVector<f64> = x.add_scalar((0.5_f64 + (i14 as f64).powi(2)).powf((i14 as f64).tanh())).map(|t| t.cos());
+        let mut vec16: DVector<f64> = (&(m * x) + &(m * &vec15)).zip_map(&((1.5_f64 * v10.cos()).exp2() * &(m * x)), |p, q| (p - q).atan());
+        v10 -= ((0.5_f64 + (0.9_f64 * vec15[2].tanh()).asin().powi(2)).log2() + vec15[i14 % 3]);
+        let mut v17 = m[((i14 * 3) % 2, i14 % 3)];
     }
-    v22 *= x[1].sin();
-    let mut k27: usize = 0;
-    loop {
-        if k27 >= 4 { break; }
-        k27 += 1;
-        if (1.5_f64 * (-0.5_f64).atan()).exp_m1() > (-1.3_f64) {
-            let mut vec28: DVector<f64> = x.zip_map(&(x + x), |p, q| (p - q).atan());
-        }
-    }
-    ((((0.5_f64 + (-0.9_f64).powi(2)).ln() + x[2]) + v22) + (&(m * x) + &(m * x)).norm_squared())
+    ((((((v10 - p8) + x[0]) + v10) + q9) + p8) + (m * x).dot(&(m * x).add_scalar(m[(0, 0)])))
 }
 
 #[differentiable]
@@ -23610,15 +23532,34 @@ fn f_283(x: &[f64]) -> f64 {
     if x[0] < 1.5_f64 { return x[0]; }
     let mut arr29: [f64; 4] = [(-0.2_f64); 4];
     if (x[1] + x[0]) > x[1] {
-        if x[0] < (-1.4_f64) { return ((0.7_f64 + x[1]) * x[0]); }
-        let t30: (f64, f64) = ((x[0] + x[0]), ((0.5_f64 + (arr29[0] / (1.0_f64 + arr29[2].powi(2))).powi(2)).powf((x[0] * 1.1_f64).tanh()) + x[1]));
-        let mut v31 = (0.5_f64 + x[1].powi(2)).log10();
-    } else {
-        let t32: (f64, f64) = ((((x[0] - arr29[3]) + (arr29[1] / (1.0_f64 + std::f64::consts::PI.powi(2)))) + x[1]), (((0.9_f64 * 1.5_f64.tanh()).acos() + arr29[0]) + x[0]));
-        let mut arr33: [f64; 3] = [std::f64::consts::FRAC_1_SQRT_2, (0.5_f64 + std::f64::consts::FRAC_1_SQRT_2.powi(2)).powf(arr29[2].sin()), (t32.1 + 0.0_f64)];
-        let mut arr34: Vec<f64> = vec![(x[0] - x[0]); 4];
+        if (if x[0] > 1.6_f64 { x[1] } else { x[0] }) > x[0] { return f64::sin(0.7_f64); }
+        let mut k30: usize = 0;
+        loop {
+            if k30 >= 5 { break; }
+            k30 += 1;
+            let (p31, q32): (f64, f64) = (((k30 as f64) + x[0]), (((-1.7_f64) + (k30 as f64)) + x[1]));
+            for i33 in 0..=5 {
+                let (p34, q35): (f64, f64) = (((p31 + x[k30 % x.len()]) + x[0]), (x[k30 % 2].sin() + x[1]));
+                arr29[(k30 * 2) % 4] += f64::sqrt((0.5_f64 + std::f64::consts::PI.powi(2))).max(x[(i33 * 3) % 2]);
+                let mut v36 = (0.9_f64 * ((k30 as f64) + q35).tanh()).ln_1p();
+                let (p37, q38): (f64, f64) = ((q35 + x[0]), ((x[k30 % 2] - x[k30 % x.len()]) + x[1]));
+            }
+            arr29[3] += ((if (k30 as f64) < (-0.5_f64) { 0.0_f64 } else { (k30 as f64) }) + p31);
+            let mut v39 = p31;
+        }
+        let mut k40: usize = 0;
+        loop {
+            if k40 >= 1 { break; }
+            k40 += 1;
+            let mut v41 = (if x[(k40 * 2) % 2] > (k30 as f64) { x[(k40 * 3) % 2].cos().powi(2) } else { (x[(k40 + 3) % 2] * 1.9_f64) });
+            v41 = (v41 + v41).cos();
+            for i42 in (0..4).step_by(3) {
+                arr29[2] += ((v41 * (k40 as f64)) / (1.0_f64 + (-0.9_f64).powi(2)));
+                v41 += (0.5_f64 + v41.powi(2)).log2();
+            }
+        }
     }
-    (((x[0] + arr29[2]) + x[1]) + arr29[3])
+    (((0.5_f64 + x[1].powi(2)).ln() + x[0]) + arr29[3])
 }
 
 #[differentiable]
@@ -24164,129 +24105,182 @@ fn g_292_0(a: f64, b: f64) -> f64 {
                 let mut v5 = (-b);
             }
             for i6 in 1..=1 {
-                if (-1.8_f64) > (-1.5_f64) { return (-b); }
-                let mut v7 = (1.0_f64 + a).abs();
-                let mut v8 = (0.5_f64 + (if (i6 as f64) < (-1.9_f64) { (k1 as f64) } else { (-0.6_f64) }).powi(2)).powi(-1);
+                if (if 0.0_f64 > std::f64::consts::FRAC_1_SQRT_2 { b } else { std::f64::consts::FRAC_1_SQRT_2 }) > 0.5_f64 { return 1.4_f64; }
+                let mut v7 = (-(1.1_f64 + a.powi(2)).acosh());
+                let mut v8 = (0.9_f64 * (v7 - (i2 as f64)).tanh()).atanh();
             }
-            for i9 in 0..=2 {
+            if (0.5_f64 + 1.8_f64.powi(2)).powi(-2) > (k1 as f64) { continue; }
+            for i9 in 0..=3 {
                 let (p10, q11): (f64, f64) = (((b * (i9 as f64)) + b), ((0.5_f64 + (i9 as f64).powi(2)).sqrt() + a));
                 let (p12, q13): (f64, f64) = ((a + a), (p10 + b));
                 let t14: (f64, f64) = (((b / (1.0_f64 + a.powi(2))) + a), (p10 + b));
                 let mut v15 = std::f64::consts::E;
             }
-            for i16 in 1..=5 {
-                let t17: (f64, f64) = (((-1.9_f64).max(b) + a), ((i16 as f64) + a));
-                let (p18, q19): (f64, f64) = (((-1.5_f64) + a), ((0.5_f64 + a.powi(2)).powf(1.0_f64.cos()) + a));
-                let t20: (f64, f64) = ((1.2_f64 + a), ((0.5_f64 + b.powi(2)).powf(p18.tanh()) + a));
-            }
         }
-        if k1 % 2 == 1 { continue; }
-    }
-    for i21 in 0..3 {
-        if (-1.9_f64) < (-1.6_f64) {
-            let (p22, q23): (f64, f64) = (((0.8_f64 + a) + a), (a + a));
-            if k1 % 3 == 0 {
-                let p22 = (p22 + (0.9_f64 * q23.cos().powi(2).tanh()).atanh());
-            } else {
-                if (p22 + p22) > 0.1_f64 { continue; }
-                if ((0.9_f64 * b.tanh()).asin() > (-1.9_f64)) && (std::f64::consts::E < a) { return (a + (0.5_f64 + 0.5_f64.powi(2)).cbrt()); }
-                let mut v24 = (i21 as f64);
+        for i16 in 1..=5 {
+            for i17 in 0..=3 {
+                let mut v18 = (0.9_f64 * b.tanh()).atanh();
+                let t19: (f64, f64) = ((v18 + b), ((v18 + (-1.5_f64)) + a));
+                let v18 = (v18 + (1.1_f64 + t19.0.atan2((-(0.5_f64 + v18.powi(2))))));
+                let mut v20 = v18;
             }
-            if f64::floor((3.0_f64 * (-0.1_f64).tanh())) < b {
-                let (p25, q26): (f64, f64) = ((((k1 as f64) - (k1 as f64)) + a), (((-1.9_f64) / (1.0_f64 + 2.0_f64.powi(2))) + a));
-                let mut v27 = (0.9_f64 * (if p25 < (-1.1_f64) { q26 } else { (i21 as f64) }).tanh()).atanh();
-                let (p28, q29): (f64, f64) = ((1.3_f64.atan().powi(3) + b), (p25 + a));
-            } else {
-                if (p22 > (k1 as f64)) && (a < b) { break; }
-                let mut v30 = (i21 as f64);
-            }
-        } else {
-            if ((a * 1.4_f64) < 0.1_f64) && ((k1 as f64) < (-0.6_f64)) {
-                if b > (i21 as f64) { break; }
-                if k1 % 3 == 0 { continue; }
-                let t31: (f64, f64) = ((std::f64::consts::LN_2.tanh().powi(3) + b), (a + a));
-            }
-        }
-        let mut v32 = f64::cbrt((0.5_f64 + (1.6_f64 * (0.5_f64 + (i21 as f64).powi(2)).recip()).powi(2)));
-    }
-    match k1 % 3 {
-        0 => {
-            if (0.9_f64 * b.tanh()).asin() < (-0.6_f64) { return (0.9_f64 * b.tanh()).asin().cos().powi(2); }
-            match k1 % 3 {
-                0 => {
-                    for i33 in (0..2).rev() {
-                        let (p34, q35): (f64, f64) = (((0.9_f64 * std::f64::consts::E.tanh()).atanh() + a), ((0.5_f64 + (i33 as f64).powi(2)).sqrt() + b));
-                    }
-                    match k1 % 3 {
-                        0 => {
-                            let (p36, q37): (f64, f64) = (((b - a) + a), ((k1 as f64) + b));
-                            let mut v38 = b;
-                        }
-                        1 => {
-                            let t39: (f64, f64) = ((a + b), ((b + (k1 as f64)) + a));
-                            let mut v40 = a.atan().powi(3).tanh().powi(3);
-                        }
-                        _ => {
-                            let mut v41 = 0.0_f64;
-                            let t42: (f64, f64) = ((a + b), ((0.5_f64 + 1.0_f64.powi(2)).powi(-2) + b));
-                        }
-                    }
-                }
-                1 => {
-                    let mut v43 = (b + (k1 as f64));
-                    let mut v44 = 1.5_f64;
-                }
-                _ => {
-                    let mut k45: usize = 0;
-                    loop {
-                        if k45 >= 1 { break; }
-                        k45 += 1;
-                        if (0.9_f64 * b.tanh()).atanh() > (k45 as f64) { break; }
-                        let t46: (f64, f64) = ((b + b), ((k45 as f64) + a));
-                    }
-                    match k1 % 2 {
-                        0 => {
-                            let mut v47 = (k1 as f64);
-                            let (p48, q49): (f64, f64) = (((0.5_f64 + a.powi(2)).powi(-2) + a), ((v47 * (-0.1_f64)) + b));
-                        }
-                        _ => {
-                            let t50: (f64, f64) = ((1.4_f64 + b), ((k45 as f64) + a));
-                            let t51: (f64, f64) = ((b + b), ((0.5_f64 + a.powi(2)).log10() + a));
-                            let t52: (f64, f64) = ((b + a), ((0.9_f64 * t50.1.tanh()).asin() + a));
-                        }
-                    }
-                }
-            }
-        }
-        1 => {
-            let (p53, q54): (f64, f64) = ((((k1 as f64) * (std::f64::consts::E * b)) + a), ((std::f64::consts::LN_2.max(0.0_f64) / (1.0_f64 + ((k1 as f64) - a).powi(2))) + b));
-            let mut v55 = p53;
-        }
-        _ => {
-            if k1 % 3 == 1 {
-                for i56 in 0..=4 {
-                    let (p57, q58): (f64, f64) = (((0.5_f64 + (k1 as f64).powi(2)).cbrt() + a), ((a + a) + b));
-                    let mut v59 = ((-(i56 as f64)) + (1.5_f64 * a.atan()).sinh());
-                }
-                if (a / (1.0_f64 + (k1 as f64).powi(2))) > (-1.8_f64) {
-                    let mut v60 = b;
-                    let (p61, q62): (f64, f64) = (((0.5_f64 + b.powi(2)).powf(b.atan()) + a), (std::f64::consts::LN_2 + b));
-                    let mut v63 = b;
-                } else {
-                    let mut v64 = ((a + (k1 as f64)) - (3.0_f64 * (k1 as f64).tanh()).trunc());
-                }
+            let mut v21 = a;
+            for i22 in 0..3 {
+                if ((-0.1_f64) > (-0.1_f64)) && (i16 % 2 == 1) { return (v21 - (a * 1.4_f64)); }
+                let v21 = (v21 + (0.9_f64 * v21.atan().powi(2).tanh()).atanh());
             }
         }
     }
-    ((0.5_f64 + (k1 as f64).powi(2)).log10() + a)
+    if (-1.7_f64) > b {
+        match k1 % 2 {
+            0 => {
+                if k1 % 3 == 0 {
+                    let mut v23 = ((1.5_f64 * 1.6_f64.tanh()).exp2() + a.cos().powi(3));
+                }
+                let t24: (f64, f64) = ((((k1 as f64) + a) + a), ((0.2_f64 / (1.0_f64 + (-0.1_f64).powi(2))) + b));
+            }
+            _ => {
+                for i25 in (1..5).step_by(3) {
+                    let mut v26 = 2.0_f64;
+                    let mut v27 = 0.6_f64;
+                    v26 = (v26 + ((1.5_f64 * v26.tanh()).exp2() - v27.min(a))).atan();
+                    v27 += a;
+                }
+            }
+        }
+        let mut v28 = (if (b > a) && (a < b) { (-1.9_f64) } else { (k1 as f64) });
+    }
+    for i29 in (0..5).rev() {
+        for i30 in 1..=2 {
+            let mut v31 = (k1 as f64);
+            v31 *= (-(1.6_f64 - v31)).sin();
+            let t32: (f64, f64) = (((i30 as f64).tanh() + b), ((v31 - (-1.7_f64)) + b));
+            let mut v33 = std::f64::consts::FRAC_1_SQRT_2;
+        }
+        if (std::f64::consts::LN_2 * (-0.2_f64)) > (-1.7_f64) { break; }
+        if 1.6_f64.hypot((0.5_f64 + std::f64::consts::LN_2.powi(2))) > (-0.1_f64) { return (-1.8_f64).asinh(); }
+    }
+    ((1.5_f64 * b.atan()).exp_m1() + a)
 }
 
 #[differentiable]
 fn f_292(x: &[f64]) -> f64 {
-    let (p1, q2): (f64, f64) = ((((-0.1_f64) / (1.0_f64 + 1.5_f64.powi(2))).abs() + x[0]), ((-0.3_f64) + x[2]));
-    let mut arr3: Vec<f64> = vec![(-p1); 2];
-    let mut arr4: [f64; 2] = [(-1.1_f64); 2];
-    ((((((1.5_f64 * x[0].cos()).sinh() + x[2]) + q2) + p1) + arr3[1]) + arr4[1])
+    for i1 in 0..3 {
+        for i2 in (0..3).rev() {
+            if (if std::f64::consts::E > (-0.5_f64) { x[(i2 + 2) % 1] } else { std::f64::consts::FRAC_1_SQRT_2 }) < 0.2_f64 {
+                let mut v3 = x[i1 % x.len()];
+            } else {
+                let t4: (f64, f64) = (((x[(i2 + 3) % 1] + x[(i1 * 3) % 1]) + x[0]), ((i2 as f64) + x[0]));
+            }
+            let mut k5: usize = 0;
+            loop {
+                if k5 >= 3 { break; }
+                k5 += 1;
+                let mut v6 = 0.0_f64;
+            }
+            let t7: (f64, f64) = ((g_292_0(1.0_f64, (-0.9_f64)) + x[0]), (x[(i1 + 3) % 1] + x[0]));
+        }
+        let mut v8 = 1.5_f64;
+        v8 += (-(0.5_f64 + (v8 * (i1 as f64)).powi(2)).powf(std::f64::consts::E.cos()));
+    }
+    let mut k9: usize = 0;
+    while k9 < 4 && ((-1.0_f64) < 2.1_f64) {
+        k9 += 1;
+        if 0.2_f64 > 0.4_f64 {
+            let mut v10 = (k9 as f64);
+            v10 += x[0];
+            v10 += v10;
+        } else {
+            if k9 % 2 == 1 { break; }
+            match k9 % 3 {
+                0 => {
+                    let t11: (f64, f64) = ((f64::log10((0.5_f64 + x[(k9 * 3) % x.len()].powi(2))) + x[0]), ((x[0] / (1.0_f64 + (k9 as f64).powi(2))) + x[0]));
+                    let (p12, q13): (f64, f64) = ((((-1.2_f64) * (k9 as f64)) + x[0]), (t11.1 + x[0]));
+                }
+                1 => {
+                    let (p14, q15): (f64, f64) = (((-0.6_f64) + x[0]), ((-0.4_f64) + x[0]));
+                    let mut v16 = g_292_0((x[(k9 + 2) % x.len()] / (1.0_f64 + x[(k9 * 3) % x.len()].powi(2))), g_292_0(x[k9 % x.len()], x[0]));
+                    let mut v17 = ((-(k9 as f64)) + ((k9 as f64) + (k9 as f64)));
+                }
+                _ => {
+                    let mut v18 = (((k9 as f64) + x[0]) * ((-0.3_f64) + x[(k9 + 3) % x.len()]));
+                    let (p19, q20): (f64, f64) = (((0.5_f64 + x[(k9 * 2) % 1].powi(2)).powf(x[(k9 * 3) % 1].atan()) + x[0]), ((3.0_f64 * v18.tanh()).round() + x[0]));
+                    v18 -= (x[(k9 + 2) % 1] + (0.5_f64 + p19.powi(2)).powf(q20.atan()));
+                }
+            }
+        }
+        if x[(k9 * 2) % x.len()] > 1.3_f64 { return (3.0_f64 * g_292_0((-0.3_f64), std::f64::consts::E).tanh()).ceil(); }
+    }
+    if (-0.7_f64) > (-1.1_f64) {
+        let mut v21 = (0.5_f64 + (if (k9 as f64).hypot((0.5_f64 + x[k9 % x.len()].powi(2))) > 0.1_f64 { x[0] } else { ((k9 as f64) / (1.0_f64 + x[0].powi(2))) }).powi(2)).powf((k9 as f64).tanh());
+        let mut k22: usize = 0;
+        while k22 < 5 && ((0.5_f64 + (-0.5_f64).powi(2)).powf(x[0].cos()) < 2.1_f64) {
+            k22 += 1;
+            if (x[(k9 + 3) % 1] > x[(k22 + 2) % x.len()]) && (v21 > (-1.6_f64)) {
+                if (3.0_f64 * x[(k22 + 1) % x.len()].tanh()).trunc() < v21 { return (-(k9 as f64).cos().powi(3)); }
+                let (p23, q24): (f64, f64) = ((std::f64::consts::E + x[0]), ((x[0] + x[(k9 + 3) % x.len()]) + x[0]));
+            } else {
+                v21 *= (-x[0]).sin();
+                v21 += (0.9_f64 * (k9 as f64).tanh()).ln_1p();
+                let mut v25 = (0.5_f64 + x[(k9 + 1) % x.len()].sin().powi(3).powi(2)).powi(-1);
+            }
+            v21 = v21;
+            if x[(k9 + 2) % x.len()] > (-0.3_f64) {
+                v21 -= (0.5_f64 + v21.powi(2)).powi(-1);
+                let mut v26 = (0.5_f64 + (-v21).powi(2)).ln();
+            }
+        }
+    } else {
+        for i27 in 0..=3 {
+            let mut v28 = (-0.9_f64);
+            match i27 % 2 {
+                0 => {
+                    let mut v29 = f64::cbrt((0.5_f64 + (-1.3_f64).powi(2)));
+                }
+                _ => {
+                    let t30: (f64, f64) = ((((i27 as f64) - 1.4_f64) + x[0]), ((x[(i27 + 2) % x.len()] + (i27 as f64)) + x[0]));
+                }
+            }
+        }
+        if g_292_0(std::f64::consts::PI, (-0.1_f64)) > 0.3_f64 {
+            let mut v31 = ((0.9_f64 * x[(k9 * 2) % x.len()].tanh()).acos() / (1.0_f64 + (1.1_f64 + (k9 as f64).powi(2)).acosh().powi(2)));
+            let mut k32: usize = 0;
+            loop {
+                if k32 >= 1 { break; }
+                k32 += 1;
+                let (p33, q34): (f64, f64) = (((k9 as f64).mul_add(0.6_f64, (-1.6_f64)) + x[0]), ((0.9_f64 * v31.tanh()).asin() + x[0]));
+            }
+            v31 = (0.9_f64 * x[(k32 + 1) % 1].tanh()).ln_1p().signum();
+        } else {
+            let mut v35 = g_292_0((0.5_f64 + x[k9 % x.len()].powi(2)).ln(), std::f64::consts::LN_2.max(x[0]));
+        }
+        for i36 in (1..2).rev() {
+            let mut k37: usize = 0;
+            while k37 < 4 && (x[(k9 + 2) % x.len()] < 0.9_f64) {
+                k37 += 1;
+                let t38: (f64, f64) = (((x[(k9 + 1) % x.len()] - (-0.8_f64)) + x[0]), (x[(i36 * 2) % 1].atan() + x[0]));
+                let t39: (f64, f64) = (((t38.1 + 1.7_f64) + x[0]), (x[(k37 * 3) % x.len()] + x[0]));
+            }
+            match i36 % 3 {
+                0 => {
+                    let mut v40 = ((0.5_f64 + 0.6_f64.powi(2)).sqrt() / (1.0_f64 + g_292_0(x[0], x[0]).powi(2)));
+                    v40 += (3.0_f64 * (0.9_f64 * x[0].tanh()).asin().tanh()).trunc();
+                }
+                1 => {
+                    let mut v41 = (0.5_f64 + (i36 as f64).powi(2)).ln();
+                }
+                _ => {
+                    let mut v42 = (1.5_f64 * g_292_0(x[(k37 + 2) % 1], (k9 as f64)).tanh()).cosh();
+                    let mut v43 = ((k9 as f64) - (0.5_f64 + x[i36 % x.len()].powi(2)).recip());
+                    let t44: (f64, f64) = (((x[(i36 + 2) % x.len()] / (1.0_f64 + x[(k37 * 2) % 1].powi(2))) + x[0]), ((v42 + v43) + x[0]));
+                }
+            }
+            for i45 in (0..x.len()).rev() {
+                let t46: (f64, f64) = (((0.9_f64 * x[(k37 + 3) % x.len()].tanh()).ln_1p() + x[0]), (1.1_f64 + x[0]));
+            }
+        }
+    }
+    ((std::f64::consts::PI - (k9 as f64)) + x[0])
 }
 
 #[differentiable]
@@ -25062,7 +25056,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_39", 2, &check::Forms { f: &|x| f_39(x), grad: &|x| f_39_grad(x), jvp: &|x, v| f_39_jvp(x, v), vjp: &|x, z, b| f_39_vjp(x, z, b), grad_into: &|x, b| f_39_grad_into(x, b), hvp: &|x, v| f_39_hvp(x, v) });
     c.check("g_40_0", 2, &check::Forms { f: &|p| g_40_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_40_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_40_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_40_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_40_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_40_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_40_1", 2, &check::Forms { f: &|p| g_40_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_40_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_40_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_40_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_40_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_40_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_40", 4, &check::Forms { f: &|x| f_40(x), grad: &|x| f_40_grad(x), jvp: &|x, v| f_40_jvp(x, v), vjp: &|x, z, b| f_40_vjp(x, z, b), grad_into: &|x, b| f_40_grad_into(x, b), hvp: &|x, v| f_40_hvp(x, v) });
+    c.check("f_40", 5, &check::Forms { f: &|x| f_40(x), grad: &|x| f_40_grad(x), jvp: &|x, v| f_40_jvp(x, v), vjp: &|x, z, b| f_40_vjp(x, z, b), grad_into: &|x, b| f_40_grad_into(x, b), hvp: &|x, v| f_40_hvp(x, v) });
     c.check("g_41_0", 2, &check::Forms { f: &|p| g_41_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_41_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_41_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_41_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_41_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_41_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_41", 4, &check::Forms { f: &|x| f_41(x), grad: &|x| f_41_grad(x), jvp: &|x, v| f_41_jvp(x, v), vjp: &|x, z, b| f_41_vjp(x, z, b), grad_into: &|x, b| f_41_grad_into(x, b), hvp: &|x, v| f_41_hvp(x, v) });
     c.check("f_42", 2, &check::Forms { f: &|x| f_42(x), grad: &|x| f_42_grad(x), jvp: &|x, v| f_42_jvp(x, v), vjp: &|x, z, b| f_42_vjp(x, z, b), grad_into: &|x, b| f_42_grad_into(x, b), hvp: &|x, v| f_42_hvp(x, v) });
@@ -25161,7 +25155,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_89", 1, &check::Forms { f: &|x| f_89(x), grad: &|x| f_89_grad(x), jvp: &|x, v| f_89_jvp(x, v), vjp: &|x, z, b| f_89_vjp(x, z, b), grad_into: &|x, b| f_89_grad_into(x, b), hvp: &|x, v| f_89_hvp(x, v) });
     c.check("g_90_0", 2, &check::Forms { f: &|p| g_90_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_90_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_90_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_90_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_90_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_90_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_90_1", 2, &check::Forms { f: &|p| g_90_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_90_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_90_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_90_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_90_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_90_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_90", 4, &check::Forms { f: &|x| f_90(x), grad: &|x| f_90_grad(x), jvp: &|x, v| f_90_jvp(x, v), vjp: &|x, z, b| f_90_vjp(x, z, b), grad_into: &|x, b| f_90_grad_into(x, b), hvp: &|x, v| f_90_hvp(x, v) });
+    c.check("f_90", 2, &check::Forms { f: &|x| f_90(x), grad: &|x| f_90_grad(x), jvp: &|x, v| f_90_jvp(x, v), vjp: &|x, z, b| f_90_vjp(x, z, b), grad_into: &|x, b| f_90_grad_into(x, b), hvp: &|x, v| f_90_hvp(x, v) });
     c.check("f_91", 2, &check::Forms { f: &|x| f_91(x), grad: &|x| f_91_grad(x), jvp: &|x, v| f_91_jvp(x, v), vjp: &|x, z, b| f_91_vjp(x, z, b), grad_into: &|x, b| f_91_grad_into(x, b), hvp: &|x, v| f_91_hvp(x, v) });
     c.check("g_92_0", 2, &check::Forms { f: &|p| g_92_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_92_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_92_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_92_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_92_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_92_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_92_1", 2, &check::Forms { f: &|p| g_92_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_92_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_92_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_92_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_92_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_92_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25184,11 +25178,11 @@ pub fn check_into(c: &mut check::Checker) {
     { let lx = |p: &[f64]| DVector::from_column_slice(&p[..2]); let lm = |p: &[f64]| DMatrix::from_column_slice(1, 2, &p[2..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..2].copy_from_slice(bx.as_slice()); b[2..].copy_from_slice(bm.as_slice()); }; c.check("f_100", 4, &check::Forms { f: &|p| f_100(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_100_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_100_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_100_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_100_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_100_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_101_0", 2, &check::Forms { f: &|p| g_101_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_101_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_101_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_101_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_101_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_101_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_101_1", 2, &check::Forms { f: &|p| g_101_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_101_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_101_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_101_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_101_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_101_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_101", 1, &check::Forms { f: &|x| f_101(x), grad: &|x| f_101_grad(x), jvp: &|x, v| f_101_jvp(x, v), vjp: &|x, z, b| f_101_vjp(x, z, b), grad_into: &|x, b| f_101_grad_into(x, b), hvp: &|x, v| f_101_hvp(x, v) });
+    c.check("f_101", 5, &check::Forms { f: &|x| f_101(x), grad: &|x| f_101_grad(x), jvp: &|x, v| f_101_jvp(x, v), vjp: &|x, z, b| f_101_vjp(x, z, b), grad_into: &|x, b| f_101_grad_into(x, b), hvp: &|x, v| f_101_hvp(x, v) });
     c.check("g_102_0", 2, &check::Forms { f: &|p| g_102_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_102_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_102_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_102_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_102_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_102_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_102", 4, &check::Forms { f: &|x| f_102(x), grad: &|x| f_102_grad(x), jvp: &|x, v| f_102_jvp(x, v), vjp: &|x, z, b| f_102_vjp(x, z, b), grad_into: &|x, b| f_102_grad_into(x, b), hvp: &|x, v| f_102_hvp(x, v) });
     c.check("g_103_0", 2, &check::Forms { f: &|p| g_103_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_103_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_103_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_103_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_103_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_103_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_103", 2, &check::Forms { f: &|x| f_103(x), grad: &|x| f_103_grad(x), jvp: &|x, v| f_103_jvp(x, v), vjp: &|x, z, b| f_103_vjp(x, z, b), grad_into: &|x, b| f_103_grad_into(x, b), hvp: &|x, v| f_103_hvp(x, v) });
+    c.check("f_103", 5, &check::Forms { f: &|x| f_103(x), grad: &|x| f_103_grad(x), jvp: &|x, v| f_103_jvp(x, v), vjp: &|x, z, b| f_103_vjp(x, z, b), grad_into: &|x, b| f_103_grad_into(x, b), hvp: &|x, v| f_103_hvp(x, v) });
     c.check("g_104_0", 2, &check::Forms { f: &|p| g_104_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_104_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_104_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_104_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_104_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_104_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_104_1", 2, &check::Forms { f: &|p| g_104_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_104_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_104_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_104_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_104_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_104_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_104", 4, &check::Forms { f: &|x| f_104(x), grad: &|x| f_104_grad(x), jvp: &|x, v| f_104_jvp(x, v), vjp: &|x, z, b| f_104_vjp(x, z, b), grad_into: &|x, b| f_104_grad_into(x, b), hvp: &|x, v| f_104_hvp(x, v) });
@@ -25196,19 +25190,19 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_105", 5, &check::Forms { f: &|x| f_105(x), grad: &|x| f_105_grad(x), jvp: &|x, v| f_105_jvp(x, v), vjp: &|x, z, b| f_105_vjp(x, z, b), grad_into: &|x, b| f_105_grad_into(x, b), hvp: &|x, v| f_105_hvp(x, v) });
     c.check("g_106_0", 2, &check::Forms { f: &|p| g_106_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_106_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_106_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_106_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_106_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_106_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_106_1", 2, &check::Forms { f: &|p| g_106_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_106_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_106_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_106_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_106_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_106_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..2]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 2, &p[2..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..2].copy_from_slice(bx.as_slice()); b[2..].copy_from_slice(bm.as_slice()); }; c.check("f_106", 8, &check::Forms { f: &|p| f_106(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_106_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_106_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_106_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_106_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_106_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    c.check("f_106", 2, &check::Forms { f: &|x| f_106(x), grad: &|x| f_106_grad(x), jvp: &|x, v| f_106_jvp(x, v), vjp: &|x, z, b| f_106_vjp(x, z, b), grad_into: &|x, b| f_106_grad_into(x, b), hvp: &|x, v| f_106_hvp(x, v) });
     c.check("g_107_0", 2, &check::Forms { f: &|p| g_107_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_107_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_107_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_107_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_107_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_107_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_107_1", 2, &check::Forms { f: &|p| g_107_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_107_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_107_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_107_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_107_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_107_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_107", 3, &check::Forms { f: &|x| f_107(x), grad: &|x| f_107_grad(x), jvp: &|x, v| f_107_jvp(x, v), vjp: &|x, z, b| f_107_vjp(x, z, b), grad_into: &|x, b| f_107_grad_into(x, b), hvp: &|x, v| f_107_hvp(x, v) });
     c.check("g_108_0", 2, &check::Forms { f: &|p| g_108_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_108_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_108_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_108_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_108_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_108_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_108", 5, &check::Forms { f: &|x| f_108(x), grad: &|x| f_108_grad(x), jvp: &|x, v| f_108_jvp(x, v), vjp: &|x, z, b| f_108_vjp(x, z, b), grad_into: &|x, b| f_108_grad_into(x, b), hvp: &|x, v| f_108_hvp(x, v) });
+    c.check("f_108", 4, &check::Forms { f: &|x| f_108(x), grad: &|x| f_108_grad(x), jvp: &|x, v| f_108_jvp(x, v), vjp: &|x, z, b| f_108_vjp(x, z, b), grad_into: &|x, b| f_108_grad_into(x, b), hvp: &|x, v| f_108_hvp(x, v) });
     c.check("g_109_0", 2, &check::Forms { f: &|p| g_109_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_109_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_109_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_109_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_109_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_109_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_109", 4, &check::Forms { f: &|x| f_109(x), grad: &|x| f_109_grad(x), jvp: &|x, v| f_109_jvp(x, v), vjp: &|x, z, b| f_109_vjp(x, z, b), grad_into: &|x, b| f_109_grad_into(x, b), hvp: &|x, v| f_109_hvp(x, v) });
     c.check("g_110_0", 2, &check::Forms { f: &|p| g_110_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_110_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_110_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_110_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_110_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_110_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_110", 3, &check::Forms { f: &|x| f_110(x), grad: &|x| f_110_grad(x), jvp: &|x, v| f_110_jvp(x, v), vjp: &|x, z, b| f_110_vjp(x, z, b), grad_into: &|x, b| f_110_grad_into(x, b), hvp: &|x, v| f_110_hvp(x, v) });
     c.check("g_111_0", 2, &check::Forms { f: &|p| g_111_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_111_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_111_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_111_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_111_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_111_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_111_1", 2, &check::Forms { f: &|p| g_111_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_111_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_111_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_111_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_111_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_111_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_111", 3, &check::Forms { f: &|x| f_111(x), grad: &|x| f_111_grad(x), jvp: &|x, v| f_111_jvp(x, v), vjp: &|x, z, b| f_111_vjp(x, z, b), grad_into: &|x, b| f_111_grad_into(x, b), hvp: &|x, v| f_111_hvp(x, v) });
+    c.check("f_111", 2, &check::Forms { f: &|x| f_111(x), grad: &|x| f_111_grad(x), jvp: &|x, v| f_111_jvp(x, v), vjp: &|x, z, b| f_111_vjp(x, z, b), grad_into: &|x, b| f_111_grad_into(x, b), hvp: &|x, v| f_111_hvp(x, v) });
     c.check("g_112_0", 2, &check::Forms { f: &|p| g_112_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_112_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_112_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_112_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_112_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_112_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_112_1", 2, &check::Forms { f: &|p| g_112_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_112_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_112_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_112_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_112_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_112_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_112", 3, &check::Forms { f: &|x| f_112(x), grad: &|x| f_112_grad(x), jvp: &|x, v| f_112_jvp(x, v), vjp: &|x, z, b| f_112_vjp(x, z, b), grad_into: &|x, b| f_112_grad_into(x, b), hvp: &|x, v| f_112_hvp(x, v) });
@@ -25229,7 +25223,7 @@ pub fn check_into(c: &mut check::Checker) {
     { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(4, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_119", 5, &check::Forms { f: &|p| f_119(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_119_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_119_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_119_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_119_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_119_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_120_0", 2, &check::Forms { f: &|p| g_120_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_120_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_120_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_120_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_120_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_120_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_120_1", 2, &check::Forms { f: &|p| g_120_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_120_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_120_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_120_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_120_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_120_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_120", 4, &check::Forms { f: &|p| f_120(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_120_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_120_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_120_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_120_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_120_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    c.check("f_120", 2, &check::Forms { f: &|x| f_120(x), grad: &|x| f_120_grad(x), jvp: &|x, v| f_120_jvp(x, v), vjp: &|x, z, b| f_120_vjp(x, z, b), grad_into: &|x, b| f_120_grad_into(x, b), hvp: &|x, v| f_120_hvp(x, v) });
     c.check("f_121", 4, &check::Forms { f: &|x| f_121(x), grad: &|x| f_121_grad(x), jvp: &|x, v| f_121_jvp(x, v), vjp: &|x, z, b| f_121_vjp(x, z, b), grad_into: &|x, b| f_121_grad_into(x, b), hvp: &|x, v| f_121_hvp(x, v) });
     c.check("f_122", 4, &check::Forms { f: &|x| f_122(x), grad: &|x| f_122_grad(x), jvp: &|x, v| f_122_jvp(x, v), vjp: &|x, z, b| f_122_vjp(x, z, b), grad_into: &|x, b| f_122_grad_into(x, b), hvp: &|x, v| f_122_hvp(x, v) });
     c.check("g_123_0", 2, &check::Forms { f: &|p| g_123_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_123_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_123_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_123_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_123_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_123_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25240,7 +25234,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_126", 2, &check::Forms { f: &|x| f_126(x), grad: &|x| f_126_grad(x), jvp: &|x, v| f_126_jvp(x, v), vjp: &|x, z, b| f_126_vjp(x, z, b), grad_into: &|x, b| f_126_grad_into(x, b), hvp: &|x, v| f_126_hvp(x, v) });
     c.check("g_127_0", 2, &check::Forms { f: &|p| g_127_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_127_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_127_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_127_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_127_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_127_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_127_1", 2, &check::Forms { f: &|p| g_127_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_127_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_127_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_127_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_127_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_127_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_127", 4, &check::Forms { f: &|x| f_127(x), grad: &|x| f_127_grad(x), jvp: &|x, v| f_127_jvp(x, v), vjp: &|x, z, b| f_127_vjp(x, z, b), grad_into: &|x, b| f_127_grad_into(x, b), hvp: &|x, v| f_127_hvp(x, v) });
+    c.check("f_127", 5, &check::Forms { f: &|x| f_127(x), grad: &|x| f_127_grad(x), jvp: &|x, v| f_127_jvp(x, v), vjp: &|x, z, b| f_127_vjp(x, z, b), grad_into: &|x, b| f_127_grad_into(x, b), hvp: &|x, v| f_127_hvp(x, v) });
     c.check("g_128_0", 2, &check::Forms { f: &|p| g_128_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_128_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_128_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_128_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_128_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_128_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_128", 4, &check::Forms { f: &|x| f_128(x), grad: &|x| f_128_grad(x), jvp: &|x, v| f_128_jvp(x, v), vjp: &|x, z, b| f_128_vjp(x, z, b), grad_into: &|x, b| f_128_grad_into(x, b), hvp: &|x, v| f_128_hvp(x, v) });
     c.check("f_129", 2, &check::Forms { f: &|x| f_129(x), grad: &|x| f_129_grad(x), jvp: &|x, v| f_129_jvp(x, v), vjp: &|x, z, b| f_129_vjp(x, z, b), grad_into: &|x, b| f_129_grad_into(x, b), hvp: &|x, v| f_129_hvp(x, v) });
@@ -25258,7 +25252,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_138", 3, &check::Forms { f: &|x| f_138(x), grad: &|x| f_138_grad(x), jvp: &|x, v| f_138_jvp(x, v), vjp: &|x, z, b| f_138_vjp(x, z, b), grad_into: &|x, b| f_138_grad_into(x, b), hvp: &|x, v| f_138_hvp(x, v) });
     c.check("g_139_0", 2, &check::Forms { f: &|p| g_139_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_139_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_139_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_139_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_139_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_139_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_139_1", 2, &check::Forms { f: &|p| g_139_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_139_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_139_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_139_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_139_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_139_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_139", 4, &check::Forms { f: &|x| f_139(x), grad: &|x| f_139_grad(x), jvp: &|x, v| f_139_jvp(x, v), vjp: &|x, z, b| f_139_vjp(x, z, b), grad_into: &|x, b| f_139_grad_into(x, b), hvp: &|x, v| f_139_hvp(x, v) });
+    c.check("f_139", 3, &check::Forms { f: &|x| f_139(x), grad: &|x| f_139_grad(x), jvp: &|x, v| f_139_jvp(x, v), vjp: &|x, z, b| f_139_vjp(x, z, b), grad_into: &|x, b| f_139_grad_into(x, b), hvp: &|x, v| f_139_hvp(x, v) });
     c.check("f_140", 3, &check::Forms { f: &|x| f_140(x), grad: &|x| f_140_grad(x), jvp: &|x, v| f_140_jvp(x, v), vjp: &|x, z, b| f_140_vjp(x, z, b), grad_into: &|x, b| f_140_grad_into(x, b), hvp: &|x, v| f_140_hvp(x, v) });
     c.check("g_141_0", 2, &check::Forms { f: &|p| g_141_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_141_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_141_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_141_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_141_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_141_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_141_1", 2, &check::Forms { f: &|p| g_141_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_141_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_141_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_141_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_141_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_141_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25344,7 +25338,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_183", 1, &check::Forms { f: &|x| f_183(x), grad: &|x| f_183_grad(x), jvp: &|x, v| f_183_jvp(x, v), vjp: &|x, z, b| f_183_vjp(x, z, b), grad_into: &|x, b| f_183_grad_into(x, b), hvp: &|x, v| f_183_hvp(x, v) });
     { let lx = |p: &[f64]| DVector::from_column_slice(&p[..2]); let lm = |p: &[f64]| DMatrix::from_column_slice(2, 2, &p[2..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..2].copy_from_slice(bx.as_slice()); b[2..].copy_from_slice(bm.as_slice()); }; c.check("f_184", 6, &check::Forms { f: &|p| f_184(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_184_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_184_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_184_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_184_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_184_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_185_0", 2, &check::Forms { f: &|p| g_185_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_185_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_185_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_185_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_185_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_185_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_185", 4, &check::Forms { f: &|x| f_185(x), grad: &|x| f_185_grad(x), jvp: &|x, v| f_185_jvp(x, v), vjp: &|x, z, b| f_185_vjp(x, z, b), grad_into: &|x, b| f_185_grad_into(x, b), hvp: &|x, v| f_185_hvp(x, v) });
+    c.check("f_185", 3, &check::Forms { f: &|x| f_185(x), grad: &|x| f_185_grad(x), jvp: &|x, v| f_185_jvp(x, v), vjp: &|x, z, b| f_185_vjp(x, z, b), grad_into: &|x, b| f_185_grad_into(x, b), hvp: &|x, v| f_185_hvp(x, v) });
     c.check("g_186_0", 2, &check::Forms { f: &|p| g_186_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_186_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_186_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_186_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_186_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_186_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_186_1", 2, &check::Forms { f: &|p| g_186_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_186_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_186_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_186_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_186_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_186_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_186", 5, &check::Forms { f: &|x| f_186(x), grad: &|x| f_186_grad(x), jvp: &|x, v| f_186_jvp(x, v), vjp: &|x, z, b| f_186_vjp(x, z, b), grad_into: &|x, b| f_186_grad_into(x, b), hvp: &|x, v| f_186_hvp(x, v) });
@@ -25398,7 +25392,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_212", 1, &check::Forms { f: &|x| f_212(x), grad: &|x| f_212_grad(x), jvp: &|x, v| f_212_jvp(x, v), vjp: &|x, z, b| f_212_vjp(x, z, b), grad_into: &|x, b| f_212_grad_into(x, b), hvp: &|x, v| f_212_hvp(x, v) });
     c.check("g_213_0", 2, &check::Forms { f: &|p| g_213_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_213_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_213_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_213_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_213_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_213_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_213_1", 2, &check::Forms { f: &|p| g_213_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_213_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_213_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_213_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_213_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_213_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_213", 5, &check::Forms { f: &|x| f_213(x), grad: &|x| f_213_grad(x), jvp: &|x, v| f_213_jvp(x, v), vjp: &|x, z, b| f_213_vjp(x, z, b), grad_into: &|x, b| f_213_grad_into(x, b), hvp: &|x, v| f_213_hvp(x, v) });
+    c.check("f_213", 4, &check::Forms { f: &|x| f_213(x), grad: &|x| f_213_grad(x), jvp: &|x, v| f_213_jvp(x, v), vjp: &|x, z, b| f_213_vjp(x, z, b), grad_into: &|x, b| f_213_grad_into(x, b), hvp: &|x, v| f_213_hvp(x, v) });
     c.check("g_214_0", 2, &check::Forms { f: &|p| g_214_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_214_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_214_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_214_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_214_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_214_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_214", 4, &check::Forms { f: &|x| f_214(x), grad: &|x| f_214_grad(x), jvp: &|x, v| f_214_jvp(x, v), vjp: &|x, z, b| f_214_vjp(x, z, b), grad_into: &|x, b| f_214_grad_into(x, b), hvp: &|x, v| f_214_hvp(x, v) });
     c.check("g_215_0", 2, &check::Forms { f: &|p| g_215_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_215_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_215_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_215_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_215_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_215_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25422,14 +25416,14 @@ pub fn check_into(c: &mut check::Checker) {
     { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(1, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_224", 2, &check::Forms { f: &|p| f_224(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_224_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_224_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_224_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_224_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_224_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_225_0", 2, &check::Forms { f: &|p| g_225_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_225_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_225_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_225_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_225_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_225_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_225_1", 2, &check::Forms { f: &|p| g_225_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_225_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_225_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_225_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_225_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_225_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..3]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 3, &p[3..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..3].copy_from_slice(bx.as_slice()); b[3..].copy_from_slice(bm.as_slice()); }; c.check("f_225", 12, &check::Forms { f: &|p| f_225(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_225_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_225_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_225_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_225_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_225_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..4]); let lm = |p: &[f64]| DMatrix::from_column_slice(4, 4, &p[4..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..4].copy_from_slice(bx.as_slice()); b[4..].copy_from_slice(bm.as_slice()); }; c.check("f_225", 20, &check::Forms { f: &|p| f_225(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_225_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_225_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_225_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_225_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_225_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("g_226_0", 2, &check::Forms { f: &|p| g_226_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_226_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_226_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_226_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_226_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_226_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_226_1", 2, &check::Forms { f: &|p| g_226_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_226_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_226_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_226_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_226_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_226_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_226", 4, &check::Forms { f: &|x| f_226(x), grad: &|x| f_226_grad(x), jvp: &|x, v| f_226_jvp(x, v), vjp: &|x, z, b| f_226_vjp(x, z, b), grad_into: &|x, b| f_226_grad_into(x, b), hvp: &|x, v| f_226_hvp(x, v) });
     c.check("g_227_0", 2, &check::Forms { f: &|p| g_227_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_227_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_227_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_227_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_227_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_227_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_227", 5, &check::Forms { f: &|x| f_227(x), grad: &|x| f_227_grad(x), jvp: &|x, v| f_227_jvp(x, v), vjp: &|x, z, b| f_227_vjp(x, z, b), grad_into: &|x, b| f_227_grad_into(x, b), hvp: &|x, v| f_227_hvp(x, v) });
     c.check("g_228_0", 2, &check::Forms { f: &|p| g_228_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_228_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_228_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_228_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_228_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_228_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_228", 2, &check::Forms { f: &|x| f_228(x), grad: &|x| f_228_grad(x), jvp: &|x, v| f_228_jvp(x, v), vjp: &|x, z, b| f_228_vjp(x, z, b), grad_into: &|x, b| f_228_grad_into(x, b), hvp: &|x, v| f_228_hvp(x, v) });
+    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(3, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_228", 4, &check::Forms { f: &|p| f_228(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_228_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_228_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_228_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_228_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_228_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
     c.check("f_229", 3, &check::Forms { f: &|x| f_229(x), grad: &|x| f_229_grad(x), jvp: &|x, v| f_229_jvp(x, v), vjp: &|x, z, b| f_229_vjp(x, z, b), grad_into: &|x, b| f_229_grad_into(x, b), hvp: &|x, v| f_229_hvp(x, v) });
     c.check("g_230_0", 2, &check::Forms { f: &|p| g_230_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_230_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_230_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_230_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_230_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_230_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_230", 4, &check::Forms { f: &|x| f_230(x), grad: &|x| f_230_grad(x), jvp: &|x, v| f_230_jvp(x, v), vjp: &|x, z, b| f_230_vjp(x, z, b), grad_into: &|x, b| f_230_grad_into(x, b), hvp: &|x, v| f_230_hvp(x, v) });
@@ -25444,15 +25438,15 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("f_236", 4, &check::Forms { f: &|x| f_236(x), grad: &|x| f_236_grad(x), jvp: &|x, v| f_236_jvp(x, v), vjp: &|x, z, b| f_236_vjp(x, z, b), grad_into: &|x, b| f_236_grad_into(x, b), hvp: &|x, v| f_236_hvp(x, v) });
     c.check("g_237_0", 2, &check::Forms { f: &|p| g_237_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_237_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_237_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_237_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_237_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_237_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_237_1", 2, &check::Forms { f: &|p| g_237_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_237_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_237_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_237_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_237_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_237_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_237", 3, &check::Forms { f: &|x| f_237(x), grad: &|x| f_237_grad(x), jvp: &|x, v| f_237_jvp(x, v), vjp: &|x, z, b| f_237_vjp(x, z, b), grad_into: &|x, b| f_237_grad_into(x, b), hvp: &|x, v| f_237_hvp(x, v) });
+    c.check("f_237", 5, &check::Forms { f: &|x| f_237(x), grad: &|x| f_237_grad(x), jvp: &|x, v| f_237_jvp(x, v), vjp: &|x, z, b| f_237_vjp(x, z, b), grad_into: &|x, b| f_237_grad_into(x, b), hvp: &|x, v| f_237_hvp(x, v) });
     c.check("g_238_0", 2, &check::Forms { f: &|p| g_238_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_238_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_238_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_238_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_238_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_238_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_238_1", 2, &check::Forms { f: &|p| g_238_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_238_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_238_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_238_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_238_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_238_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_238", 5, &check::Forms { f: &|x| f_238(x), grad: &|x| f_238_grad(x), jvp: &|x, v| f_238_jvp(x, v), vjp: &|x, z, b| f_238_vjp(x, z, b), grad_into: &|x, b| f_238_grad_into(x, b), hvp: &|x, v| f_238_hvp(x, v) });
     c.check("g_239_0", 2, &check::Forms { f: &|p| g_239_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_239_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_239_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_239_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_239_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_239_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(1, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_239", 2, &check::Forms { f: &|p| f_239(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_239_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_239_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_239_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_239_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_239_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    c.check("f_239", 4, &check::Forms { f: &|x| f_239(x), grad: &|x| f_239_grad(x), jvp: &|x, v| f_239_jvp(x, v), vjp: &|x, z, b| f_239_vjp(x, z, b), grad_into: &|x, b| f_239_grad_into(x, b), hvp: &|x, v| f_239_hvp(x, v) });
     c.check("g_240_0", 2, &check::Forms { f: &|p| g_240_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_240_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_240_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_240_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_240_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_240_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_240_1", 2, &check::Forms { f: &|p| g_240_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_240_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_240_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_240_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_240_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_240_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..1]); let lm = |p: &[f64]| DMatrix::from_column_slice(4, 1, &p[1..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..1].copy_from_slice(bx.as_slice()); b[1..].copy_from_slice(bm.as_slice()); }; c.check("f_240", 5, &check::Forms { f: &|p| f_240(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_240_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_240_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_240_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_240_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_240_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    c.check("f_240", 5, &check::Forms { f: &|x| f_240(x), grad: &|x| f_240_grad(x), jvp: &|x, v| f_240_jvp(x, v), vjp: &|x, z, b| f_240_vjp(x, z, b), grad_into: &|x, b| f_240_grad_into(x, b), hvp: &|x, v| f_240_hvp(x, v) });
     c.check("f_241", 1, &check::Forms { f: &|x| f_241(x), grad: &|x| f_241_grad(x), jvp: &|x, v| f_241_jvp(x, v), vjp: &|x, z, b| f_241_vjp(x, z, b), grad_into: &|x, b| f_241_grad_into(x, b), hvp: &|x, v| f_241_hvp(x, v) });
     c.check("f_242", 1, &check::Forms { f: &|x| f_242(x), grad: &|x| f_242_grad(x), jvp: &|x, v| f_242_jvp(x, v), vjp: &|x, z, b| f_242_vjp(x, z, b), grad_into: &|x, b| f_242_grad_into(x, b), hvp: &|x, v| f_242_hvp(x, v) });
     c.check("g_243_0", 2, &check::Forms { f: &|p| g_243_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_243_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_243_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_243_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_243_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_243_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25503,7 +25497,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("g_266_1", 2, &check::Forms { f: &|p| g_266_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_266_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_266_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_266_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_266_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_266_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_266", 1, &check::Forms { f: &|x| f_266(x), grad: &|x| f_266_grad(x), jvp: &|x, v| f_266_jvp(x, v), vjp: &|x, z, b| f_266_vjp(x, z, b), grad_into: &|x, b| f_266_grad_into(x, b), hvp: &|x, v| f_266_hvp(x, v) });
     c.check("g_267_0", 2, &check::Forms { f: &|p| g_267_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_267_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_267_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_267_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_267_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_267_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    { let lx = |p: &[f64]| DVector::from_column_slice(&p[..3]); let lm = |p: &[f64]| DMatrix::from_column_slice(1, 3, &p[3..]); let store = |b: &mut [f64], bx: &DVector<f64>, bm: &DMatrix<f64>| { b[..3].copy_from_slice(bx.as_slice()); b[3..].copy_from_slice(bm.as_slice()); }; c.check("f_267", 6, &check::Forms { f: &|p| f_267(&lx(p), &lm(p)), grad: &|p| { let (v, (gx, gm)) = f_267_grad(&lx(p), &lm(p)); (v, gx.iter().chain(gm.iter()).copied().collect()) }, jvp: &|p, d| f_267_jvp(&lx(p), &lx(d), &lm(p), &lm(d)), vjp: &|p, z, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_267_vjp(&lx(p), &lm(p), z, &mut bx, &mut bm); store(b, &bx, &bm); v }, grad_into: &|p, b| { let (mut bx, mut bm) = (lx(b), lm(b)); let v = f_267_grad_into(&lx(p), &lm(p), &mut bx, &mut bm); store(b, &bx, &bm); v }, hvp: &|p, d| { let (v, (gx, gm), (hx, hm)) = f_267_hvp(&lx(p), &lx(d), &lm(p), &lm(d)); (v, gx.iter().chain(gm.iter()).copied().collect(), hx.iter().chain(hm.iter()).copied().collect()) } }); }
+    c.check("f_267", 5, &check::Forms { f: &|x| f_267(x), grad: &|x| f_267_grad(x), jvp: &|x, v| f_267_jvp(x, v), vjp: &|x, z, b| f_267_vjp(x, z, b), grad_into: &|x, b| f_267_grad_into(x, b), hvp: &|x, v| f_267_hvp(x, v) });
     c.check("f_268", 4, &check::Forms { f: &|x| f_268(x), grad: &|x| f_268_grad(x), jvp: &|x, v| f_268_jvp(x, v), vjp: &|x, z, b| f_268_vjp(x, z, b), grad_into: &|x, b| f_268_grad_into(x, b), hvp: &|x, v| f_268_hvp(x, v) });
     c.check("g_269_0", 2, &check::Forms { f: &|p| g_269_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_269_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_269_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_269_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_269_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_269_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("g_269_1", 2, &check::Forms { f: &|p| g_269_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_269_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_269_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_269_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_269_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_269_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
@@ -25551,7 +25545,7 @@ pub fn check_into(c: &mut check::Checker) {
     c.check("g_291_1", 2, &check::Forms { f: &|p| g_291_1(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_291_1_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_291_1_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_291_1_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_291_1_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_291_1_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_291", 4, &check::Forms { f: &|x| f_291(x), grad: &|x| f_291_grad(x), jvp: &|x, v| f_291_jvp(x, v), vjp: &|x, z, b| f_291_vjp(x, z, b), grad_into: &|x, b| f_291_grad_into(x, b), hvp: &|x, v| f_291_hvp(x, v) });
     c.check("g_292_0", 2, &check::Forms { f: &|p| g_292_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_292_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_292_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_292_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_292_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_292_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
-    c.check("f_292", 5, &check::Forms { f: &|x| f_292(x), grad: &|x| f_292_grad(x), jvp: &|x, v| f_292_jvp(x, v), vjp: &|x, z, b| f_292_vjp(x, z, b), grad_into: &|x, b| f_292_grad_into(x, b), hvp: &|x, v| f_292_hvp(x, v) });
+    c.check("f_292", 1, &check::Forms { f: &|x| f_292(x), grad: &|x| f_292_grad(x), jvp: &|x, v| f_292_jvp(x, v), vjp: &|x, z, b| f_292_vjp(x, z, b), grad_into: &|x, b| f_292_grad_into(x, b), hvp: &|x, v| f_292_hvp(x, v) });
     c.check("g_293_0", 2, &check::Forms { f: &|p| g_293_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_293_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_293_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_293_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_293_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_293_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });
     c.check("f_293", 2, &check::Forms { f: &|x| f_293(x), grad: &|x| f_293_grad(x), jvp: &|x, v| f_293_jvp(x, v), vjp: &|x, z, b| f_293_vjp(x, z, b), grad_into: &|x, b| f_293_grad_into(x, b), hvp: &|x, v| f_293_hvp(x, v) });
     c.check("g_294_0", 2, &check::Forms { f: &|p| g_294_0(p[0], p[1]), grad: &|p| { let (v, (ga, gb)) = g_294_0_grad(p[0], p[1]); (v, vec![ga, gb]) }, jvp: &|p, d| g_294_0_jvp(p[0], d[0], p[1], d[1]), vjp: &|p, z, b| { let (b0, b1) = b.split_at_mut(1); g_294_0_vjp(p[0], p[1], z, &mut b0[0], &mut b1[0]) }, grad_into: &|p, b| { let (b0, b1) = b.split_at_mut(1); g_294_0_grad_into(p[0], p[1], &mut b0[0], &mut b1[0]) }, hvp: &|p, d| { let (v, (ga, gb), (ha, hb)) = g_294_0_hvp(p[0], d[0], p[1], d[1]); (v, vec![ga, gb], vec![ha, hb]) } });

@@ -154,3 +154,72 @@ mod case_007 {
         assert!(hx.iter().chain(hm.iter()).all(|h| *h == 0.0), "H·v = {hx} {hm}");
     }
 }
+
+mod case_010 {
+    // A `map`/`zip_map` closure inside a constant expression (the operand of `signum`/`floor`, a condition)
+    // was rejected: "closures are not supported here". Constant expressions are evaluated, not
+    // differentiated, so their closures are plain code — including in second-order code, where they run
+    // on the value parts.
+    use adjoint::differentiable;
+    use nalgebra::{DMatrix, DVector};
+
+    #[differentiable]
+    fn shrunk(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+        let s = (m * x).zip_map(&(m * x), |p, q| p * q.tanh()).norm().signum();
+        s * x[0] * x[0]
+    }
+
+    /// Closures capturing a differentiated scalar, shadowing an outer name, in a condition and a rounding.
+    #[differentiable]
+    fn constant_closures(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+        let p = 0.5 * x[1];
+        let p = p + x[0]; // renamed `p__1` in the generated code; the closures' own `p` must not be
+        let mut y = x[0] * p;
+        if x.map(|p| p * p).sum() > (m * x).map(|t| (t - p).abs()).sum() {
+            y *= x[1];
+        }
+        let k = (m * x).zip_map(x, |a, b| a * b + p).sum().floor();
+        y * k + p.sin()
+    }
+
+    fn check(f: fn(&DVector<f64>, &DMatrix<f64>) -> f64, g: DVector<f64>, hv: DVector<f64>, x: &DVector<f64>) {
+        let m = DMatrix::from_row_slice(2, 2, &[0.3, -0.8, 1.1, 0.4]);
+        let h = 1e-6;
+        for i in 0..x.len() {
+            let (mut p, mut q) = (x.clone(), x.clone());
+            p[i] += h;
+            q[i] -= h;
+            let fd = (f(&p, &m) - f(&q, &m)) / (2.0 * h);
+            assert!((g[i] - fd).abs() < 1e-7 * (1.0 + fd.abs()), "gradient[{i}] = {} vs {fd}", g[i]);
+        }
+        assert!(hv.iter().all(|h| h.is_finite()), "H·v = {hv}");
+    }
+
+    #[test]
+    fn they_compile_and_differentiate_at_both_orders() {
+        let m = DMatrix::from_row_slice(2, 2, &[0.3, -0.8, 1.1, 0.4]);
+        let zero = DMatrix::zeros(2, 2);
+        let v = DVector::from_vec(vec![1.0, -0.5]);
+        for x in [DVector::from_vec(vec![0.7, -1.3]), DVector::from_vec(vec![1.9, 2.2])] {
+            let (f, (gx, _)) = shrunk_grad(&x, &m);
+            let (fh, (hgx, _), (hx, _)) = shrunk_hvp(&x, &v, &m, &zero);
+            assert_eq!((f, &gx), (fh, &hgx));
+            // s is a constant ±1, so H = diag(2s, 0).
+            let s = f / (x[0] * x[0]);
+            assert_eq!(hx, DVector::from_vec(vec![2.0 * s * v[0], 0.0]));
+            check(shrunk, gx, hx, &x);
+
+            let (f, (gx, _)) = constant_closures_grad(&x, &m);
+            let (fh, (hgx, _), (hx, _)) = constant_closures_hvp(&x, &v, &m, &zero);
+            assert_eq!(f, constant_closures(&x, &m));
+            assert!((f - fh).abs() < 1e-14 && (&gx - &hgx).norm() < 1e-12);
+            // H·v against finite differences of the gradient.
+            let h = 1e-6;
+            let gp = constant_closures_grad(&(&x + h * &v), &m).1 .0;
+            let gq = constant_closures_grad(&(&x - h * &v), &m).1 .0;
+            let fd = (gp - gq) / (2.0 * h);
+            assert!((&hx - &fd).norm() < 1e-6 * (1.0 + fd.norm()), "H·v = {hx} vs {fd}");
+            check(constant_closures, gx, hx, &x);
+        }
+    }
+}

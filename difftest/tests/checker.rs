@@ -1,0 +1,172 @@
+//! The checks themselves: they pass a correct set of derivatives, fail each kind of wrong one, and do not
+//! mistake rounding or oscillation for a wrong derivative.
+
+use adjoint_difftest::checker_rt::{no_hvp, Checker, Forms};
+
+/// Which generated form to get wrong, and how.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Bug {
+    None,
+    /// ∂f/∂x₁ off by 1%.
+    Gradient,
+    /// The JVP ignores v₁.
+    Jvp,
+    /// The VJP ignores its seed w.
+    VjpSeed,
+    /// f_grad_into adds to its buffer instead of overwriting it.
+    GradIntoAccumulates,
+    /// H·v misses the mixed term ∂²f/∂x₀∂x₁ in one row (an asymmetric H).
+    HvpAsymmetric,
+    /// The value returned by f_hvp is off.
+    HvpValue,
+}
+
+/// f(x) = x₀²·x₁ + sin x₁, with its derivatives written by hand.
+fn f(x: &[f64]) -> f64 {
+    x[0] * x[0] * x[1] + x[1].sin()
+}
+
+fn grad(x: &[f64], bug: Bug) -> Vec<f64> {
+    let g1 = x[0] * x[0] + x[1].cos();
+    vec![2.0 * x[0] * x[1], if bug == Bug::Gradient { 1.01 * g1 } else { g1 }]
+}
+
+fn hv(x: &[f64], v: &[f64], bug: Bug) -> Vec<f64> {
+    let mixed = if bug == Bug::HvpAsymmetric { 0.0 } else { 2.0 * x[0] * v[1] };
+    vec![2.0 * x[1] * v[0] + mixed, 2.0 * x[0] * v[0] - x[1].sin() * v[1]]
+}
+
+/// Runs the checks on the forms of `f` with `bug`; returns the checker.
+fn check(bug: Bug) -> Checker {
+    let f_grad = |x: &[f64]| (f(x), grad(x, bug));
+    let f_jvp = |x: &[f64], v: &[f64]| {
+        let g = grad(x, Bug::None);
+        let v1 = if bug == Bug::Jvp { 0.0 } else { v[1] };
+        (f(x), g[0] * v[0] + g[1] * v1)
+    };
+    let f_vjp = |x: &[f64], w: f64, xb: &mut [f64]| {
+        let w = if bug == Bug::VjpSeed { 1.0 } else { w };
+        for (b, g) in xb.iter_mut().zip(grad(x, Bug::None)) {
+            *b += w * g;
+        }
+        f(x)
+    };
+    let f_grad_into = |x: &[f64], out: &mut [f64]| {
+        for (o, g) in out.iter_mut().zip(grad(x, Bug::None)) {
+            *o = if bug == Bug::GradIntoAccumulates { *o + g } else { g };
+        }
+        f(x)
+    };
+    let f_hvp = |x: &[f64], v: &[f64]| {
+        let y = if bug == Bug::HvpValue { f(x) + 1e-6 } else { f(x) };
+        (y, grad(x, Bug::None), hv(x, v, bug))
+    };
+    let mut c = Checker::new();
+    let forms = Forms { f: &f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &f_hvp };
+    c.check("f", 2, &forms);
+    c
+}
+
+#[test]
+fn correct_derivatives_pass() {
+    let c = check(Bug::None);
+    assert!(c.failures.is_empty(), "{:#?}", c.failures);
+    assert_eq!(c.points, 4);
+    // 2 gradient and 2 H·v comparisons per point.
+    assert_eq!(c.fd_checks, 16);
+    assert_eq!(c.inconclusive_fd, 0);
+}
+
+#[test]
+fn each_wrong_form_fails() {
+    for (bug, expected) in [
+        (Bug::Gradient, "gradient[1]"),
+        (Bug::Jvp, "JVP along"),
+        (Bug::VjpSeed, "f_vjp added"),
+        (Bug::GradIntoAccumulates, "f_grad_into gives"),
+        (Bug::HvpAsymmetric, "(H·v)[0]"),
+        (Bug::HvpValue, "f_hvp returns the value"),
+    ] {
+        let c = check(bug);
+        assert_eq!(c.failures.len(), 1, "{bug:?}: {:#?}", c.failures);
+        assert!(c.failures[0].contains(expected), "{bug:?}: {}", c.failures[0]);
+    }
+}
+
+/// Forms of `f` whose derivatives are all computed from `g` (no second order).
+fn check_first_order(f: &dyn Fn(&[f64]) -> f64, g: &dyn Fn(&[f64]) -> Vec<f64>, dim: usize) -> Checker {
+    let f_grad = |x: &[f64]| (f(x), g(x));
+    let f_jvp = |x: &[f64], v: &[f64]| (f(x), g(x).iter().zip(v).map(|(a, b)| a * b).sum());
+    let f_vjp = |x: &[f64], w: f64, xb: &mut [f64]| {
+        for (b, gi) in xb.iter_mut().zip(g(x)) {
+            *b += w * gi;
+        }
+        f(x)
+    };
+    let f_grad_into = |x: &[f64], out: &mut [f64]| {
+        out.copy_from_slice(&g(x));
+        f(x)
+    };
+    let mut c = Checker::new();
+    c.check("f", dim, &Forms { f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &no_hvp });
+    c
+}
+
+#[test]
+fn a_wrong_gradient_of_a_nested_function_fails() {
+    // ∂/∂x₀ of tanh(x₀·x₁)² with the chain rule's inner factor x₁ forgotten.
+    let f = |x: &[f64]| (x[0] * x[1]).tanh().powi(2);
+    let g = |x: &[f64]| {
+        let t = (x[0] * x[1]).tanh();
+        vec![2.0 * t * (1.0 - t * t), 2.0 * t * (1.0 - t * t) * x[0]]
+    };
+    let c = check_first_order(&f, &g, 2);
+    assert_eq!(c.failures.len(), 1, "{:#?}", c.failures);
+    assert!(c.failures[0].contains("gradient[0]"), "{}", c.failures[0]);
+}
+
+/// Forms of f(x) = x₀·x₁ whose ∂f/∂x₀ carries a relative error of `noise(x)` in f_grad and `noise(x) +
+/// offset` in f_jvp (f_vjp and f_grad_into follow f_grad).
+fn check_with_noise(noise: &dyn Fn(&[f64]) -> f64, offset: f64) -> Checker {
+    let f = |x: &[f64]| x[0] * x[1];
+    let f_grad = |x: &[f64]| (f(x), vec![x[1] * (1.0 + noise(x)), x[0]]);
+    let f_jvp = |x: &[f64], v: &[f64]| (f(x), x[1] * (1.0 + noise(x) + offset) * v[0] + x[0] * v[1]);
+    let f_vjp = |x: &[f64], w: f64, xb: &mut [f64]| {
+        for (b, gi) in xb.iter_mut().zip(f_grad(x).1) {
+            *b += w * gi;
+        }
+        f(x)
+    };
+    let f_grad_into = |x: &[f64], out: &mut [f64]| {
+        out.copy_from_slice(&f_grad(x).1);
+        f(x)
+    };
+    let mut c = Checker::new();
+    let forms = Forms { f: &f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &no_hvp };
+    c.check("f", 2, &forms);
+    c
+}
+
+#[test]
+fn rounding_amplified_by_the_computation_is_not_a_mismatch() {
+    // `v += v − x₀` thirty times keeps v = x₀ in exact arithmetic but doubles its rounding error at each
+    // step: the derivatives carry ~1e-7 relative noise that changes when x moves by an ulp. Modelled here
+    // by a term that does exactly that; forward and reverse mode see different noise.
+    let rounding = |x: &[f64]| 1e-7 * (1e17 * x[0]).sin();
+    let c = check_with_noise(&rounding, 1e-7);
+    assert!(c.failures.is_empty(), "{:#?}", c.failures);
+    // The same 1e-7 disagreement without noise in the gradient is a mismatch.
+    let c = check_with_noise(&|_| 0.0, 1e-7);
+    assert_eq!(c.failures.len(), 1, "{:#?}", c.failures);
+    assert!(c.failures[0].contains("JVP along"), "{}", c.failures[0]);
+}
+
+#[test]
+fn oscillation_faster_than_the_step_is_inconclusive_not_a_failure() {
+    // sin of an argument ~10⁶: the phase moves by many radians across every finite-difference step.
+    let f = |x: &[f64]| (1e6 * x[0]).sin() + x[1];
+    let g = |x: &[f64]| vec![1e6 * (1e6 * x[0]).cos(), 1.0];
+    let c = check_first_order(&f, &g, 2);
+    assert!(c.failures.is_empty(), "{:#?}", c.failures);
+    assert!(c.inconclusive_fd >= 1, "{} inconclusive", c.inconclusive_fd);
+}
