@@ -1,5 +1,11 @@
-// An if-expression with a constant branch inside a condition: `if` and `else` have incompatible types.
+//! Reduced by hand from a unit the differential tester found (before the shrinker existed):
+//! An if-expression with a constant branch inside a condition: `if` and `else` have incompatible types.
+#![allow(warnings, clippy::all, clippy::pedantic)]
+
+#[rustfmt::skip]
+mod generated {
 use adjoint::differentiable;
+use adjoint_difftest::checker_rt as check;
 
 #[differentiable]
 fn if_expr_in_cond(x: &[f64]) -> f64 {
@@ -10,6 +16,15 @@ fn if_expr_in_cond(x: &[f64]) -> f64 {
     s
 }
 
-fn main() {
-    println!("{:?}", if_expr_in_cond_hvp(&[1.0, 2.0], &[1.0, 1.0]));
+pub fn check_into(c: &mut check::Checker) {
+    c.check("if_expr_in_cond", 2, &check::Forms { f: &|x| if_expr_in_cond(x), grad: &|x| if_expr_in_cond_grad(x), jvp: &|x, v| if_expr_in_cond_jvp(x, v), vjp: &|x, z, b| if_expr_in_cond_vjp(x, z, b), grad_into: &|x, b| if_expr_in_cond_grad_into(x, b), hvp: &|x, v| if_expr_in_cond_hvp(x, v) });
+}
+}
+
+#[test]
+fn passes_the_checks() {
+    let mut c = adjoint_difftest::checker_rt::Checker::new();
+    generated::check_into(&mut c);
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
+    assert!(c.points > 0);
 }

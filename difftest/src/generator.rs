@@ -619,15 +619,6 @@ pub fn generate(seed: u64, first: usize, count: usize) -> Vec<Unit> {
 /// The source of the checks, pasted into every generated file.
 pub const CHECKER_SOURCE: &str = include_str!("checker_rt.rs");
 
-/// How the emitted file is run.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Mode {
-    /// An integration test (`#[test] fn difftest_batch`) that fails on any failure.
-    Test,
-    /// A binary whose `main` prints `DIFFTEST-FAIL` lines and the statistics.
-    Main,
-}
-
 /// Whether `#[differentiable]` generates a working `f_hvp` for `f`; `no_hvp` lists the functions of the
 /// unit already known to have none.
 ///
@@ -714,9 +705,10 @@ fn check_call(f: &Function, hvp: bool) -> String {
     }
 }
 
-/// A complete Rust file defining every function of `units` and a `check_all()` that checks them.
-/// `header` is put in the leading doc comment.
-pub fn emit(units: &[Unit], mode: Mode, header: &str) -> String {
+/// An integration-test file defining every function of `units`, a `check_all()` that checks them with a
+/// copy of the checks (so that the file stands alone), and `#[test] fn difftest_batch` failing on any
+/// failure. `header` is put in the leading doc comment.
+pub fn emit(units: &[Unit], header: &str) -> String {
     let mut out = String::new();
     for line in header.lines() {
         out.push_str(&format!("//! {line}\n"));
@@ -734,16 +726,33 @@ pub fn emit(units: &[Unit], mode: Mode, header: &str) -> String {
     functions_and_checks(units, &mut out);
     out.push_str("pub fn check_all() -> check::Checker {\n    let mut c = check::Checker::new();\n");
     out.push_str("    check_into(&mut c);\n    c\n}\n}\n\n");
-    match mode {
-        Mode::Test => out.push_str(
-            "#[test]\nfn difftest_batch() {\n    let c = generated::check_all();\n    println!(\"{}\", c.summary());\n    \
-             assert!(c.failures.is_empty(), \"wrong derivatives:\\n{}\", c.failures.join(\"\\n\"));\n}\n",
-        ),
-        Mode::Main => out.push_str(
-            "fn main() {\n    let c = generated::check_all();\n    for f in &c.failures {\n        \
-             println!(\"DIFFTEST-FAIL {f}\");\n    }\n    println!(\"{}\", c.summary());\n}\n",
-        ),
+    out.push_str(
+        "#[test]\nfn difftest_batch() {\n    let c = generated::check_all();\n    println!(\"{}\", c.summary());\n    \
+         assert!(c.failures.is_empty(), \"wrong derivatives:\\n{}\", c.failures.join(\"\\n\"));\n}\n",
+    );
+    out
+}
+
+/// A reproducer as a regression test: a module file (for `tests/tests/difftest_reproducers.rs`, which
+/// includes every `difftest/regressions/NNN.rs` from 006 on) with the functions of `unit`, their
+/// `check_into`, and a `#[test]` that compiles every generated form and runs all the checks on them
+/// (with `adjoint_difftest::checker_rt`). `header` (how it was found and how it failed) becomes its doc.
+pub fn emit_reproducer(unit: &Unit, header: &str) -> String {
+    let mut out: String = header.lines().map(|l| format!("//! {l}\n")).collect();
+    out.push_str("#![allow(warnings, clippy::all, clippy::pedantic)]\n\n");
+    out.push_str("#[rustfmt::skip]\nmod generated {\n");
+    out.push_str("use adjoint::differentiable;\nuse adjoint_difftest::checker_rt as check;\n");
+    if unit.functions.iter().any(|f| f.params.is_nalgebra()) {
+        out.push_str("use nalgebra::{DMatrix, DVector};\n");
     }
+    out.push('\n');
+    functions_and_checks(std::slice::from_ref(unit), &mut out);
+    out.push_str("}\n\n");
+    out.push_str(
+        "#[test]\nfn passes_the_checks() {\n    let mut c = adjoint_difftest::checker_rt::Checker::new();\n    \
+         generated::check_into(&mut c);\n    \
+         assert!(c.failures.is_empty(), \"{}\", c.failures.join(\"\\n\"));\n    assert!(c.points > 0);\n}\n",
+    );
     out
 }
 
@@ -784,7 +793,7 @@ pub fn emit_part(units: &[Unit]) -> String {
 }
 
 /// The committed fast batch: units `0..count` of `seed` except `excluded` (the units the `difftest`
-/// binary found not to compile or to fail, each a known bug), in [`Mode::Test`].
+/// binary found not to compile or to fail, each a known bug).
 pub fn committed_file(seed: u64, count: usize, excluded: &[usize]) -> String {
     let units: Vec<Unit> = generate(seed, 0, count)
         .into_iter()
@@ -801,7 +810,7 @@ pub fn committed_file(seed: u64, count: usize, excluded: &[usize]) -> String {
          seed: {seed}\ncount: {count}\nexcluded units (known bugs, see the README): {}",
         if ex.is_empty() { "none".to_string() } else { ex.join(" ") }
     );
-    emit(&units, Mode::Test, &header)
+    emit(&units, &header)
 }
 
 /// Parses the `seed`, `count` and `excluded units` lines of a file written by [`committed_file`].

@@ -170,3 +170,16 @@ fn oscillation_faster_than_the_step_is_inconclusive_not_a_failure() {
     assert!(c.failures.is_empty(), "{:#?}", c.failures);
     assert!(c.inconclusive_fd >= 1, "{} inconclusive", c.inconclusive_fd);
 }
+
+#[test]
+fn a_derivative_finer_than_rounding_is_ill_conditioned_not_a_failure() {
+    // A wiggle of amplitude 1e-10 and frequency 1e17: its exact derivative (1e7·cos) dominates the
+    // gradient, finite differences at any step see only the slope of x₁, and the gradient changes
+    // completely when x moves by an ulp.
+    let f = |x: &[f64]| 1e-10 * (1e17 * x[0]).sin() + x[1];
+    let g = |x: &[f64]| vec![1e7 * (1e17 * x[0]).cos(), 1.0];
+    let c = check_first_order(&f, &g, 2);
+    assert!(c.failures.is_empty(), "{:#?}", c.failures);
+    assert_eq!(c.ill_conditioned, 4);
+    assert_eq!(c.fd_checks, 0);
+}

@@ -25,3 +25,23 @@ fn generation_is_deterministic() {
     // Unit u depends only on (seed, u): a batch can start anywhere in the stream.
     assert_eq!(adjoint_difftest::generator::generate(3, 12, 1)[0], a[2]);
 }
+
+#[test]
+fn every_reproducer_is_a_test() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let tests = std::fs::read_to_string(format!("{root}/tests/tests/difftest_reproducers.rs"))
+        .expect("tests/tests/difftest_reproducers.rs");
+    let mut found = 0;
+    for entry in std::fs::read_dir(format!("{root}/difftest/regressions")).expect("difftest/regressions") {
+        let name = entry.expect("entry").file_name().into_string().expect("utf-8 name");
+        if let Some(stem) = name.strip_suffix(".rs") {
+            found += 1;
+            let line = format!("#[path = \"../../difftest/regressions/{stem}.rs\"]\nmod r{stem};\n");
+            assert!(
+                tests.contains(&line),
+                "difftest/regressions/{name} is not run by tests/tests/difftest_reproducers.rs"
+            );
+        }
+    }
+    assert!(found >= 10, "{found} reproducers");
+}

@@ -283,8 +283,10 @@ impl Forward<'_> {
                     m @ ("max" | "min") => {
                         let y = op(&args[0]);
                         let d = primal::partial(&format!("{m}_a"));
-                        let sum = self.chain(vec![(recv, quote!(__d)), (&args[0], quote!((1.0 - __d)))]);
-                        quote!({ let __d = #r::#d(#x, #y); #sum })
+                        // The tangent of the operand taken, selected rather than weighted by 0 and 1: the
+                        // other one may be NaN (`f64::min` ignores a NaN operand, and so must its tangent).
+                        let (dx, dy) = (self.dot_or_zero(recv), self.dot_or_zero(&args[0]));
+                        quote!(if #r::#d(#x, #y) == 1.0 { #dx } else { #dy })
                     }
                     "mul_add" => {
                         let (a, b) = (op(&args[0]), quote!(1.0));

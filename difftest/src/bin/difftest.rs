@@ -12,9 +12,10 @@
 //!
 //! `--shrink U` regenerates unit `U` of `--seed`, checks that it fails, shrinks it (see
 //! `adjoint_difftest::shrink`; `--chunk` candidates are compiled together per step) and writes the
-//! minimal reproducer to `difftest/regressions/NNN.rs`.
+//! minimal reproducer to `difftest/regressions/NNN.rs`, a regression test that
+//! `tests/tests/difftest_reproducers.rs` runs from then on.
 
-use adjoint_difftest::generator::{self, Mode, Unit};
+use adjoint_difftest::generator::{self, Unit};
 use adjoint_difftest::shrink;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -292,8 +293,8 @@ fn next_regression_path() -> PathBuf {
     dir.join(format!("{:03}.rs", last + 1))
 }
 
-/// A standalone `src/main.rs` (for a crate depending on `adjoint`) reproducing `f` with `unit`: the
-/// functions and a `main` calling their generated forms; for a failed check, the whole checking harness.
+/// The reproducer of `f` with `unit`, as a regression test (see [`generator::emit_reproducer`]): until
+/// the bug is fixed it fails to compile or fails its checks, as the unit did.
 fn reproducer(seed: u64, u: usize, unit: &Unit, f: &Failure) -> String {
     let what = match f {
         Failure::Compile(e) => format!("does not compile: {}", e.split(" (line").next().unwrap_or(e)),
@@ -303,52 +304,23 @@ fn reproducer(seed: u64, u: usize, unit: &Unit, f: &Failure) -> String {
         "Found by the differential tester (seed {seed}, unit {u}), shrunk by\n\
          `cargo run -p adjoint-difftest -- --seed {seed} --shrink {u}`:\n{what}"
     );
-    if let Failure::Runtime(_) = f {
-        return generator::emit(std::slice::from_ref(unit), Mode::Main, &header);
+    generator::emit_reproducer(unit, &header)
+}
+
+/// The file that runs every reproducer as a test.
+const REPRODUCER_TESTS: &str = "tests/tests/difftest_reproducers.rs";
+
+/// Adds the reproducer at `path` (`difftest/regressions/NNN.rs`) to [`REPRODUCER_TESTS`], so that it runs
+/// with `cargo test` from now on (and fails it until the bug is fixed).
+fn register_reproducer(path: &Path) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(REPRODUCER_TESTS);
+    let stem = path.file_stem().and_then(|s| s.to_str()).expect("NNN.rs");
+    let line = format!("#[path = \"../../difftest/regressions/{stem}.rs\"]\nmod r{stem};\n");
+    let mut src = std::fs::read_to_string(&file).expect("tests/tests/difftest_reproducers.rs");
+    if !src.contains(&line) {
+        src.push_str(&line);
+        std::fs::write(&file, src).expect("write tests/tests/difftest_reproducers.rs");
     }
-    let mut src: String = header.lines().map(|l| format!("// {l}\n")).collect();
-    src.push_str("use adjoint::differentiable;\n");
-    if unit.functions.iter().any(|f| f.params.is_nalgebra()) {
-        src.push_str("use nalgebra::{DMatrix, DVector};\n");
-    }
-    src.push('\n');
-    for func in &unit.functions {
-        func.print(&mut src);
-        src.push('\n');
-    }
-    src.push_str("fn main() {\n");
-    let mut no_hvp = Vec::new();
-    for func in &unit.functions {
-        let n = &func.name;
-        let hvp = generator::has_hvp(func, &no_hvp);
-        if !hvp {
-            no_hvp.push(n.clone());
-        }
-        match func.params {
-            adjoint_difftest::ast::Params::Slice(dim) => {
-                let x = (0..dim).map(|i| format!("{:?}", 0.5 - 0.3 * i as f64)).collect::<Vec<_>>().join(", ");
-                src.push_str(&format!("    let x = [{x}];\n    println!(\"{{:?}}\", {n}_grad(&x));\n"));
-                if hvp {
-                    src.push_str(&format!("    println!(\"{{:?}}\", {n}_hvp(&x, &x));\n"));
-                }
-            }
-            adjoint_difftest::ast::Params::Linalg { n: len, rows } => {
-                src.push_str(&format!(
-                    "    let x = DVector::from_fn({len}, |i, _| 0.5 - 0.3 * i as f64);\n    \
-                     let m = DMatrix::from_fn({rows}, {len}, |i, j| 0.2 * i as f64 - 0.4 * j as f64 + 0.1);\n    \
-                     println!(\"{{:?}}\", {n}_grad(&x, &m));\n"
-                ));
-            }
-            adjoint_difftest::ast::Params::Pair => {
-                src.push_str(&format!("    println!(\"{{:?}}\", {n}_grad(0.5, -0.25));\n"));
-                if hvp {
-                    src.push_str(&format!("    println!(\"{{:?}}\", {n}_hvp(0.5, 1.0, -0.25, 1.0));\n"));
-                }
-            }
-        }
-    }
-    src.push_str("}\n");
-    src
 }
 
 /// Shrinks unit `u` of `seed` (see the module docs) and writes the reproducer; returns its path.
@@ -397,6 +369,7 @@ fn shrink_unit(o: &Opts, u: usize) -> Option<PathBuf> {
     let src = reproducer(o.seed, u, &small_unit, &failure);
     let path = next_regression_path();
     std::fs::write(&path, src).expect("write the reproducer");
+    register_reproducer(&path);
     println!(
         "minimal reproducer ({} functions, size {}):\n{}",
         small_unit.functions.len(),
@@ -408,7 +381,7 @@ fn shrink_unit(o: &Opts, u: usize) -> Option<PathBuf> {
             println!("failing point: {x:?}");
         }
     }
-    println!("wrote {}", path.display());
+    println!("wrote {} (a test in {REPRODUCER_TESTS} from now on)", path.display());
     Some(path)
 }
 
@@ -484,7 +457,16 @@ fn main() {
                 Failure::Compile(_) => compile_fail += 1,
                 Failure::Runtime(_) => runtime_fail += 1,
             }
-            let p = write_failure(o.seed, *u, &units[u - first], f);
+            // A unit outside the batch can only come from a broken batch directory (another process
+            // writing to it): reported, not a panic of the run.
+            let Some(unit) = u.checked_sub(first).and_then(|k| units.get(k)) else {
+                println!(
+                    "  unit {u}: {f:?}\n    HARNESS ERROR: not a unit of this batch ({first}..{})",
+                    first + o.per_batch
+                );
+                continue;
+            };
+            let p = write_failure(o.seed, *u, unit, f);
             println!("  unit {u}: {f:?}\n    -> {}", p.display());
         }
         println!(
