@@ -183,3 +183,36 @@ fn a_derivative_finer_than_rounding_is_ill_conditioned_not_a_failure() {
     assert_eq!(c.ill_conditioned, 4);
     assert_eq!(c.fd_checks, 0);
 }
+
+#[test]
+fn a_hessian_finer_than_rounding_is_ill_conditioned_not_a_failure() {
+    // f = x₀x₁ + 1e-24·sin(1e15·x₀): a ripple of amplitude 1e-9 in ∂f/∂x₀, so the gradient is stable under
+    // a 4-ulp move of x, but H·v (≈ 1e6·sin) is not, and finite differences of the gradient cannot see it.
+    let f = |x: &[f64]| x[0] * x[1] + 1e-24 * (1e15 * x[0]).sin();
+    let f_grad = |x: &[f64]| (f(x), vec![x[1] + 1e-9 * (1e15 * x[0]).cos(), x[0]]);
+    let f_jvp = |x: &[f64], v: &[f64]| {
+        let g = f_grad(x).1;
+        (f(x), g[0] * v[0] + g[1] * v[1])
+    };
+    let f_vjp = |x: &[f64], w: f64, xb: &mut [f64]| {
+        for (b, gi) in xb.iter_mut().zip(f_grad(x).1) {
+            *b += w * gi;
+        }
+        f(x)
+    };
+    let f_grad_into = |x: &[f64], out: &mut [f64]| {
+        out.copy_from_slice(&f_grad(x).1);
+        f(x)
+    };
+    let f_hvp = |x: &[f64], v: &[f64]| {
+        let h00 = -1e6 * (1e15 * x[0]).sin();
+        (f(x), f_grad(x).1, vec![h00 * v[0] + v[1], v[0]])
+    };
+    let mut c = Checker::new();
+    let forms = Forms { f: &f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &f_hvp };
+    c.check("f", 2, &forms);
+    assert!(c.failures.is_empty(), "{:#?}", c.failures);
+    assert_eq!(c.ill_conditioned, 4);
+    // The gradient was checked at every point (2 coordinates each), H·v at none.
+    assert_eq!(c.fd_checks, 8);
+}
