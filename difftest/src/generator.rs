@@ -736,7 +736,7 @@ pub fn emit(units: &[Unit], header: &str) -> String {
 /// A reproducer as a regression test: a module file (for `tests/tests/difftest_reproducers.rs`, which
 /// includes every `difftest/regressions/NNN.rs` from 006 on) with the functions of `unit`, their
 /// `check_into`, and a `#[test]` that compiles every generated form and runs all the checks on them
-/// (with `adjoint_difftest::checker_rt`). `header` (how it was found and how it failed) becomes its doc.
+/// (with `adjoint_difftest::assert_passes`). `header` (how it was found and how it failed) becomes its doc.
 pub fn emit_reproducer(unit: &Unit, header: &str) -> String {
     let mut out: String = header.lines().map(|l| format!("//! {l}\n")).collect();
     out.push_str("#![allow(warnings, clippy::all, clippy::pedantic)]\n\n");
@@ -748,11 +748,7 @@ pub fn emit_reproducer(unit: &Unit, header: &str) -> String {
     out.push('\n');
     functions_and_checks(std::slice::from_ref(unit), &mut out);
     out.push_str("}\n\n");
-    out.push_str(
-        "#[test]\nfn passes_the_checks() {\n    let mut c = adjoint_difftest::checker_rt::Checker::new();\n    \
-         generated::check_into(&mut c);\n    \
-         assert!(c.failures.is_empty(), \"{}\", c.failures.join(\"\\n\"));\n    assert!(c.points > 0);\n}\n",
-    );
+    out.push_str("#[test]\nfn passes_the_checks() {\n    adjoint_difftest::assert_passes(generated::check_into);\n}\n");
     out
 }
 
