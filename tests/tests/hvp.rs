@@ -17,23 +17,6 @@
 //! integration), `while` with data-dependent trip counts, `break`/`continue`/early `return`, branches
 //! on data, local arrays and vectors written by index, calls to other differentiable functions (inside
 //! loops, with literal arguments), `f32`, and several active parameters of every kind.
-// The differentiable bodies deliberately spell out the constructs under test (index loops, `a = a * b`,
-// swaps through temporaries, `vec!` literals, ...) in the forms clippy would rewrite.
-#![allow(
-    clippy::needless_range_loop,
-    clippy::assign_op_pattern,
-    clippy::useless_vec,
-    clippy::bool_comparison,
-    clippy::neg_cmp_op_on_partial_ord,
-    clippy::let_and_return,
-    clippy::ptr_arg,
-    clippy::unnecessary_cast,
-    clippy::type_complexity,
-    clippy::excessive_precision,
-    clippy::approx_constant,
-    clippy::explicit_counter_loop,
-    clippy::manual_memcpy
-)]
 // The reproducers at the end are regression tests of problems this file found.
 #![allow(unexpected_cfgs)]
 

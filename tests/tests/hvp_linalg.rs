@@ -32,9 +32,6 @@
 //!
 //! `known_failures` at the end holds what this file found wrong, `#[ignore]`d (or, for what does not
 //! compile, behind `cfg(adjoint_known_failure)`).
-// The differentiable bodies index in loops (a construct under test); the flat views are closures
-// throughout, also where a function name would do, over nested tuples of matrices.
-#![allow(clippy::redundant_closure, clippy::needless_range_loop, clippy::type_complexity, clippy::ptr_arg)]
 #![allow(unexpected_cfgs)]
 
 mod common;

@@ -11,9 +11,6 @@
 //! Jacobian row against finite differences), and against closed-form Jacobians.
 //!
 //! The module `regressions` at the end holds reduced constructs that once failed to compile.
-// The differentiable bodies deliberately use index loops and spell out `a = a + b` (the rebinding is
-// what is under test).
-#![allow(clippy::needless_range_loop, clippy::assign_op_pattern, clippy::type_complexity)]
 
 #[macro_use]
 mod common;

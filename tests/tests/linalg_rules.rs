@@ -14,7 +14,6 @@
 //!   reverse mode, `f_grad_into` overwriting and `f_vjp` accumulating).
 //!
 //! The module `regressions` at the end holds reduced constructs that once failed to compile.
-#![allow(clippy::needless_range_loop, clippy::type_complexity)]
 
 #[macro_use]
 mod common;

@@ -1,23 +1,5 @@
 //! The derivative rules of the float methods and operators, each checked against finite differences at
 //! random points inside its domain and against its closed form.
-// The differentiable bodies deliberately spell out the constructs under test (index loops, `a = a * b`,
-// swaps through temporaries, `vec!` literals, ...) in the forms clippy would rewrite.
-#![allow(
-    clippy::needless_range_loop,
-    clippy::assign_op_pattern,
-    clippy::useless_vec,
-    clippy::manual_swap,
-    clippy::bool_comparison,
-    clippy::neg_cmp_op_on_partial_ord,
-    clippy::collapsible_match,
-    clippy::let_and_return,
-    clippy::needless_late_init,
-    clippy::ptr_arg,
-    clippy::unnecessary_cast,
-    clippy::redundant_closure,
-    clippy::manual_div_ceil,
-    clippy::type_complexity
-)]
 
 #[macro_use]
 mod common;

@@ -1,5 +1,4 @@
 //! Parameter structs: `#[derive(Tangent)]`, field access in differentiated code, gradients of the same type.
-#![allow(clippy::needless_range_loop)] // indexing fields of a parameter struct is the construct under test
 use adjoint::{differentiable, Tangent};
 use nalgebra::{DMatrix, DVector};
 

@@ -1,24 +1,6 @@
 //! Functions returning `Vec<f64>`, `[f64; N]` and tuples: Jacobians row by row through `f_vjp` and
 //! column by column through `f_jvp`, both against finite differences, plus the dot-product test
 //! `⟨J·v, w⟩ = ⟨v, Jᵀ·w⟩` and closed forms.
-// The differentiable bodies deliberately spell out the constructs under test (index loops, `a = a * b`,
-// swaps through temporaries, `vec!` literals, ...) in the forms clippy would rewrite.
-#![allow(
-    clippy::needless_range_loop,
-    clippy::assign_op_pattern,
-    clippy::useless_vec,
-    clippy::manual_swap,
-    clippy::bool_comparison,
-    clippy::neg_cmp_op_on_partial_ord,
-    clippy::collapsible_match,
-    clippy::let_and_return,
-    clippy::needless_late_init,
-    clippy::ptr_arg,
-    clippy::unnecessary_cast,
-    clippy::redundant_closure,
-    clippy::manual_div_ceil,
-    clippy::type_complexity
-)]
 
 #[macro_use]
 mod common;
