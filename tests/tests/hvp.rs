@@ -22,25 +22,17 @@
 
 #[macro_use]
 mod common;
+mod hvp_common;
 
 use adjoint::differentiable;
 use common::{points, points_in, random_vec, rng, POINTS};
+use hvp_common::{assert_matrix, basis, check_hvp, matvec, norm_inf, Fns, Matrix, Opts, NEAR, OPTS};
 use rand::Rng;
 use std::f64::consts::{LN_10, LN_2};
 
 // ===================================================================================================
 // The flat view and the checks
 // ===================================================================================================
-
-type Matrix = Vec<Vec<f64>>;
-
-/// A scalar function's generated forms seen through the flat view: the active inputs concatenated into
-/// one `&[f64]`, the directions likewise, gradients and HVPs flattened in the same order.
-struct Fns<'a> {
-    f: &'a dyn Fn(&[f64]) -> f64,
-    grad: &'a dyn Fn(&[f64]) -> (f64, Vec<f64>),
-    hvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>, Vec<f64>),
-}
 
 /// `fn f(x: &[f64]) -> f64`.
 macro_rules! slice_hvp {
@@ -100,221 +92,9 @@ macro_rules! scalar3_hvp {
     };
 }
 
-/// Options of [`check_hvp`].
-#[derive(Clone, Copy, Debug)]
-struct Opts {
-    /// Finite-difference step relative to `max(1, ‖x‖∞) / ‖v‖∞`.
-    h: f64,
-    /// Tolerance of `H·v` against the finite difference, relative to `‖H·v‖∞` (the size of the largest
-    /// component, so that small components that are differences of large terms are not judged against
-    /// themselves); the rounding error of the difference quotient is added on top.
-    fd_rtol: f64,
-    /// Random directions per point (on top of the basis vectors of the dense check).
-    dirs: usize,
-    /// Assemble the dense Hessian from n HVPs and compare it with a dense finite-difference Hessian.
-    dense: bool,
-    /// Symmetry (`H = Hᵀ`, `⟨u, Hv⟩ = ⟨v, Hu⟩`) and linearity, relative to the size of the entries.
-    sym: f64,
-    /// Value and gradient of `f_hvp` bit-for-bit those of `f` and `f_grad`. Off only for functions using
-    /// `mul_add`, whose dual version is not fused (see `repro::mul_add_value`): then to a few ulps.
-    bitwise: bool,
-}
-
-const OPTS: Opts = Opts { h: 1e-3, fd_rtol: 1e-7, dirs: 3, dense: true, sym: 1e-12, bitwise: true };
-
 /// [`OPTS`] for functions that use `mul_add`.
-const MUL_ADD: Opts = Opts { bitwise: false, ..OPTS };
+const MUL_ADD: Opts = NEAR;
 
-fn norm_inf(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
-}
-
-fn axpy(x: &[f64], t: f64, v: &[f64]) -> Vec<f64> {
-    x.iter().zip(v).map(|(a, b)| a + t * b).collect()
-}
-
-fn basis(n: usize, j: usize) -> Vec<f64> {
-    let mut e = vec![0.0; n];
-    e[j] = 1.0;
-    e
-}
-
-fn matvec(h: &Matrix, v: &[f64]) -> Vec<f64> {
-    h.iter().map(|row| common::dot(row, v)).collect()
-}
-
-/// A finite-difference HVP and a bound on its rounding error.
-struct Fd {
-    hv: Vec<f64>,
-    rounding: f64,
-}
-
-/// `(∇f(x + t·v) − ∇f(x − t·v)) / 2t` and the largest gradient entry seen.
-fn central(grad: &dyn Fn(&[f64]) -> (f64, Vec<f64>), x: &[f64], v: &[f64], t: f64) -> (Vec<f64>, f64) {
-    let gp = grad(&axpy(x, t, v)).1;
-    let gm = grad(&axpy(x, -t, v)).1;
-    let big = norm_inf(&gp).max(norm_inf(&gm));
-    (gp.iter().zip(&gm).map(|(p, m)| (p - m) / (2.0 * t)).collect(), big)
-}
-
-/// The central difference extrapolated from steps `t` and `2t`, `(4·D(t) − D(2t)) / 3`, whose truncation
-/// error is O(t⁴); its rounding error is below `1.5·ε·max|∇f|/t`, times a margin of 1000 for cancellation
-/// inside the gradient computation.
-fn fd_hvp(fns: &Fns, x: &[f64], v: &[f64], opts: Opts) -> Fd {
-    let t = opts.h * norm_inf(x).max(1.0) / norm_inf(v).max(1e-300);
-    let (d1, b1) = central(fns.grad, x, v, t);
-    let (d2, b2) = central(fns.grad, x, v, 2.0 * t);
-    let hv = d1.iter().zip(&d2).map(|(a, b)| (4.0 * a - b) / 3.0).collect();
-    Fd { hv, rounding: 1.5e3 * f64::EPSILON * b1.max(b2) / t }
-}
-
-/// Calls `f_hvp` and asserts that its value and gradient are exactly those of `f` and `f_grad`.
-#[track_caller]
-fn hvp_exact(name: &str, fns: &Fns, x: &[f64], v: &[f64], bitwise: bool) -> Vec<f64> {
-    let (value, g, hv) = (fns.hvp)(x, v);
-    let f = (fns.f)(x);
-    let g_want = (fns.grad)(x).1;
-    assert_eq!(g.len(), x.len(), "{name}: gradient length");
-    assert_eq!(hv.len(), x.len(), "{name}: HVP length");
-    let (value_tol, grad_tol) =
-        if bitwise { (0.0, 0.0) } else { (4.0 * f64::EPSILON * f.abs(), 1e-14 * norm_inf(&g_want)) };
-    assert!((value - f).abs() <= value_tol, "{name}: f_hvp value {value:e} but f = {f:e} at {x:?}");
-    for i in 0..x.len() {
-        assert!(
-            (g[i] - g_want[i]).abs() <= grad_tol,
-            "{name}: f_hvp gradient[{i}] = {:e} but f_grad gives {:e} at {x:?}",
-            g[i],
-            g_want[i]
-        );
-    }
-    hv
-}
-
-/// Runs every check of the module doc at each point; returns the dense Hessians (empty if not `dense`).
-#[track_caller]
-fn check_hvp(name: &str, fns: &Fns, pts: &[Vec<f64>], seed: u64, opts: Opts) -> Vec<Matrix> {
-    assert!(!pts.is_empty(), "{name}: no points");
-    let mut r = rng(seed);
-    let mut hessians = Vec::new();
-    for x in pts {
-        let n = x.len();
-        assert!((fns.f)(x).is_finite(), "{name}: f is not finite at {x:?}");
-
-        // H·v against finite differences of the gradient along random directions.
-        let dirs: Vec<Vec<f64>> = (0..opts.dirs.max(2)).map(|_| random_vec(&mut r, n)).collect();
-        let mut hvs = Vec::new();
-        for v in &dirs {
-            let hv = hvp_exact(name, fns, x, v, opts.bitwise);
-            let fd = fd_hvp(fns, x, v, opts);
-            let scale = norm_inf(&hv).max(norm_inf(&fd.hv));
-            for i in 0..n {
-                let err = (hv[i] - fd.hv[i]).abs();
-                assert!(
-                    err <= opts.fd_rtol * scale + fd.rounding,
-                    "{name}: (H·v)[{i}] = {:e} but the finite difference gives {:e} (error {err:e}, allowed {:e}) \
-                     at x = {x:?}, v = {v:?}\n  H·v: {hv:?}\n  fd:  {:?}",
-                    hv[i],
-                    fd.hv[i],
-                    opts.fd_rtol * scale + fd.rounding,
-                    fd.hv
-                );
-            }
-            hvs.push(hv);
-        }
-
-        // ⟨u, H·w⟩ = ⟨w, H·u⟩ and H·(a·u + b·w) = a·H·u + b·H·w.
-        let (u, w, hu, hw) = (&dirs[0], &dirs[1], &hvs[0], &hvs[1]);
-        let (lhs, rhs) = (common::dot(u, hw), common::dot(w, hu));
-        let size = n as f64 * (norm_inf(u) * norm_inf(hw) + norm_inf(w) * norm_inf(hu));
-        assert!(
-            (lhs - rhs).abs() <= opts.sym * size,
-            "{name}: ⟨u, H·w⟩ = {lhs:e} but ⟨w, H·u⟩ = {rhs:e} at {x:?} (allowed {:e})",
-            opts.sym * size
-        );
-        let (a, b) = (r.gen_range(0.5..2.0), r.gen_range(-2.0..-0.5));
-        let mix: Vec<f64> = u.iter().zip(w).map(|(p, q)| a * p + b * q).collect();
-        let hmix = hvp_exact(name, fns, x, &mix, opts.bitwise);
-        let lin_scale = a.abs() * norm_inf(hu) + b.abs() * norm_inf(hw);
-        for i in 0..n {
-            let want = a * hu[i] + b * hw[i];
-            assert!(
-                (hmix[i] - want).abs() <= 4.0 * opts.sym * lin_scale,
-                "{name}: H·(a·u + b·w)[{i}] = {:e} but a·H·u + b·H·w = {want:e} at {x:?}",
-                hmix[i]
-            );
-        }
-
-        if opts.dense {
-            // Column j of H from the HVP along e_j, and from the finite difference along e_j.
-            let mut h = vec![vec![0.0; n]; n];
-            let mut h_fd = vec![vec![0.0; n]; n];
-            let mut rounding = 0.0f64;
-            for j in 0..n {
-                let e = basis(n, j);
-                let col = hvp_exact(name, fns, x, &e, opts.bitwise);
-                let fd = fd_hvp(fns, x, &e, opts);
-                rounding = rounding.max(fd.rounding);
-                for i in 0..n {
-                    h[i][j] = col[i];
-                    h_fd[i][j] = fd.hv[i];
-                }
-            }
-            let scale = h.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
-            for i in 0..n {
-                for j in 0..n {
-                    let err = (h[i][j] - h_fd[i][j]).abs();
-                    assert!(
-                        err <= opts.fd_rtol * scale + rounding,
-                        "{name}: H[{i}][{j}] = {:e} (from HVPs) but the finite-difference Hessian has {:e} at {x:?}\n  \
-                         H:  {h:?}\n  fd: {h_fd:?}",
-                        h[i][j],
-                        h_fd[i][j]
-                    );
-                    let asym = (h[i][j] - h[j][i]).abs();
-                    assert!(
-                        asym <= opts.sym * scale,
-                        "{name}: assembled Hessian not symmetric at {x:?}: H[{i}][{j}] = {:e}, H[{j}][{i}] = {:e} \
-                         (difference {asym:e}, max |H| = {scale:e})",
-                        h[i][j],
-                        h[j][i]
-                    );
-                }
-            }
-            // The random-direction HVPs are the assembled Hessian times the direction.
-            for (v, hv) in dirs.iter().zip(&hvs) {
-                let want = matvec(&h, v);
-                for i in 0..n {
-                    assert!(
-                        (hv[i] - want[i]).abs() <= 4.0 * opts.sym * n as f64 * scale * norm_inf(v),
-                        "{name}: H·v[{i}] = {:e} but (assembled H)·v = {:e} at {x:?}",
-                        hv[i],
-                        want[i]
-                    );
-                }
-            }
-            hessians.push(h);
-        }
-    }
-    hessians
-}
-
-/// Asserts `got ≈ want` entrywise to `rtol·max|want|` (and exact zeros where `want` has exact zeros, if
-/// `zeros`).
-#[track_caller]
-fn assert_matrix(got: &Matrix, want: &Matrix, rtol: f64, what: &str) {
-    let scale = want.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
-    assert_eq!(got.len(), want.len(), "{what}: dimension");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        for (j, (a, b)) in g.iter().zip(w).enumerate() {
-            assert!(
-                (a - b).abs() <= rtol * scale.max(1e-300),
-                "{what}: H[{i}][{j}] = {a:e} but the closed form gives {b:e} (max |H| {scale:e})\n  got:  {got:?}\n  want: {want:?}"
-            );
-        }
-    }
-}
-
-/// `(H·v)_i ≈ want_i` to `rtol·Σⱼ|Hᵢⱼvⱼ|` (the size of the terms summed); `terms[i]` is that sum.
 #[track_caller]
 fn assert_hv(got: &[f64], want: &[f64], terms: &[f64], rtol: f64, what: &str) {
     for i in 0..got.len() {
