@@ -1,7 +1,7 @@
 //! The checks themselves: they pass a correct set of derivatives, fail each kind of wrong one, and do not
 //! mistake rounding or oscillation for a wrong derivative.
 
-use adjoint_difftest::checker_rt::{no_hvp, Checker, Forms};
+use adjoint_difftest::checker_rt::{compare_fd, no_hvp, Checker, Fd, Forms, FD_STEPS};
 
 /// Which generated form to get wrong, and how.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -215,4 +215,34 @@ fn a_hessian_finer_than_rounding_is_ill_conditioned_not_a_failure() {
     assert_eq!(c.ill_conditioned, 4);
     // The gradient was checked at every point (2 coordinates each), H·v at none.
     assert_eq!(c.fd_checks, 8);
+}
+
+/// Central differences and midpoint deviations of φ(t) at t = h/2^k, h = 1e-3.
+fn differences(phi: impl Fn(f64) -> f64) -> ([f64; FD_STEPS], [f64; FD_STEPS]) {
+    let (mut d, mut mid) = ([0.0; FD_STEPS], [0.0; FD_STEPS]);
+    for k in 0..FD_STEPS {
+        let t = 1e-3 / (1u32 << k) as f64;
+        d[k] = (phi(t) - phi(-t)) / (2.0 * t);
+        mid[k] = ((phi(t) + phi(-t)) / 2.0 - phi(0.0)).abs();
+    }
+    (d, mid)
+}
+
+#[test]
+fn finite_differences_agree_disagree_or_are_inconclusive() {
+    // Smooth: φ(t) = sin(0.3 + t), φ'(0) = cos 0.3.
+    let (d, mid) = differences(|t| (0.3 + t).sin());
+    assert_eq!(compare_fd(0.3f64.cos(), d, mid, 1e-7), Fd::Agrees);
+    assert!(matches!(compare_fd(1.01 * 0.3f64.cos(), d, mid, 1e-7), Fd::Disagrees(_)));
+    // Oscillating faster than the steps: the extrapolations disagree.
+    let (d, mid) = differences(|t| (1e6 * (0.3 + t)).sin());
+    assert_eq!(compare_fd(1e6 * (1e6 * 0.3f64).cos(), d, mid, 1e-7), Fd::Inconclusive);
+    // The point itself on another piece than its neighbours (a branch decided by rounding, taken at t = 0
+    // only): the differences are those of the neighbours' piece, consistent, and say nothing of the
+    // derivative at 0, which is that of the other piece.
+    let (d, mid) = differences(|t| if t == 0.0 { (0.3f64).sinh() } else { 0.3 + t });
+    assert_eq!(compare_fd(0.3f64.cosh(), d, mid, 1e-7), Fd::Inconclusive);
+    // A kink at 0 (|t|): the midpoints shrink like t, not t², and the point is not checked either.
+    let (d, mid) = differences(|t: f64| t.abs());
+    assert_eq!(compare_fd(1.0, d, mid, 1e-7), Fd::Inconclusive);
 }

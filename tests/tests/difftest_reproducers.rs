@@ -26,3 +26,5 @@ mod r009;
 mod r010;
 #[path = "../../difftest/regressions/011.rs"]
 mod r011;
+#[path = "../../difftest/regressions/012.rs"]
+mod r012;
