@@ -93,10 +93,19 @@ fn each_wrong_form_fails() {
     }
 }
 
-/// Forms of `f` whose derivatives are all computed from `g` (no second order).
-fn check_first_order(f: &dyn Fn(&[f64]) -> f64, g: &dyn Fn(&[f64]) -> Vec<f64>, dim: usize) -> Checker {
+type Scalar<'a> = dyn Fn(&[f64]) -> f64 + 'a;
+type Vector<'a> = dyn Fn(&[f64]) -> Vec<f64> + 'a;
+type Directional<'a> = dyn Fn(&[f64], &[f64]) -> f64 + 'a;
+type Hv<'a> = dyn Fn(&[f64], &[f64]) -> Vec<f64> + 'a;
+
+/// The forms of `f` built from its gradient `g`: f_vjp and f_grad_into from `g`, f_jvp from `g` unless
+/// `jvp` is given, f_hvp from `hv` if given (else none); checked at the checker's points of dimension `dim`.
+fn check_built(f: &Scalar, g: &Vector, jvp: Option<&Directional<'_>>, hv: Option<&Hv<'_>>, dim: usize) -> Checker {
     let f_grad = |x: &[f64]| (f(x), g(x));
-    let f_jvp = |x: &[f64], v: &[f64]| (f(x), g(x).iter().zip(v).map(|(a, b)| a * b).sum());
+    let f_jvp = |x: &[f64], v: &[f64]| match jvp {
+        Some(j) => (f(x), j(x, v)),
+        None => (f(x), g(x).iter().zip(v).map(|(a, b)| a * b).sum()),
+    };
     let f_vjp = |x: &[f64], w: f64, xb: &mut [f64]| {
         for (b, gi) in xb.iter_mut().zip(g(x)) {
             *b += w * gi;
@@ -107,9 +116,18 @@ fn check_first_order(f: &dyn Fn(&[f64]) -> f64, g: &dyn Fn(&[f64]) -> Vec<f64>, 
         out.copy_from_slice(&g(x));
         f(x)
     };
+    let f_hvp = |x: &[f64], v: &[f64]| match hv {
+        Some(h) => (f(x), g(x), h(x, v)),
+        None => no_hvp(x, v),
+    };
     let mut c = Checker::new();
-    c.check("f", dim, &Forms { f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &no_hvp });
+    c.check("f", dim, &Forms { f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &f_hvp });
     c
+}
+
+/// [`check_built`] without second order.
+fn check_first_order(f: &Scalar, g: &Vector, dim: usize) -> Checker {
+    check_built(f, g, None, None, dim)
 }
 
 #[test]
@@ -129,22 +147,9 @@ fn a_wrong_gradient_of_a_nested_function_fails() {
 /// offset` in f_jvp (f_vjp and f_grad_into follow f_grad).
 fn check_with_noise(noise: &dyn Fn(&[f64]) -> f64, offset: f64) -> Checker {
     let f = |x: &[f64]| x[0] * x[1];
-    let f_grad = |x: &[f64]| (f(x), vec![x[1] * (1.0 + noise(x)), x[0]]);
-    let f_jvp = |x: &[f64], v: &[f64]| (f(x), x[1] * (1.0 + noise(x) + offset) * v[0] + x[0] * v[1]);
-    let f_vjp = |x: &[f64], w: f64, xb: &mut [f64]| {
-        for (b, gi) in xb.iter_mut().zip(f_grad(x).1) {
-            *b += w * gi;
-        }
-        f(x)
-    };
-    let f_grad_into = |x: &[f64], out: &mut [f64]| {
-        out.copy_from_slice(&f_grad(x).1);
-        f(x)
-    };
-    let mut c = Checker::new();
-    let forms = Forms { f: &f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &no_hvp };
-    c.check("f", 2, &forms);
-    c
+    let g = |x: &[f64]| vec![x[1] * (1.0 + noise(x)), x[0]];
+    let jvp = |x: &[f64], v: &[f64]| x[1] * (1.0 + noise(x) + offset) * v[0] + x[0] * v[1];
+    check_built(&f, &g, Some(&jvp), None, 2)
 }
 
 #[test]
@@ -189,28 +194,9 @@ fn a_hessian_finer_than_rounding_is_ill_conditioned_not_a_failure() {
     // f = x₀x₁ + 1e-24·sin(1e15·x₀): a ripple of amplitude 1e-9 in ∂f/∂x₀, so the gradient is stable under
     // a 4-ulp move of x, but H·v (≈ 1e6·sin) is not, and finite differences of the gradient cannot see it.
     let f = |x: &[f64]| x[0] * x[1] + 1e-24 * (1e15 * x[0]).sin();
-    let f_grad = |x: &[f64]| (f(x), vec![x[1] + 1e-9 * (1e15 * x[0]).cos(), x[0]]);
-    let f_jvp = |x: &[f64], v: &[f64]| {
-        let g = f_grad(x).1;
-        (f(x), g[0] * v[0] + g[1] * v[1])
-    };
-    let f_vjp = |x: &[f64], w: f64, xb: &mut [f64]| {
-        for (b, gi) in xb.iter_mut().zip(f_grad(x).1) {
-            *b += w * gi;
-        }
-        f(x)
-    };
-    let f_grad_into = |x: &[f64], out: &mut [f64]| {
-        out.copy_from_slice(&f_grad(x).1);
-        f(x)
-    };
-    let f_hvp = |x: &[f64], v: &[f64]| {
-        let h00 = -1e6 * (1e15 * x[0]).sin();
-        (f(x), f_grad(x).1, vec![h00 * v[0] + v[1], v[0]])
-    };
-    let mut c = Checker::new();
-    let forms = Forms { f: &f, grad: &f_grad, jvp: &f_jvp, vjp: &f_vjp, grad_into: &f_grad_into, hvp: &f_hvp };
-    c.check("f", 2, &forms);
+    let g = |x: &[f64]| vec![x[1] + 1e-9 * (1e15 * x[0]).cos(), x[0]];
+    let hv = |x: &[f64], v: &[f64]| vec![-1e6 * (1e15 * x[0]).sin() * v[0] + v[1], v[0]];
+    let c = check_built(&f, &g, None, Some(&hv), 2);
     assert!(c.failures.is_empty(), "{:#?}", c.failures);
     assert_eq!(c.ill_conditioned, 4);
     // The gradient was checked at every point (2 coordinates each), H·v at none.
